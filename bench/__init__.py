@@ -1,0 +1,1 @@
+"""Benchmarks: each ``bench/bench_<name>.py`` measures real code on the real data path."""

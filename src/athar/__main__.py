@@ -1,0 +1,3 @@
+from athar.cli import main
+
+main()
