@@ -1,0 +1,257 @@
+"""The key ring: AES-256 keys with ids, one of them active.
+
+Keys come from the process environment or from a key file on disk, never from the
+database, so that a copy of the database (a dump, a stolen disk, a backup) reveals
+nothing that was encrypted.  Sources, in order:
+
+``ATHAR_KEYS``
+    ``kid:base64key[,kid:base64key...]``; the first listed key is the active one
+    unless ``ATHAR_ACTIVE_KEY`` names another.
+``ATHAR_KEY_FILE``
+    path of a JSON key file written by ``athar keys generate`` (mode 0600, owned by
+    the user running Athar; anything looser is refused).
+``ATHAR_EPHEMERAL_KEY=1``
+    development and tests only: a random key that lives as long as the process.
+    Refused when ``ATHAR_ENV=production``.
+
+With none of these, :meth:`KeyRing.from_env` raises :class:`KeyConfigError`: Athar does
+not start without a key.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import secrets
+import stat
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+KEY_BYTES = 32  # AES-256
+KEY_FILE_VERSION = 1
+_KID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+
+
+class KeyConfigError(Exception):
+    """The key configuration is missing, malformed or unsafe."""
+
+
+def _check_kid(kid: str) -> str:
+    if not kid or len(kid) > 64 or not set(kid) <= _KID_CHARS:
+        raise KeyConfigError(
+            f"key id {kid!r} is not valid: use 1-64 characters from A-Z a-z 0-9 - _ ."
+        )
+    return kid
+
+
+def _b64decode_key(kid: str, text: str) -> bytes:
+    try:
+        raw = base64.urlsafe_b64decode(text.strip().encode("ascii") + b"==")
+    except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
+        raise KeyConfigError(f"key {kid!r} is not valid base64: {exc}") from None
+    if len(raw) != KEY_BYTES:
+        raise KeyConfigError(f"key {kid!r} has {len(raw)} bytes; AES-256 needs {KEY_BYTES}")
+    return raw
+
+
+def _b64encode_key(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def new_key_id(now: datetime | None = None) -> str:
+    """A fresh, sortable key id such as ``k20261122T210501-3f9a``."""
+    now = now or datetime.now(UTC)
+    return f"k{now:%Y%m%dT%H%M%S}-{secrets.token_hex(2)}"
+
+
+@dataclass(frozen=True, repr=False)
+class KeyRing:
+    """Named AES-256 keys; ``active`` encrypts, every key decrypts."""
+
+    keys: Mapping[str, bytes]
+    active: str
+    source: str = field(default="memory", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.keys:
+            raise KeyConfigError("the key ring is empty")
+        for kid, raw in self.keys.items():
+            _check_kid(kid)
+            if len(raw) != KEY_BYTES:
+                raise KeyConfigError(f"key {kid!r} has {len(raw)} bytes; need {KEY_BYTES}")
+        if self.active not in self.keys:
+            raise KeyConfigError(f"the active key {self.active!r} is not in the key ring")
+
+    # -- construction -----------------------------------------------------------------
+
+    @classmethod
+    def generate(cls, kid: str | None = None) -> KeyRing:
+        """A ring holding one new random key."""
+        kid = _check_kid(kid or new_key_id())
+        return cls({kid: secrets.token_bytes(KEY_BYTES)}, kid, source="generated")
+
+    @classmethod
+    def ephemeral(cls) -> KeyRing:
+        """A throw-away key for development and tests (data encrypted with it dies with it)."""
+        ring = cls.generate("ephemeral")
+        return cls(ring.keys, ring.active, source="ephemeral")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> KeyRing:
+        """Load the ring from ``ATHAR_KEYS`` / ``ATHAR_KEY_FILE`` (see the module doc)."""
+        env = os.environ if environ is None else environ
+        keys: dict[str, bytes] = {}
+        order: list[str] = []
+        sources: list[str] = []
+        file_active: str | None = None
+        spec = env.get("ATHAR_KEYS", "").strip()
+        if spec:
+            for i, item in enumerate(p.strip() for p in spec.split(",")):
+                if not item:
+                    continue
+                kid, sep, b64 = item.partition(":")
+                if not sep:
+                    raise KeyConfigError(
+                        f"ATHAR_KEYS entry {i + 1} has no ':'; expected kid:base64key"
+                    )
+                kid = _check_kid(kid.strip())
+                if kid in keys:
+                    raise KeyConfigError(f"ATHAR_KEYS lists key {kid!r} twice")
+                keys[kid] = _b64decode_key(kid, b64)
+                order.append(kid)
+            sources.append("ATHAR_KEYS")
+        path = env.get("ATHAR_KEY_FILE", "").strip()
+        if path:
+            file_ring = cls.from_file(Path(path))
+            for kid, raw in file_ring.keys.items():
+                if kid in keys and keys[kid] != raw:
+                    raise KeyConfigError(f"key {kid!r} differs between ATHAR_KEYS and {path}")
+                if kid not in keys:
+                    keys[kid] = raw
+                    order.append(kid)
+            file_active = file_ring.active
+            sources.append(str(path))
+        if not keys:
+            if env.get("ATHAR_EPHEMERAL_KEY", "").strip() in {"1", "true", "yes"}:
+                if env.get("ATHAR_ENV", "").strip().lower() in {"prod", "production"}:
+                    raise KeyConfigError(
+                        "ATHAR_EPHEMERAL_KEY is refused when ATHAR_ENV=production: "
+                        "set ATHAR_KEY_FILE (see `athar keys generate`)"
+                    )
+                return cls.ephemeral()
+            raise KeyConfigError(
+                "no encryption key: set ATHAR_KEY_FILE to a key file made by "
+                "`athar keys generate`, or ATHAR_KEYS=kid:base64key "
+                "(development only: ATHAR_EPHEMERAL_KEY=1)"
+            )
+        active = env.get("ATHAR_ACTIVE_KEY", "").strip() or None
+        if active is None:
+            active = order[0] if spec else file_active
+        assert active is not None
+        if active not in keys:
+            raise KeyConfigError(f"ATHAR_ACTIVE_KEY={active!r} is not a loaded key")
+        return cls(keys, active, source=" + ".join(sources))
+
+    @classmethod
+    def from_file(cls, path: Path) -> KeyRing:
+        """Read a key file, refusing one that others could read or that another user owns."""
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            raise KeyConfigError(f"key file {path} does not exist") from None
+        if not stat.S_ISREG(st.st_mode):
+            raise KeyConfigError(f"key file {path} is not a regular file")
+        if st.st_mode & 0o077:
+            raise KeyConfigError(
+                f"key file {path} has mode {stat.S_IMODE(st.st_mode):04o}; "
+                f"it must not be readable by group or others (chmod 600 {path})"
+            )
+        if hasattr(os, "getuid") and st.st_uid != os.getuid():
+            raise KeyConfigError(f"key file {path} is owned by uid {st.st_uid}, not by this user")
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise KeyConfigError(f"key file {path} is not readable JSON: {exc}") from None
+        if not isinstance(doc, dict) or doc.get("version") != KEY_FILE_VERSION:
+            raise KeyConfigError(f"key file {path}: expected version {KEY_FILE_VERSION}")
+        raw_keys = doc.get("keys")
+        active = doc.get("active")
+        if not isinstance(raw_keys, dict) or not isinstance(active, str):
+            raise KeyConfigError(f"key file {path}: needs 'keys' (object) and 'active' (string)")
+        keys: dict[str, bytes] = {}
+        for kid, entry in raw_keys.items():
+            b64 = entry.get("key") if isinstance(entry, dict) else entry
+            if not isinstance(b64, str):
+                raise KeyConfigError(f"key file {path}: key {kid!r} has no base64 'key'")
+            keys[_check_kid(kid)] = _b64decode_key(kid, b64)
+        if active not in keys:
+            raise KeyConfigError(f"key file {path}: active key {active!r} is not in 'keys'")
+        return cls(keys, active, source=str(path))
+
+    # -- use ----------------------------------------------------------------------------
+
+    def key(self, kid: str) -> bytes:
+        try:
+            return self.keys[kid]
+        except KeyError:
+            raise KeyConfigError(f"key {kid!r} is not in the key ring ({self.source})") from None
+
+    @property
+    def active_key(self) -> bytes:
+        return self.keys[self.active]
+
+    def with_new_active(self, kid: str | None = None) -> KeyRing:
+        """A copy of this ring with a fresh random key added and made active."""
+        kid = _check_kid(kid or new_key_id())
+        if kid in self.keys:
+            raise KeyConfigError(f"key {kid!r} already exists")
+        keys = {**self.keys, kid: secrets.token_bytes(KEY_BYTES)}
+        return KeyRing(keys, kid, source=self.source)
+
+    def without(self, kids: Iterable[str]) -> KeyRing:
+        drop = set(kids)
+        if self.active in drop:
+            raise KeyConfigError(f"cannot retire the active key {self.active!r}")
+        return KeyRing({k: v for k, v in self.keys.items() if k not in drop}, self.active)
+
+    def to_json(self) -> str:
+        doc = {
+            "version": KEY_FILE_VERSION,
+            "active": self.active,
+            "keys": {kid: {"key": _b64encode_key(raw)} for kid, raw in self.keys.items()},
+        }
+        return json.dumps(doc, indent=2) + "\n"
+
+    def to_env(self) -> str:
+        """The ``ATHAR_KEYS`` value for this ring, active key first."""
+        order = [self.active, *(k for k in self.keys if k != self.active)]
+        return ",".join(f"{kid}:{_b64encode_key(self.keys[kid])}" for kid in order)
+
+    def write_file(self, path: Path, *, overwrite: bool = False) -> None:
+        """Write the ring atomically as a 0600 key file (never through a looser mode)."""
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise KeyConfigError(f"key file {path} already exists; refusing to overwrite it")
+        directory = path.parent if str(path.parent) else Path(".")
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(self.to_json())
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def __repr__(self) -> str:  # never print key material
+        return (
+            f"KeyRing(active={self.active!r}, keys={sorted(self.keys)!r}, source={self.source!r})"
+        )
