@@ -1,0 +1,167 @@
+"""The interchange record: its columns, and parsing one row into Athar's fields.
+
+:func:`parse_row` turns the cells of one row (interchange column -> text) into the parsed
+and normalised fields the registry stores, and lists every problem it finds.  Which
+problems are errors (the row goes to quarantine) and which are warnings (the row is stored,
+the warning is reported) is decided here, in one table-like place:
+
+errors
+    empty ``source`` or ``record_id``; a date that is not a date, impossible (before 1900,
+    day 31 of a 30-day month) or in the future; an age that is not a number or range, over
+    120, or a range that runs backwards; a control character in a cell.
+warnings
+    a sex or status word the vocabulary does not know (the original text is kept and the
+    code left empty); birth after arrest; arrest after last seen.
+
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from athar.domain import vocab
+from athar.domain.dates import DateError, PartialDate, parse_age, parse_date
+
+#: Columns of the interchange CSV (``shared/schema.md``), in the schema's order.
+INTERCHANGE_COLUMNS: tuple[str, ...] = (
+    "source",
+    "record_id",
+    "full_name",
+    "given_name",
+    "father_name",
+    "grandfather_name",
+    "family_name",
+    "mother_name",
+    "sex",
+    "birth_date",
+    "age",
+    "birth_place",
+    "arrest_date",
+    "arrest_place",
+    "facility",
+    "last_seen_date",
+    "status",
+    "detainee_number",
+    "notes",
+)
+REQUIRED_COLUMNS: tuple[str, ...] = ("source", "record_id")
+NAME_COLUMNS: tuple[str, ...] = (
+    "full_name",
+    "given_name",
+    "father_name",
+    "grandfather_name",
+    "family_name",
+    "mother_name",
+)
+DATE_COLUMNS: tuple[str, ...] = ("birth_date", "arrest_date", "last_seen_date")
+ERROR = "error"
+WARNING = "warning"
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem with one cell (``column``) or the whole row (``column`` is ``None``)."""
+
+    column: str | None
+    reason: str
+    severity: str = ERROR
+
+
+def clean_text(text: str) -> str:
+    """NFC, surrounding whitespace removed, inner runs of whitespace made one space."""
+    t = unicodedata.normalize("NFC", text).strip()
+    return _SPACES.sub(" ", t) if "  " in t or "\n" in t or "\t" in t or "\r" in t else t
+
+
+def parse_row(
+    cells: dict[str, str], today: date, date_order: str = "iso"
+) -> tuple[dict[str, Any], list[Issue]]:
+    """Parse one row.  ``cells`` maps interchange columns to text (missing = unknown).
+
+    Returns the parsed fields (keys are the registry's record columns) and every issue.
+    """
+    issues: list[Issue] = []
+    out: dict[str, Any] = {}
+
+    def text(col: str) -> str | None:
+        raw = cells.get(col)
+        if raw is None:
+            return None
+        if _CONTROL.search(raw):
+            bad = _CONTROL.search(raw)
+            assert bad is not None
+            issues.append(Issue(col, f"control character U+{ord(bad.group()):04X} in the cell"))
+        t = clean_text(raw)
+        return t or None
+
+    for col in ("source", "record_id"):
+        v = text(col)
+        if v is None:
+            issues.append(Issue(col, f"{col} is empty"))
+        out[col] = v
+    for col in (*NAME_COLUMNS, "detainee_number", "notes"):
+        out[col] = text(col)
+
+    sex = text("sex")
+    out["sex_text"], out["sex_code"] = sex, None
+    if sex is not None:
+        m = vocab.map_sex(sex)
+        out["sex_code"] = m.code
+        if m.code is None:
+            issues.append(Issue("sex", f"unknown sex word {sex!r}; kept as written", WARNING))
+
+    status = text("status")
+    out["status_text"], out["status_code"] = status, None
+    if status is not None:
+        m = vocab.map_status(status)
+        out["status_code"] = m.code
+        if m.code is None:
+            issues.append(
+                Issue("status", f"unknown status word {status!r}; kept as written", WARNING)
+            )
+
+    dates: dict[str, PartialDate] = {}
+    for col in DATE_COLUMNS:
+        v = text(col)
+        out[col], out[f"{col}_precision"] = None, None
+        if v is None:
+            continue
+        try:
+            d = parse_date(v, today, date_order)
+        except DateError as e:
+            issues.append(Issue(col, str(e)))
+            continue
+        dates[col] = d
+        out[col], out[f"{col}_precision"] = d.iso(), d.precision
+    out["birth_year"] = dates["birth_date"].year if "birth_date" in dates else None
+
+    age = text("age")
+    out["age_text"], out["age_min"], out["age_max"] = age, None, None
+    if age is not None:
+        try:
+            out["age_min"], out["age_max"] = parse_age(age)
+        except DateError as e:
+            issues.append(Issue("age", str(e)))
+
+    for col in ("birth_place", "arrest_place"):
+        v = text(col)
+        out[col] = v
+        out[f"{col}_code"] = vocab.map_place(v).code if v else None
+    fac = text("facility")
+    out["facility"] = fac
+    out["facility_code"] = vocab.map_facility(fac).code if fac else None
+
+    b, a, s = dates.get("birth_date"), dates.get("arrest_date"), dates.get("last_seen_date")
+    if b and a and b.earliest() > a.latest():
+        issues.append(Issue("birth_date", "born after the arrest date", WARNING))
+    if a and s and a.earliest() > s.latest():
+        issues.append(Issue("arrest_date", "arrested after the last-seen date", WARNING))
+    return out, issues

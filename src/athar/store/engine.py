@@ -1,0 +1,68 @@
+"""Settings and engines for the store.  Nothing is created at import time.
+
+The store is chosen by ``ATHAR_DATABASE_URL``; the default is ``sqlite:///athar.db`` in the
+working directory.  A PostgreSQL URL (``postgresql://`` or ``postgresql+psycopg://``) gives the
+production store; Athar uses psycopg 3 for it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+ENV_VAR = "ATHAR_DATABASE_URL"
+DEFAULT_URL = "sqlite:///athar.db"
+
+
+def database_url(environ: Mapping[str, str] | None = None) -> str:
+    """The configured database URL, normalised to the drivers Athar uses."""
+    env = os.environ if environ is None else environ
+    return normalise_url(env.get(ENV_VAR) or DEFAULT_URL)
+
+
+def normalise_url(url: str) -> str:
+    u = make_url(url)
+    if u.drivername in ("postgresql", "postgres"):
+        u = u.set(drivername="postgresql+psycopg")
+    return u.render_as_string(hide_password=False)
+
+
+def display_url(url: str) -> str:
+    """The URL with any password hidden, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """Create an engine for ``url`` (default: :func:`database_url`).
+
+    SQLite gets real transactions (``BEGIN`` is emitted by us, so a failed batch or migration
+    rolls back completely), foreign keys, WAL and a busy timeout.
+    """
+    url = normalise_url(url) if url else database_url()
+    if is_sqlite(url):
+        engine = create_engine(url, connect_args={"timeout": 60}, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # let SQLAlchemy's "begin" hook decide
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys = ON")
+            if make_url(url).database not in (None, "", ":memory:"):
+                cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
