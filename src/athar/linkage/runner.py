@@ -1,0 +1,297 @@
+"""Execution: run a link specification through Splink on DuckDB or Spark.
+
+This is the one module of :mod:`athar.linkage` that executes SQL (an in-process
+DuckDB, or a local/remote Spark session).  Everything it decides comes from the
+pure modules beside it: features, comparisons, clustering and explanation.
+
+Resources are explicit: DuckDB runs with a fixed ``memory_limit`` and ``threads``
+(and spills to ``temp_directory``), because loose blocking on common names can
+generate a billion pairs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from athar.linkage import comparisons as comp
+from athar.linkage.clustering import ClusterResult, cluster
+from athar.linkage.spec import LinkSpec
+
+log = logging.getLogger(__name__)
+
+#: Columns Splink needs besides the model's features.
+ID_COLUMNS = ("unique_id", "source", "record_id")
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Where and with what resources Splink runs."""
+
+    engine: str = "duckdb"
+    memory_limit: str = "6GB"
+    threads: int = 2
+    temp_directory: str | None = None
+    spark_master: str = "local[2]"
+    spark_shuffle_partitions: int = 4
+
+
+@dataclass(frozen=True)
+class PairDecision:
+    """A reviewer's decision on a pair of records (given by their unique ids)."""
+
+    left: int
+    right: int
+    must_link: bool
+
+
+@dataclass
+class LinkResult:
+    """The outcome of one linkage run."""
+
+    features: pd.DataFrame
+    labels: np.ndarray
+    edges: pd.DataFrame  # unique_id_l, unique_id_r, match_weight, match_probability
+    model: dict[str, Any]
+    threshold: float
+    review_low: float
+    clustering: ClusterResult
+    timings: dict[str, float] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def clusters_frame(self) -> pd.DataFrame:
+        """One row per input record: source, record_id, cluster_id."""
+        ids = self.features["source"].astype(str) + ":" + self.features["record_id"].astype(str)
+        id_arr = ids.to_numpy()
+        return pd.DataFrame(
+            {
+                "source": self.features["source"].to_numpy(),
+                "record_id": self.features["record_id"].to_numpy(),
+                "cluster_id": id_arr[self.labels],
+            }
+        )
+
+    def review_pairs(self, decided: Iterable[tuple[int, int]] = ()) -> pd.DataFrame:
+        """Pairs in the uncertain band [review_low, threshold) not yet decided."""
+        e = self.edges
+        band = e[
+            (e["match_probability"] >= self.review_low) & (e["match_probability"] < self.threshold)
+        ]
+        done = {(min(a, b), max(a, b)) for a, b in decided}
+        if done:
+            key = list(zip(band["unique_id_l"].tolist(), band["unique_id_r"].tolist(), strict=True))
+            mask = [(min(a, b), max(a, b)) not in done for a, b in key]
+            band = band[mask]
+        return band.sort_values("match_probability", ascending=False).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- engines
+
+
+def make_db_api(cfg: EngineConfig) -> Any:
+    """A Splink database API for the configured engine, with explicit resources."""
+    if cfg.engine == "duckdb":
+        import duckdb
+        from splink import DuckDBAPI
+
+        con = duckdb.connect(":memory:")
+        con.execute(f"SET memory_limit = '{cfg.memory_limit}'")
+        con.execute(f"SET threads = {int(cfg.threads)}")
+        if cfg.temp_directory:
+            con.execute(f"SET temp_directory = '{cfg.temp_directory}'")
+        con.execute("SET preserve_insertion_order = false")
+        return DuckDBAPI(con)
+    if cfg.engine == "spark":
+        from splink import SparkAPI
+
+        return SparkAPI(spark_session=spark_session(cfg))
+    raise ValueError(f"unknown engine {cfg.engine!r} (use duckdb or spark)")
+
+
+def spark_session(cfg: EngineConfig) -> Any:
+    """A local Spark session (created once per process) with Splink's UDF jar."""
+    from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
+
+    return (
+        SparkSession.builder.master(cfg.spark_master)
+        .appName("athar-link")
+        .config("spark.jars", similarity_jar_location())
+        .config("spark.sql.shuffle.partitions", str(cfg.spark_shuffle_partitions))
+        .config("spark.default.parallelism", str(cfg.spark_shuffle_partitions))
+        .config("spark.driver.memory", cfg.memory_limit.lower().replace("gb", "g"))
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.ansi.enabled", "false")
+        .getOrCreate()
+    )
+
+
+def _link_type(spec: LinkSpec, features: pd.DataFrame) -> str:
+    n_sources = features["source"].nunique()
+    if spec.link_type == "link_only" and n_sources >= 2:
+        return "link_only"
+    return "dedupe_only"
+
+
+def _register(db_api: Any, features: pd.DataFrame, link_type: str, prefix: str = "in") -> list[Any]:
+    cols = list(features.columns)
+    if link_type == "link_only":
+        tables = []
+        for i, (src, part) in enumerate(features.groupby("source", sort=True)):
+            tables.append(
+                db_api.register(part[cols].reset_index(drop=True), table_name=f"{prefix}_{i}")
+            )
+            log.debug("registered source %s as %s_%d", src, prefix, i)
+        return tables
+    return [db_api.register(features[cols], table_name=f"{prefix}_all")]
+
+
+def build_linker(
+    db_api: Any,
+    features: pd.DataFrame,
+    spec: LinkSpec,
+    model: dict[str, Any] | None = None,
+    keep_intermediate: bool = False,
+) -> Any:
+    """A Splink linker over ``features``: fresh settings from ``spec`` or a saved model."""
+    from splink import Linker
+
+    link_type = _link_type(spec, features)
+    tables = _register(db_api, features, link_type)
+    sql_dialect = db_api.sql_dialect.sql_dialect_str
+    built = comp.settings(spec, link_type, keep_intermediate=keep_intermediate)
+    settings_dict = built.create_settings_dict(sql_dialect)
+    if model is not None:
+        settings_dict = comp.copy_parameters(model, settings_dict)
+    settings_dict["link_type"] = link_type
+    inputs = tables if len(tables) > 1 else tables[0]
+    return Linker(inputs, settings_dict, log_level=logging.WARNING)
+
+
+def train(linker: Any, spec: LinkSpec) -> dict[str, Any]:
+    """Unsupervised training: prior from near-certain rules, u by random sampling, m by EM.
+
+    EM uses ``spec.em_blocking`` (rules chosen not to produce billion-pair blocks)
+    and is capped at ``spec.em_max_pairs`` sampled pairs per rule.
+    """
+    t: dict[str, float] = {}
+    t0 = time.perf_counter()
+    linker.training.estimate_probability_two_random_records_match(
+        comp.blocking_rules(spec.deterministic_rules), recall=spec.deterministic_recall
+    )
+    t["prior"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    linker.training.estimate_u_using_random_sampling(max_pairs=spec.u_max_pairs, seed=spec.seed)
+    t["u"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for rule in comp.blocking_rules(spec.em_blocking):
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            rule, max_pairs=spec.em_max_pairs
+        )
+    t["em"] = time.perf_counter() - t0
+    return t
+
+
+def predict_edges(linker: Any, low: float) -> pd.DataFrame:
+    """All blocked pairs scored at or above ``low`` (the bottom of the review band)."""
+    df = linker.inference.predict(threshold_match_probability=low, warning_mode="never")
+    cols = ["unique_id_l", "unique_id_r", "match_weight", "match_probability"]
+    out = df.as_pandas_dataframe()[cols]
+    df.drop_table_from_database_and_remove_from_cache()
+    out["unique_id_l"] = out["unique_id_l"].astype(np.int64)
+    out["unique_id_r"] = out["unique_id_r"].astype(np.int64)
+    return out
+
+
+def count_blocked_pairs(linker: Any, spec: LinkSpec, sample: float = 1.0) -> list[dict[str, Any]]:
+    """Splink's own count of the comparisons the prediction blocking rules generate."""
+    recs = linker.blocking_analysis.count_comparisons_from_blocking_rules(
+        comp.blocking_rules(spec.blocking), record_sample_proportion=sample
+    )
+    out = []
+    for r in recs:
+        d = r if isinstance(r, dict) else getattr(r, "__dict__", {})
+        out.append({k: (v if isinstance(v, int | float | str) else str(v)) for k, v in d.items()})
+    return out
+
+
+def saved_model(linker: Any) -> dict[str, Any]:
+    """The trained model as a JSON-ready dict (Splink's own serialisation)."""
+    model: dict[str, Any] = linker.misc.save_model_to_json()
+    return json.loads(json.dumps(model))
+
+
+def link(
+    features: pd.DataFrame,
+    spec: LinkSpec,
+    cfg: EngineConfig | None = None,
+    *,
+    threshold: float | None = None,
+    decisions: Sequence[PairDecision] = (),
+    model: dict[str, Any] | None = None,
+) -> LinkResult:
+    """Train (unless ``model`` is given), score blocked pairs, cluster under decisions."""
+    cfg = cfg or EngineConfig()
+    thr = spec.threshold if threshold is None else threshold
+    low = min(spec.review_low, thr)
+    timings: dict[str, float] = {}
+    db_api = make_db_api(cfg)
+    t0 = time.perf_counter()
+    linker = build_linker(db_api, features, spec, model=model)
+    if model is None:
+        timings.update({f"train_{k}": v for k, v in train(linker, spec).items()})
+    t1 = time.perf_counter()
+    edges = predict_edges(linker, low)
+    timings["predict"] = time.perf_counter() - t1
+    trained = saved_model(linker)
+    t2 = time.perf_counter()
+    # reviewers' decisions replace the model's view of their pair
+    decided = {(min(d.left, d.right), max(d.left, d.right)) for d in decisions}
+    if decided:
+        key = (
+            np.minimum(edges["unique_id_l"], edges["unique_id_r"]).to_numpy() * (len(features) + 1)
+            + np.maximum(edges["unique_id_l"], edges["unique_id_r"]).to_numpy()
+        )
+        dkeys = np.array([a * (len(features) + 1) + b for a, b in decided], dtype=np.int64)
+        scored = edges[~np.isin(key, dkeys)]
+    else:
+        scored = edges
+    result = cluster(
+        len(features),
+        scored["unique_id_l"].to_numpy(),
+        scored["unique_id_r"].to_numpy(),
+        scored["match_probability"].to_numpy(),
+        thr,
+        must_link=[(d.left, d.right) for d in decisions if d.must_link],
+        cannot_link=[(d.left, d.right) for d in decisions if not d.must_link],
+    )
+    timings["cluster"] = time.perf_counter() - t2
+    timings["total"] = time.perf_counter() - t0
+    stats = {
+        "records": len(features),
+        "pairs_at_or_above_review_low": len(edges),
+        "pairs_at_or_above_threshold": int((edges["match_probability"] >= thr).sum()),
+        "clusters": result.n_clusters,
+        "refused_by_cannot_link": len(result.refused),
+        "decision_conflicts": len(result.conflicts),
+    }
+    if cfg.engine == "duckdb":
+        db_api._con.close()
+    return LinkResult(
+        features=features,
+        labels=result.labels,
+        edges=edges,
+        model=trained,
+        threshold=thr,
+        review_low=low,
+        clustering=result,
+        timings=timings,
+        stats=stats,
+    )
