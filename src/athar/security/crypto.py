@@ -31,8 +31,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +71,8 @@ NONCE_BYTES = 12
 TAG_BYTES = 16
 _PAD_BLOCK = 16
 
+log = logging.getLogger(__name__)
+
 
 class DecryptionError(Exception):
     """A token could not be decrypted: wrong key, wrong column, malformed or tampered."""
@@ -78,25 +82,77 @@ class DecryptionError(Exception):
 
 _lock = threading.Lock()
 _ring: KeyRing | None = None
+_stamp: tuple[int, int] | None = None  # (mtime_ns, size) of the key file when read
+_checked = 0.0
+#: how often (seconds) a running process looks at its key file for a rotation
+RELOAD_INTERVAL = 2.0
+
+
+def _file_stamp(ring: KeyRing) -> tuple[int, int] | None:
+    if ring.path is None:
+        return None
+    try:
+        st = ring.path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
 
 
 def configure(ring: KeyRing | None) -> None:
     """Set the key ring used by :func:`encrypt`, :func:`decrypt` and the column types.
 
-    ``None`` forgets it, so the next use loads it again from the environment.
+    ``None`` forgets it, so the next use loads it again from the environment.  A ring read
+    from a key file is re-read when that file changes (``athar keys rotate`` rewrites it),
+    so running processes learn a new key without a restart.
     """
-    global _ring
+    global _ring, _stamp, _checked
     with _lock:
         _ring = ring
+        _stamp = _file_stamp(ring) if ring is not None else None
+        _checked = time.monotonic()
+
+
+def _reload_locked(force: bool) -> None:
+    global _ring, _stamp, _checked
+    if _ring is None or _ring.path is None:
+        return
+    now = time.monotonic()
+    if not force and now - _checked < RELOAD_INTERVAL:
+        return
+    _checked = now
+    stamp = _file_stamp(_ring)
+    if stamp is None or stamp == _stamp:
+        return
+    try:
+        fresh = KeyRing.from_env()
+    except KeyConfigError as exc:  # keep working with the keys we have
+        log.warning("key file %s changed but could not be re-read: %s", _ring.path, exc)
+        return
+    if fresh.path == _ring.path:
+        _ring, _stamp = fresh, stamp
+        log.info("key ring re-read from %s; active key %s", fresh.path, fresh.active)
 
 
 def current_keyring() -> KeyRing:
     """The configured key ring, loaded from the environment on first use."""
-    global _ring
+    global _ring, _stamp
     with _lock:
         if _ring is None:
             _ring = KeyRing.from_env()
+            _stamp = _file_stamp(_ring)
+        else:
+            _reload_locked(force=False)
         return _ring
+
+
+def _ring_with(kid: str) -> KeyRing:
+    """The process ring, re-read from its key file at once if it lacks ``kid``."""
+    ring = current_keyring()
+    if kid not in ring.keys:
+        with _lock:
+            _reload_locked(force=True)
+            ring = _ring or ring
+    return ring
 
 
 # -- primitives ------------------------------------------------------------------------
@@ -168,7 +224,7 @@ def _split_bytes(token: bytes, context: str) -> tuple[str, bytes]:
 def decrypt_bytes(token: bytes, context: str, ring: KeyRing | None = None) -> bytes:
     """Decrypt a binary token made by :func:`encrypt_bytes` for the same ``context``."""
     kid, body = _split_bytes(token, context)
-    return _open(kid, body, context, ring or current_keyring())
+    return _open(kid, body, context, ring or _ring_with(kid))
 
 
 def encrypt(value: str, context: str, ring: KeyRing | None = None) -> str:
@@ -194,7 +250,7 @@ def _split_text(token: str, context: str) -> tuple[str, bytes]:
 def decrypt(token: str, context: str, ring: KeyRing | None = None) -> str:
     """Decrypt a text token made by :func:`encrypt` for the same ``context``."""
     kid, body = _split_text(token, context)
-    plain = _unpad(_open(kid, body, context, ring or current_keyring()), context)
+    plain = _unpad(_open(kid, body, context, ring or _ring_with(kid)), context)
     try:
         return plain.decode("utf-8")
     except UnicodeDecodeError:

@@ -76,6 +76,8 @@ class KeyRing:
     keys: Mapping[str, bytes]
     active: str
     source: str = field(default="memory", compare=False)
+    #: the key file this ring was read from, if any (running processes re-read it on change)
+    path: Path | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not self.keys:
@@ -109,6 +111,7 @@ class KeyRing:
         order: list[str] = []
         sources: list[str] = []
         file_active: str | None = None
+        file_path: Path | None = None
         spec = env.get("ATHAR_KEYS", "").strip()
         if spec:
             for i, item in enumerate(p.strip() for p in spec.split(",")):
@@ -135,6 +138,7 @@ class KeyRing:
                     keys[kid] = raw
                     order.append(kid)
             file_active = file_ring.active
+            file_path = file_ring.path
             sources.append(str(path))
         if not keys:
             if env.get("ATHAR_EPHEMERAL_KEY", "").strip() in {"1", "true", "yes"}:
@@ -155,7 +159,7 @@ class KeyRing:
         assert active is not None
         if active not in keys:
             raise KeyConfigError(f"ATHAR_ACTIVE_KEY={active!r} is not a loaded key")
-        return cls(keys, active, source=" + ".join(sources))
+        return cls(keys, active, source=" + ".join(sources), path=file_path)
 
     @classmethod
     def from_file(cls, path: Path) -> KeyRing:
@@ -191,7 +195,7 @@ class KeyRing:
             keys[_check_kid(kid)] = _b64decode_key(kid, b64)
         if active not in keys:
             raise KeyConfigError(f"key file {path}: active key {active!r} is not in 'keys'")
-        return cls(keys, active, source=str(path))
+        return cls(keys, active, source=str(path), path=path)
 
     # -- use ----------------------------------------------------------------------------
 
@@ -211,13 +215,14 @@ class KeyRing:
         if kid in self.keys:
             raise KeyConfigError(f"key {kid!r} already exists")
         keys = {**self.keys, kid: secrets.token_bytes(KEY_BYTES)}
-        return KeyRing(keys, kid, source=self.source)
+        return KeyRing(keys, kid, source=self.source, path=self.path)
 
     def without(self, kids: Iterable[str]) -> KeyRing:
         drop = set(kids)
         if self.active in drop:
             raise KeyConfigError(f"cannot retire the active key {self.active!r}")
-        return KeyRing({k: v for k, v in self.keys.items() if k not in drop}, self.active)
+        kept = {k: v for k, v in self.keys.items() if k not in drop}
+        return KeyRing(kept, self.active, source=self.source, path=self.path)
 
     def to_json(self) -> str:
         doc = {
