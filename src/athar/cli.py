@@ -15,7 +15,9 @@ import click
 from athar import __version__
 
 #: sub-command name -> "module:attribute" of a click command or group
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "link": "athar.commands.link:link",
+}
 
 
 class LazyGroup(click.Group):

@@ -295,3 +295,40 @@ def link(
         timings=timings,
         stats=stats,
     )
+
+
+def explain_pairs(
+    features: pd.DataFrame,
+    spec: LinkSpec,
+    model: dict[str, Any],
+    pairs: Sequence[tuple[int, int]],
+    cfg: EngineConfig | None = None,
+) -> list[dict[str, Any]]:
+    """Waterfall explanations for pairs of unique ids, scored with a trained ``model``.
+
+    Term frequencies come from ``features`` (the records the model was run on).
+    """
+    from athar.linkage.explain import waterfall
+
+    db_api = make_db_api(cfg or EngineConfig())
+    linker = build_linker(db_api, features, spec, model=model, keep_intermediate=True)
+    records = features.set_index("unique_id", drop=False)
+    out = []
+    for a, b in pairs:
+        ra = _record_dict(records.loc[a])
+        rb = _record_dict(records.loc[b])
+        row = linker.inference.score_pair(ra, rb).as_pandas_dataframe().iloc[0].to_dict()
+        out.append(waterfall(row, saved_model(linker)))
+    return out
+
+
+def _record_dict(row: pd.Series) -> dict[str, Any]:
+    d: dict[str, Any] = {}
+    for k, v in row.items():
+        if v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+            d[str(k)] = None
+        elif isinstance(v, np.generic):
+            d[str(k)] = v.item()
+        else:
+            d[str(k)] = v
+    return d

@@ -1,0 +1,270 @@
+"""``athar link``: link interchange CSV files (or the store) into persons; explain a pair.
+
+athar link FILE... --out clusters.csv [--model-out model.json] [--engine duckdb|spark]
+           [--threshold P] [--decisions decisions.csv] [--settings interchange|febrl4|PATH]
+athar link                      # links the store's current records and records the run
+athar link explain A B [FILE...] [--model model.json]   # A, B as source:record_id
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+
+from athar.linkage.spec import LinkSpec, SpecError, load_spec, spec_from_yaml
+
+ENGINE = click.Choice(["duckdb", "spark"])
+
+
+class InputError(click.ClickException):
+    exit_code = 2
+
+
+def read_spec(settings: str) -> LinkSpec:
+    path = Path(settings)
+    try:
+        if path.suffix in {".yaml", ".yml"}:
+            return spec_from_yaml(path.read_text(encoding="utf-8"), str(path))
+        return load_spec(settings)
+    except (SpecError, OSError) as e:
+        raise InputError(str(e)) from e
+
+
+def read_tables(files: tuple[str, ...], spec: LinkSpec) -> tuple[pd.DataFrame, list[int]]:
+    """Read interchange CSVs into one frame of strings; every problem names file/row/column."""
+    allowed = {"source", "record_id", *spec.input_columns}
+    frames = []
+    rows: list[int] = []
+    for name in files:
+        try:
+            df = pd.read_csv(
+                name, dtype=str, keep_default_na=False, encoding="utf-8-sig", na_filter=False
+            )
+        except (OSError, UnicodeDecodeError, pd.errors.ParserError) as e:
+            raise InputError(f"{name}: cannot read as UTF-8 CSV: {e}") from e
+        missing = [c for c in ("source", "record_id") if c not in df.columns]
+        if missing:
+            raise InputError(f"{name}: missing required column(s) {', '.join(missing)}")
+        unknown = [c for c in df.columns if c not in allowed]
+        if unknown:
+            hint = (
+                " ('cluster_id' is the output column, not an input)"
+                if "cluster_id" in unknown
+                else ""
+            )
+            raise InputError(f"{name}: unknown column(s) {', '.join(map(repr, unknown))}{hint}")
+        for col in ("source", "record_id"):
+            empty = df.index[df[col].str.strip() == ""].tolist()
+            if empty:
+                raise InputError(f"{name}: row {empty[0] + 2}, column {col!r}: empty")
+        df["__file"] = name
+        rows.extend(range(2, len(df) + 2))
+        frames.append(df)
+    raw = pd.concat(frames, ignore_index=True).fillna("") if frames else pd.DataFrame()
+    dup = raw.duplicated(["source", "record_id"], keep="first")
+    if dup.any():
+        i = int(dup.to_numpy().nonzero()[0][0])
+        raise InputError(
+            f"{raw['__file'][i]}: row {rows[i]}: duplicate record "
+            f"{raw['source'][i]}:{raw['record_id'][i]} (record ids must be unique per source)"
+        )
+    return raw, rows
+
+
+def prepare(files: tuple[str, ...], spec: LinkSpec) -> pd.DataFrame:
+    from athar.linkage.features import FeatureError, prepare_features
+
+    raw, rows = read_tables(files, spec)
+    try:
+        # problems come back with the frame's own index; map them to file and row
+        return prepare_features(raw, spec, range(len(raw)))
+    except FeatureError as e:
+        files_col = raw["__file"].tolist()
+        shown = [
+            f"{files_col[p.row]}: row {rows[p.row]}, column {p.column!r}: {p.reason} ({p.value!r})"
+            for p in e.problems[:20]
+        ]
+        more = f"\n... and {len(e.problems) - 20} more" if len(e.problems) > 20 else ""
+        raise InputError("\n".join(shown) + more) from e
+
+
+def read_decisions(path: str, features: pd.DataFrame) -> list[Any]:
+    """Reviewers' decisions for file mode: a,b as source:record_id, decision, who, when, why."""
+    from athar.linkage.runner import PairDecision
+
+    ids = dict(
+        zip(
+            (features["source"] + ":" + features["record_id"]).tolist(),
+            features["unique_id"].tolist(),
+            strict=True,
+        )
+    )
+    out = []
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        for n, row in enumerate(csv.DictReader(fh), start=2):
+            for col in ("a", "b", "decision", "who", "when", "why"):
+                if not (row.get(col) or "").strip():
+                    raise InputError(f"{path}: row {n}, column {col!r}: required")
+            if row["decision"] not in {"must_link", "cannot_link"}:
+                raise InputError(f"{path}: row {n}, column 'decision': must_link or cannot_link")
+            a, b = ids.get(row["a"]), ids.get(row["b"])
+            if a is None or b is None:
+                continue  # decision about records not in this run
+            out.append(PairDecision(int(a), int(b), row["decision"] == "must_link"))
+    return out
+
+
+class LinkGroup(click.Group):
+    """``link FILE...`` runs the linker; ``link explain A B`` explains one pair."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or args[0] not in self.commands:
+            if not any(a in ("--help", "-h") for a in args[:1]):
+                args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=LinkGroup, invoke_without_command=False)
+def link() -> None:
+    """Link records of the same person across lists (Splink on DuckDB or Spark).
+
+    With FILEs: link interchange CSVs and write one row per record (source, record_id,
+    cluster_id); no database.  Without files: link the store's current records and record
+    the run.  `athar link explain A B` shows the match-weight waterfall for a pair.
+    """
+
+
+@link.command("run")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="clusters CSV to write")
+@click.option("--model-out", type=click.Path(dir_okay=False), help="trained model JSON")
+@click.option("--review-out", type=click.Path(dir_okay=False), help="review-band pairs CSV")
+@click.option("--engine", type=ENGINE, default="duckdb", show_default=True)
+@click.option("--threshold", type=click.FloatRange(0, 1, min_open=True, max_open=True))
+@click.option("--settings", default="interchange", show_default=True, help="spec name or YAML")
+@click.option("--decisions", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--model",
+    "model_in",
+    type=click.Path(exists=True, dir_okay=False),
+    help="use this trained model instead of training",
+)
+@click.option("--memory-limit", default="6GB", show_default=True)
+@click.option("--threads", default=2, show_default=True)
+@click.option("--actor", default="cli", show_default=True, help="who runs it (store mode)")
+@click.option("--incremental", is_flag=True, help="store mode: score only new records")
+def run(
+    files: tuple[str, ...],
+    out: str | None,
+    model_out: str | None,
+    review_out: str | None,
+    engine: str,
+    threshold: float | None,
+    settings: str,
+    decisions: str | None,
+    model_in: str | None,
+    memory_limit: str,
+    threads: int,
+    actor: str,
+    incremental: bool,
+) -> None:
+    """Link FILEs (interchange CSVs) or, without files, the store."""
+    from athar.linkage import runner
+
+    spec = read_spec(settings)
+    cfg = runner.EngineConfig(engine=engine, memory_limit=memory_limit, threads=threads)
+    if not files:
+        _run_store(spec, cfg, threshold, actor, incremental)
+        return
+    if not out:
+        raise click.UsageError("--out is required when linking files")
+    features = prepare(files, spec)
+    decided = read_decisions(decisions, features) if decisions else []
+    model = json.loads(Path(model_in).read_text(encoding="utf-8")) if model_in else None
+    result = runner.link(features, spec, cfg, threshold=threshold, decisions=decided, model=model)
+    out_path = Path(out)
+    result.clusters_frame().to_csv(out_path, index=False)
+    stem = out_path.with_suffix("")
+    model_path = Path(model_out) if model_out else Path(f"{stem}.model.json")
+    model_path.write_text(json.dumps(result.model, indent=1, ensure_ascii=False), encoding="utf-8")
+    review = result.review_pairs([(d.left, d.right) for d in decided])
+    key = (features["source"] + ":" + features["record_id"]).to_numpy()
+    review_path = Path(review_out) if review_out else Path(f"{stem}.review.csv")
+    pd.DataFrame(
+        {
+            "a": key[review["unique_id_l"].to_numpy()],
+            "b": key[review["unique_id_r"].to_numpy()],
+            "match_probability": review["match_probability"].round(6),
+            "match_weight": review["match_weight"].round(4),
+        }
+    ).to_csv(review_path, index=False)
+    s = result.stats
+    click.echo(
+        f"{s['records']} records -> {s['clusters']} clusters; "
+        f"{s['pairs_at_or_above_threshold']} pairs >= {result.threshold}; "
+        f"{len(review)} pairs to review in [{result.review_low}, {result.threshold}); "
+        f"{s['refused_by_cannot_link']} merges refused by cannot-links"
+    )
+    click.echo(f"clusters: {out_path}\nmodel: {model_path}\nreview queue: {review_path}")
+
+
+def _run_store(
+    spec: LinkSpec, cfg: Any, threshold: float | None, actor: str, incremental: bool
+) -> None:
+    from athar.services import linking
+    from athar.store.engine import make_engine  # type: ignore[attr-defined]
+
+    engine = make_engine()
+    summary = linking.link_store(
+        engine, spec=spec, cfg=cfg, actor=actor, threshold=threshold, incremental=incremental
+    )
+    click.echo(json.dumps(summary, indent=1))
+
+
+@link.command("explain")
+@click.argument("a")
+@click.argument("b")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--model",
+    "model_in",
+    type=click.Path(exists=True, dir_okay=False),
+    help="trained model JSON (default: the latest run's model in the store)",
+)
+@click.option("--settings", default="interchange", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="print the explanation as JSON")
+def explain(
+    a: str, b: str, files: tuple[str, ...], model_in: str | None, settings: str, as_json: bool
+) -> None:
+    """Per-field contributions to the match weight of records A and B (source:record_id)."""
+    from athar.linkage import runner
+    from athar.linkage.explain import render
+
+    spec = read_spec(settings)
+    if files:
+        if not model_in:
+            raise click.UsageError("--model is required with FILEs (the run's model.json)")
+        features = prepare(files, spec)
+        model = json.loads(Path(model_in).read_text(encoding="utf-8"))
+        keys = (features["source"] + ":" + features["record_id"]).tolist()
+        index = {k: i for i, k in enumerate(keys)}
+        missing = [x for x in (a, b) if x not in index]
+        if missing:
+            raise InputError(f"no such record(s) in the files: {', '.join(missing)}")
+        expl = runner.explain_pairs(features, spec, model, [(index[a], index[b])])[0]
+    else:
+        from athar.services import linking
+        from athar.store.engine import make_engine  # type: ignore[attr-defined]
+
+        expl = linking.explain_store_pair(make_engine(), a, b, spec=spec)
+    if as_json:
+        click.echo(json.dumps(expl, indent=1, ensure_ascii=False, default=str))
+    else:
+        click.echo(render(expl, a, b))
+    sys.stdout.flush()
