@@ -1,0 +1,604 @@
+"""The import service: the one write path for lists coming into the registry.
+
+For each file, in one transaction (a failed file leaves nothing behind):
+
+1. read it with the reader its extension calls for (CSV, XLSX, JSON), through an optional
+   column mapping; a file that cannot be read, is not in an accepted encoding, or lacks a
+   ``source``/``record_id`` column is *unusable*: nothing is stored (exit code 2);
+2. find ``(source, record_id)`` pairs used by more than one row (a first streaming pass that
+   keeps only 8 bytes per row);
+3. parse and validate every row (:func:`athar.domain.record.parse_row`), collecting every
+   problem with file, row, column and reason; rows with errors go to ``quarantine_row``
+   with all their problems, never dropped;
+4. store valid rows as ``record`` rows with their raw cells.  A row identical to the current
+   version of its ``(source, record_id)`` changes nothing; a changed row becomes a new
+   version, the old one is kept, and a ``record_change`` row says what changed;
+5. write one ``status_event`` (a claim, with its source record) per record with a status,
+   the batch's counts, and an audit event.
+
+Importing the same file again with the same options changes nothing (the batch is
+recognised by its content hash); a file whose rows are all unchanged stores nothing either.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+from array import array
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, Engine, bindparam, text
+
+from athar.domain.record import ERROR, WARNING, Issue, clean_text, parse_row
+from athar.ingest.columns import ColumnPlan
+from athar.ingest.mapping import Mapping, MappingError, load_mapping
+from athar.ingest.readers import RawRow, Table, UnusableInput, open_table
+from athar.services.audit import append_event
+from athar.store.bulk import IdAllocator, bulk_insert
+from athar.store.migrate import require_current
+
+#: parsed fields stored on each record, in table order after the bookkeeping columns
+PARSED_COLUMNS: tuple[str, ...] = (
+    "full_name",
+    "given_name",
+    "father_name",
+    "grandfather_name",
+    "family_name",
+    "mother_name",
+    "sex_text",
+    "sex_code",
+    "birth_date",
+    "birth_date_precision",
+    "birth_year",
+    "age_text",
+    "age_min",
+    "age_max",
+    "birth_place",
+    "birth_place_code",
+    "arrest_date",
+    "arrest_date_precision",
+    "arrest_place",
+    "arrest_place_code",
+    "facility",
+    "facility_code",
+    "last_seen_date",
+    "last_seen_date_precision",
+    "status_text",
+    "status_code",
+    "detainee_number",
+    "notes",
+)
+RECORD_COLUMNS: tuple[str, ...] = (
+    "id",
+    "source_id",
+    "record_id",
+    "version",
+    "is_current",
+    "batch_id",
+    "row_number",
+    "content_hash",
+    "raw",
+    "extra",
+    *PARSED_COLUMNS,
+)
+STATUS_COLUMNS = (
+    "record_id",
+    "source_id",
+    "status_code",
+    "status_text",
+    "event_date",
+    "event_date_precision",
+    "facility_code",
+    "created_at",
+)
+QUARANTINE_COLUMNS = (
+    "batch_id",
+    "file_name",
+    "row_number",
+    "source_code",
+    "record_id",
+    "raw",
+    "problems",
+    "created_at",
+)
+CHANGE_COLUMNS = ("batch_id", "old_record_id", "new_record_id", "changes", "created_at")
+
+
+def default_actor() -> str:
+    return os.environ.get("ATHAR_ACTOR") or getpass.getuser()
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    row: int | None
+    column: str | None
+    reason: str
+    severity: str = ERROR
+
+
+@dataclass
+class ImportOptions:
+    source: str | None = None
+    mapping: Path | None = None
+    actor: str = field(default_factory=default_actor)
+    keep_extra: bool = False
+    today: date | None = None
+    chunk_size: int = 5000
+    max_problems: int = 1000  # kept in the result; every problem goes to ``on_problem``
+    on_problem: Callable[[Problem], None] | None = None
+
+
+@dataclass
+class FileResult:
+    path: Path
+    outcome: str = "stored"  # stored | quarantined | unchanged | already_imported | unusable
+    batch_id: int | None = None
+    rows_total: int = 0
+    rows_new: int = 0
+    rows_new_version: int = 0
+    rows_unchanged: int = 0
+    rows_duplicate: int = 0
+    rows_quarantined: int = 0
+    warnings: int = 0
+    errors: int = 0
+    sources: Counter[str] = field(default_factory=Counter)
+    problems: list[Problem] = field(default_factory=list)
+    problem_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    message: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.outcome == "unusable":
+            return 2
+        return 1 if self.rows_quarantined else 0
+
+
+class _NothingChanged(Exception):
+    pass
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _key_hash(source: str | None, record_id: str | None) -> int:
+    d = hashlib.blake2b(f"{source}\x1f{record_id}".encode("utf-8", "surrogatepass"), digest_size=8)
+    return int.from_bytes(d.digest(), "little", signed=True)
+
+
+def _options_hash(opts: ImportOptions, mapping: Mapping | None) -> str:
+    doc = {
+        "source": opts.source,
+        "mapping": mapping.content_hash if mapping else None,
+        "keep_extra": opts.keep_extra,
+    }
+    return hashlib.sha256(_json(doc).encode()).hexdigest()
+
+
+def _row_key(plan: ColumnPlan, raw: Any) -> tuple[str | None, str | None]:
+    s, r = plan.key(raw)
+    return (clean_text(s) or None if s else None), (clean_text(r) or None if r else None)
+
+
+def _duplicate_keys(table: Table, plan: ColumnPlan) -> set[int]:
+    """Hashes of (source, record_id) pairs used by more than one row (8 bytes per row)."""
+    hashes = array("q")
+    for row in table.rows():
+        s, r = _row_key(plan, row.raw)
+        if s and r:
+            hashes.append(_key_hash(s, r))
+    if not hashes:
+        return set()
+    values, counts = np.unique(np.frombuffer(hashes, dtype=np.int64), return_counts=True)
+    return {int(v) for v in values[counts > 1]}
+
+
+class _Batch:
+    """Writes one file's rows inside the caller's transaction."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        result: FileResult,
+        opts: ImportOptions,
+        batch_id: int,
+        now: datetime,
+    ) -> None:
+        self.conn = conn
+        self.result = result
+        self.opts = opts
+        self.batch_id = batch_id
+        self.now = now
+        self.file = result.path.name
+        self.sources: dict[str, tuple[int, bool]] = {}
+        self.created_sources: list[str] = []
+        self.records: list[tuple[RawRow, dict[str, Any], str | None, str]] = []
+        self.quarantine: list[tuple[Any, ...]] = []
+        self.ids = IdAllocator(conn, "record")
+
+    # -- problems -------------------------------------------------------------------------
+    def problem(self, row: int | None, issue: Issue) -> None:
+        p = Problem(self.file, row, issue.column, issue.reason, issue.severity)
+        r = self.result
+        if issue.severity == ERROR:
+            r.errors += 1
+        else:
+            r.warnings += 1
+        r.problem_counts[(issue.severity, issue.column or "(row)")] += 1
+        if len(r.problems) < self.opts.max_problems:
+            r.problems.append(p)
+        if self.opts.on_problem is not None:
+            self.opts.on_problem(p)
+
+    # -- sources --------------------------------------------------------------------------
+    def source(self, code: str) -> tuple[int, bool]:
+        got = self.sources.get(code)
+        if got is not None:
+            return got
+        c = self.conn
+        sid = c.execute(text("SELECT id FROM source WHERE code = :c"), {"c": code}).scalar()
+        if sid is None:
+            sid = c.execute(
+                text("INSERT INTO source (code, created_at) VALUES (:c, :t) RETURNING id"),
+                {"c": code, "t": self.now},
+            ).scalar_one()
+            self.created_sources.append(code)
+            had = False
+        else:
+            had = (
+                c.execute(
+                    text("SELECT 1 FROM record WHERE source_id = :s LIMIT 1"), {"s": sid}
+                ).first()
+                is not None
+            )
+        self.sources[code] = (int(sid), had)
+        return self.sources[code]
+
+    # -- rows -----------------------------------------------------------------------------
+    def quarantine_row(
+        self, row: RawRow, parsed: dict[str, Any] | None, issues: Iterable[Issue]
+    ) -> None:
+        probs = [
+            {"file": self.file, "row": row.number, "column": i.column, "reason": i.reason,
+             "severity": i.severity}
+            for i in issues
+        ]  # fmt: skip
+        p = parsed or {}
+        self.quarantine.append(
+            (
+                self.batch_id,
+                self.file,
+                row.number,
+                p.get("source"),
+                p.get("record_id"),
+                _json(row.raw),
+                _json(probs),
+                self.now,
+            )
+        )
+        self.result.rows_quarantined += 1
+        if len(self.quarantine) >= self.opts.chunk_size:
+            self.flush_quarantine()
+
+    def add_record(
+        self, row: RawRow, parsed: dict[str, Any], extra: dict[str, Any], chash: str
+    ) -> None:
+        self.records.append((row, parsed, _json(extra) if extra else None, chash))
+        if len(self.records) >= self.opts.chunk_size:
+            self.flush_records()
+
+    def flush_quarantine(self) -> None:
+        bulk_insert(self.conn, "quarantine_row", QUARANTINE_COLUMNS, self.quarantine)
+        self.quarantine = []
+
+    def _current(self, pending: list[tuple[int, str]]) -> dict[tuple[int, str], Any]:
+        """Current stored versions of (source_id, record_id) pairs, for sources with records."""
+        found: dict[tuple[int, str], Any] = {}
+        by_source: dict[int, list[str]] = {}
+        for sid, rid in pending:
+            by_source.setdefault(sid, []).append(rid)
+        q = text(
+            "SELECT id, source_id, record_id, version, content_hash FROM record "
+            "WHERE source_id = :s AND is_current AND record_id IN :ids"
+        ).bindparams(bindparam("ids", expanding=True))
+        for sid, rids in by_source.items():
+            for i in range(0, len(rids), 1000):
+                for r in self.conn.execute(q, {"s": sid, "ids": rids[i : i + 1000]}):
+                    found[(r.source_id, r.record_id)] = r
+        return found
+
+    def flush_records(self) -> None:
+        pending = self.records
+        self.records = []
+        if not pending:
+            return
+        keys = []
+        for _, parsed, _, _ in pending:
+            sid, had = self.source(parsed["source"])
+            keys.append((sid, had))
+        lookup = [
+            (sid, p[1]["record_id"]) for (sid, had), p in zip(keys, pending, strict=True) if had
+        ]
+        current = self._current(lookup) if lookup else {}
+        out: list[tuple[Any, ...]] = []
+        superseded: list[tuple[int, int]] = []  # (old id, new id)
+        statuses: list[tuple[Any, ...]] = []
+        new_ids = iter(self.ids.take(len(pending)))
+        for (sid, _), (row, parsed, extra, chash) in zip(keys, pending, strict=True):
+            old = current.get((sid, parsed["record_id"]))
+            if old is not None and old.content_hash == chash:
+                self.result.rows_unchanged += 1
+                continue
+            rid = next(new_ids)
+            version = 1
+            if old is not None:
+                version = old.version + 1
+                superseded.append((old.id, rid))
+                self.result.rows_new_version += 1
+            else:
+                self.result.rows_new += 1
+            self.result.sources[parsed["source"]] += 1
+            out.append(
+                (
+                    rid,
+                    sid,
+                    parsed["record_id"],
+                    version,
+                    True,
+                    self.batch_id,
+                    row.number,
+                    chash,
+                    _json(row.raw),
+                    extra,
+                    *(parsed[c] for c in PARSED_COLUMNS),
+                )
+            )
+            if parsed["status_code"] is not None:
+                if parsed["last_seen_date"] is not None:
+                    when = (parsed["last_seen_date"], parsed["last_seen_date_precision"])
+                else:
+                    when = (parsed["arrest_date"], parsed["arrest_date_precision"])
+                statuses.append(
+                    (
+                        rid,
+                        sid,
+                        parsed["status_code"],
+                        parsed["status_text"],
+                        *when,
+                        parsed["facility_code"],
+                        self.now,
+                    )
+                )
+        c = self.conn
+        if superseded:
+            c.execute(
+                text("UPDATE record SET is_current = :f WHERE id = :old"),
+                [{"f": False, "old": o} for o, _ in superseded],
+            )
+        bulk_insert(c, "record", RECORD_COLUMNS, out)
+        bulk_insert(c, "status_event", STATUS_COLUMNS, statuses)
+        if superseded:
+            c.execute(
+                text("UPDATE record SET superseded_by_id = :new WHERE id = :old"),
+                [{"new": n, "old": o} for o, n in superseded],
+            )
+            self._record_changes(superseded)
+
+    def _record_changes(self, pairs: list[tuple[int, int]]) -> None:
+        cols = ", ".join(("id", "raw", "extra", *PARSED_COLUMNS))
+        q = text(f"SELECT {cols} FROM record WHERE id IN :ids").bindparams(
+            bindparam("ids", expanding=True)
+        )
+        ids = [i for pair in pairs for i in pair]
+        rows = {}
+        for i in range(0, len(ids), 1000):
+            for r in self.conn.execute(q, {"ids": ids[i : i + 1000]}):
+                rows[r.id] = r._mapping
+        changes = []
+        for old_id, new_id in pairs:
+            old, new = rows[old_id], rows[new_id]
+            diff = {c: [old[c], new[c]] for c in (*PARSED_COLUMNS, "extra") if old[c] != new[c]}
+            if not diff:  # only spacing or layout changed: say so with the raw cells
+                diff = {"raw": [json.loads(old["raw"]), json.loads(new["raw"])]}
+            changes.append((self.batch_id, old_id, new_id, _json(diff), self.now))
+        bulk_insert(self.conn, "record_change", CHANGE_COLUMNS, changes)
+
+    def finish(self) -> None:
+        self.flush_records()
+        self.flush_quarantine()
+
+
+def _process(
+    conn: Connection, table: Table, plan: ColumnPlan, dups: set[int], batch: _Batch, today: date
+) -> None:
+    held: dict[
+        tuple[str, str], list[tuple[RawRow, dict[str, Any], dict[str, Any], list[Issue], str]]
+    ]
+    held = {}
+    order = plan.mapping.date_order
+    result = batch.result
+    for row in table.rows():
+        result.rows_total += 1
+        cells, extra, issues = plan.apply(row.raw)
+        parsed, row_issues = parse_row(cells, today, order)
+        issues = [*row.issues, *issues, *row_issues]
+        src, rid = parsed["source"], parsed["record_id"]
+        chash = hashlib.sha256(
+            json.dumps((cells, extra), sort_keys=True, ensure_ascii=False, default=str).encode()
+        ).hexdigest()
+        if src and rid and dups and _key_hash(src, rid) in dups:
+            held.setdefault((src, rid), []).append((row, parsed, extra, issues, chash))
+            continue
+        for i in issues:
+            batch.problem(row.number, i)
+        if any(i.severity == ERROR for i in issues):
+            batch.quarantine_row(row, parsed, issues)
+        else:
+            batch.add_record(row, parsed, extra, chash)
+    # Rows sharing one (source, record_id): identical rows are stored once; otherwise all
+    # of them go to quarantine, because Athar cannot tell which one the source meant.
+    for (src, rid), rows in held.items():
+        first = rows[0]
+        identical = all(r[4] == first[4] for r in rows)
+        numbers = ", ".join(str(r[0].number) for r in rows)
+        for n, (row, parsed, extra, issues, chash) in enumerate(rows):
+            if len(rows) > 1 and not identical:
+                issues = [
+                    *issues,
+                    Issue(
+                        "record_id",
+                        f"record_id {rid!r} of source {src!r} is used by rows {numbers} "
+                        "with different content",
+                    ),
+                ]
+            elif n > 0:
+                issues = [
+                    *issues,
+                    Issue(
+                        "record_id",
+                        f"row repeats row {first[0].number} exactly; stored once",
+                        WARNING,
+                    ),
+                ]
+            for i in issues:
+                batch.problem(row.number, i)
+            if any(i.severity == ERROR for i in issues):
+                batch.quarantine_row(row, parsed, issues)
+            elif n == 0:
+                batch.add_record(row, parsed, extra, chash)
+            else:
+                result.rows_duplicate += 1
+    batch.finish()
+
+
+def import_file(engine: Engine, path: Path, opts: ImportOptions | None = None) -> FileResult:
+    """Import one file in one transaction and return what happened."""
+    opts = opts or ImportOptions()
+    result = FileResult(Path(path))
+    today = opts.today or date.today()
+    try:
+        mapping = load_mapping(opts.mapping) if opts.mapping else None
+        table = open_table(Path(path), mapping)
+        plan = ColumnPlan(
+            result.path.name,
+            table.header,
+            mapping,
+            keep_extra=opts.keep_extra,
+            source_option=opts.source,
+        )
+    except (UnusableInput, MappingError) as e:
+        result.outcome, result.message = "unusable", str(e)
+        return result
+    require_current(engine)
+    ohash = _options_hash(opts, mapping)
+    with engine.connect() as conn:
+        prior = conn.execute(
+            text("SELECT id FROM import_batch WHERE content_hash = :h AND options_hash = :o"),
+            {"h": table.content_hash, "o": ohash},
+        ).scalar()
+    if prior is not None:
+        result.outcome, result.batch_id = "already_imported", int(prior)
+        result.message = f"this file was already imported as batch {prior}; nothing changed"
+        return result
+    try:
+        dups = _duplicate_keys(table, plan)
+        now = datetime.now(UTC)
+        with engine.begin() as conn:
+            batch_id = conn.execute(
+                text(
+                    "INSERT INTO import_batch (file_name, file_format, encoding, content_hash, "
+                    "options_hash, source_option, mapping, actor, imported_at, rows_total, "
+                    "rows_new, rows_new_version, rows_unchanged, rows_quarantined, warnings) "
+                    "VALUES (:f, :fmt, :enc, :h, :o, :s, :m, :a, :t, 0, 0, 0, 0, 0, 0) "
+                    "RETURNING id"
+                ),
+                {
+                    "f": result.path.name,
+                    "fmt": table.fmt,
+                    "enc": table.encoding,
+                    "h": table.content_hash,
+                    "o": ohash,
+                    "s": opts.source,
+                    "m": mapping.name if mapping else None,
+                    "a": opts.actor,
+                    "t": now,
+                },
+            ).scalar_one()
+            result.batch_id = int(batch_id)
+            batch = _Batch(conn, result, opts, result.batch_id, now)
+            _process(conn, table, plan, dups, batch, today)
+            if not (result.rows_new or result.rows_new_version or result.rows_quarantined):
+                raise _NothingChanged
+            conn.execute(
+                text(
+                    "UPDATE import_batch SET rows_total = :t, rows_new = :n, "
+                    "rows_new_version = :v, rows_unchanged = :u, rows_quarantined = :q, "
+                    "warnings = :w WHERE id = :id"
+                ),
+                {
+                    "t": result.rows_total,
+                    "n": result.rows_new,
+                    "v": result.rows_new_version,
+                    "u": result.rows_unchanged + result.rows_duplicate,
+                    "q": result.rows_quarantined,
+                    "w": result.warnings,
+                    "id": result.batch_id,
+                },
+            )
+            append_event(
+                conn,
+                actor=opts.actor,
+                action="import.batch",
+                entity_type="import_batch",
+                entity_id=result.batch_id,
+                detail={
+                    "file": result.path.name,
+                    "format": table.fmt,
+                    "encoding": table.encoding,
+                    "content_hash": table.content_hash,
+                    "source_option": opts.source,
+                    "mapping": mapping.name if mapping else None,
+                    "mapping_hash": mapping.content_hash if mapping else None,
+                    "rows_total": result.rows_total,
+                    "rows_new": result.rows_new,
+                    "rows_new_version": result.rows_new_version,
+                    "rows_unchanged": result.rows_unchanged,
+                    "rows_duplicate": result.rows_duplicate,
+                    "rows_quarantined": result.rows_quarantined,
+                    "warnings": result.warnings,
+                    "sources_created": batch.created_sources,
+                },
+            )
+    except _NothingChanged:
+        result.outcome, result.batch_id = "unchanged", None
+        result.message = "every row is already stored unchanged; nothing changed"
+        return result
+    except UnusableInput as e:
+        _reset(result)
+        result.outcome, result.message = "unusable", str(e)
+        return result
+    result.outcome = "quarantined" if result.rows_quarantined else "stored"
+    return result
+
+
+def _reset(result: FileResult) -> None:
+    result.batch_id = None
+    result.rows_new = result.rows_new_version = result.rows_unchanged = 0
+    result.rows_duplicate = result.rows_quarantined = 0
+    result.sources.clear()
+
+
+def import_files(
+    engine: Engine, paths: Iterable[Path], opts: ImportOptions | None = None
+) -> list[FileResult]:
+    """Import each file as its own batch (its own transaction)."""
+    return [import_file(engine, Path(p), opts) for p in paths]
