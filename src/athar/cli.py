@@ -17,6 +17,7 @@ from athar import __version__
 #: sub-command name -> "module:attribute" of a click command or group
 COMMANDS: dict[str, str] = {
     "link": "athar.commands.link:link",
+    "estimate": "athar.commands.estimate:estimate",
 }
 
 

@@ -1,0 +1,247 @@
+"""``athar estimate``: multiple systems estimation on a capture-pattern counts file."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import click
+
+from athar.estimate.lcmcr import LcmcrSettings
+from athar.estimate.report import METHODS, Options, Report, parse_methods, run
+from athar.estimate.table import CaptureTable, EstimateInputError
+
+
+class CountsFileError(click.ClickException):
+    """A counts file that cannot be used; the message names file, row and column."""
+
+
+def read_counts(path: Path) -> CaptureTable:
+    """Read a counts CSV: one 0/1 column per list and a ``count`` column.
+
+    Rows are numbered as a spreadsheet shows them (the header is row 1).
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as e:
+        raise CountsFileError(f"{path}: cannot read: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        raise CountsFileError(f"{path}: not UTF-8 text") from None
+    rows = list(csv.reader(text.splitlines()))
+    if not rows or not any(c.strip() for c in rows[0]):
+        raise CountsFileError(f"{path}: empty file (expected a header row)")
+    header = [c.strip() for c in rows[0]]
+    lowered = [c.lower() for c in header]
+    if lowered.count("count") != 1:
+        raise CountsFileError(
+            f"{path}, row 1: the header needs exactly one 'count' column, got {header}"
+        )
+    ci = lowered.index("count")
+    lists = [h for i, h in enumerate(header) if i != ci]
+    for i, h in enumerate(header):
+        if not h:
+            raise CountsFileError(f"{path}, row 1, column {i + 1}: empty column name")
+    dup = sorted({h for h in lists if lists.count(h) > 1})
+    if dup:
+        raise CountsFileError(f"{path}, row 1: repeated list column(s) {dup}")
+    if len(lists) < 2:
+        raise CountsFileError(f"{path}, row 1: need at least two list columns besides 'count'")
+    seen: dict[tuple[int, ...], int] = {}
+    data: list[tuple[tuple[int, ...], int]] = []
+    for r, row in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in row):
+            continue
+        if len(row) != len(header):
+            raise CountsFileError(
+                f"{path}, row {r}: {len(row)} values but the header has {len(header)} columns"
+            )
+        pattern: list[int] = []
+        for i, cell in enumerate(row):
+            v = cell.strip()
+            if i == ci:
+                continue
+            if v not in ("0", "1"):
+                raise CountsFileError(
+                    f"{path}, row {r}, column '{header[i]}': expected 0 or 1, got {v!r}"
+                )
+            pattern.append(int(v))
+        raw = row[ci].strip()
+        try:
+            count = int(raw)
+        except ValueError:
+            raise CountsFileError(
+                f"{path}, row {r}, column 'count': expected a whole number, got {raw!r}"
+            ) from None
+        if count < 0:
+            raise CountsFileError(f"{path}, row {r}, column 'count': negative count {count}")
+        key = tuple(pattern)
+        if not any(key) and count > 0:
+            raise CountsFileError(
+                f"{path}, row {r}: the pattern on no list is what is estimated; "
+                f"its count must be empty or 0, got {count}"
+            )
+        if key in seen:
+            raise CountsFileError(
+                f"{path}, row {r}: pattern {''.join(map(str, key))} already given in row {seen[key]}"
+            )
+        seen[key] = r
+        data.append((key, count))
+    try:
+        table = CaptureTable.from_rows(lists, data)
+    except EstimateInputError as e:
+        raise CountsFileError(f"{path}: {e}") from None
+    if table.n_observed == 0:
+        raise CountsFileError(f"{path}: no people counted (all counts are 0)")
+    return table
+
+
+def _fmt(v: float | None) -> str:
+    if v is None:
+        return "?"
+    return f"{v:,.0f}"
+
+
+def render_text(report: Report) -> str:
+    t = report.table
+    lines = [
+        f"Lists ({t.n_lists}): {', '.join(t.lists)}; people observed: {t.n_observed:,}",
+        "",
+        f"{'method':<10} {'estimate':>10} {'95% interval':>22}  model / settings",
+    ]
+    for name, r in report.results.items():
+        kind = "MLE" if name == "loglinear" else "median"
+        interval = f"{_fmt(r.lower)} - {_fmt(r.upper)}"
+        lines.append(f"{name:<10} {_fmt(r.estimate):>10} {interval:>22}  {r.model} ({kind})")
+        diag = r.details.get("diagnostics")
+        if isinstance(diag, dict):
+            lines.append(
+                f"{'':<10} R-hat {diag['rhat']:.3f}, effective sample size {diag['ess']:.0f}, "
+                f"{diag['seconds']:.1f} s"
+            )
+        for w in r.details.get("warnings", []):
+            lines.append(f"{'':<10} note: {w}")
+    for w in report.warnings:
+        lines.append(f"WARNING: methods disagree: {w}")
+    return "\n".join(lines)
+
+
+def _json_safe(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_json_safe(v) for v in obj]
+    return obj
+
+
+@click.command("estimate")
+@click.option(
+    "--counts",
+    "counts",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="CSV with one 0/1 column per list and a 'count' column.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--methods",
+    default=",".join(METHODS),
+    show_default=True,
+    help="Comma-separated subset of loglinear,dga,lcmcr.",
+)
+@click.option(
+    "--model",
+    "model",
+    default=None,
+    help="Log-linear model to fit, e.g. '[123,14,34]' (1-based lists); default: search.",
+)
+@click.option(
+    "--criterion",
+    type=click.Choice(["BIC", "AIC"], case_sensitive=False),
+    default="BIC",
+    show_default=True,
+    help="Log-linear model selection criterion.",
+)
+@click.option("--delta", type=float, default=None, help="dga hyper-Dirichlet delta [2^-J].")
+@click.option("--seed", type=int, default=LcmcrSettings.seed, show_default=True)
+@click.option(
+    "--K",
+    "k",
+    type=int,
+    default=LcmcrSettings.K,
+    show_default=True,
+    help="LCMCR maximum number of latent classes.",
+)
+@click.option("--burnin", type=int, default=LcmcrSettings.burnin, show_default=True)
+@click.option(
+    "--samples",
+    type=int,
+    default=LcmcrSettings.samples,
+    show_default=True,
+    help="LCMCR kept draws, in total over all chains.",
+)
+@click.option("--thinning", type=int, default=LcmcrSettings.thinning, show_default=True)
+@click.option("--chains", type=int, default=LcmcrSettings.chains, show_default=True)
+@click.option("--threads", type=int, default=LcmcrSettings.threads, show_default=True)
+@click.option(
+    "--plot",
+    "plot",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write a plot of the posteriors to this .png or .svg file.",
+)
+def estimate(
+    counts: Path,
+    fmt: str,
+    methods: str,
+    model: str | None,
+    criterion: str,
+    delta: float | None,
+    seed: int,
+    k: int,
+    burnin: int,
+    samples: int,
+    thinning: int,
+    chains: int,
+    threads: int,
+    plot: Path | None,
+) -> None:
+    """Estimate how many people are on no list (log-linear, dga, LCMCR), side by side."""
+    if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
+        raise click.BadParameter("the plot file must end in .png or .svg", param_hint="--plot")
+    try:
+        ms = parse_methods(methods)
+        settings = LcmcrSettings(
+            K=k,
+            burnin=burnin,
+            samples=samples,
+            thinning=thinning,
+            chains=chains,
+            seed=seed,
+            threads=threads,
+        )
+    except EstimateInputError as e:
+        raise click.UsageError(str(e)) from None
+    table = read_counts(counts)
+    opts = Options(loglinear_model=model, criterion=criterion.upper(), delta=delta, lcmcr=settings)
+    try:
+        report = run(table, ms, opts)
+    except EstimateInputError as e:
+        raise click.ClickException(f"{counts}: {e}") from None
+    if fmt == "json":
+        click.echo(json.dumps(_json_safe(report.to_dict()), indent=2))
+    else:
+        click.echo(render_text(report))
+    if plot is not None:
+        from athar.estimate.plot import posterior_figure
+
+        fig = posterior_figure(report, title=f"{counts.name}: estimates of N")
+        fig.savefig(plot)
+        if fmt == "text":
+            click.echo(f"plot written to {plot}")
