@@ -16,6 +16,9 @@ from athar import __version__
 
 #: sub-command name -> "module:attribute" of a click command or group
 COMMANDS: dict[str, str] = {
+    "import": "athar.commands.importing:import_command",
+    "db": "athar.commands.db:db",
+    "audit": "athar.commands.audit:audit",
     "link": "athar.commands.link:link",
     "estimate": "athar.commands.estimate:estimate",
 }
