@@ -1,0 +1,144 @@
+"""Script-aware normalisation of names (pure, no I/O).
+
+Arabic: hamza and alef forms, taa marbuta -> haa, alef maqsura -> yaa, tashkeel, tatweel,
+Persian and Urdu letter shapes, Arabic-Indic digits.  Latin: case, diacritics, apostrophes and
+ayn/hamza marks, hyphens and dots, and the article ``Al`` glued to a name (``Alhalabi``).
+
+The result is idempotent: ``normalize(normalize(x)) == normalize(x)``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+ARABIC_LETTERS = frozenset("ءابتثجحخدذرزسشصضطظعغفقكلمنهوىيةپچژڤگ")
+
+# --- Arabic character folding -------------------------------------------------------------
+_AR_FOLD: dict[int, str | None] = {}
+
+
+def _fold(chars: str, to: str | None) -> None:
+    for c in chars:
+        _AR_FOLD[ord(c)] = to
+
+
+# tashkeel, Quranic annotation marks, superscript alef, tatweel, bidi and joiner controls
+_fold("".join(chr(c) for c in range(0x064B, 0x0660)), None)
+_fold("\u0670\u0640\u200b\u200c\u200d\u200e\u200f\u061c\ufeff\u2066\u2067\u2068\u2069", None)
+_fold("".join(chr(c) for c in range(0x06D6, 0x06EE) if c not in (0x06E5, 0x06E6)), None)
+_fold("أإآٱٲٳ", "ا")  # hamza and alef forms (wasla too)
+_fold("ؤ", "و")
+_fold("ئ", "ي")
+_fold("ىیۍێېےۓ", "ي")  # alef maqsura, Persian/Urdu/Pashto yeh shapes
+_fold("ةۃ", "ه")  # taa marbuta
+_fold("ھہۀەۂ", "ه")  # Persian/Urdu heh shapes
+_fold("کڪګڭ", "ك")  # Persian/Urdu kaf shapes
+_fold("ٹ", "ت")
+_fold("ڈ", "د")
+_fold("ڑ", "ر")
+_fold("ں", "ن")
+_fold("ڨ", "ق")  # Maghrebi gaf written with qaf
+_fold("ڥ", "ف")
+_fold("،؛", ",")
+_fold("؟", " ")
+for _i, _d in enumerate("٠١٢٣٤٥٦٧٨٩"):
+    _AR_FOLD[ord(_d)] = str(_i)
+for _i, _d in enumerate("۰۱۲۳۴۵۶۷۸۹"):
+    _AR_FOLD[ord(_d)] = str(_i)
+
+# --- Latin ------------------------------------------------------------------------------------
+# ayn and hamza marks and apostrophes vanish (Sa'id, Sa`id, Saʿīd -> said)
+_MARKS = "'`´‘’‛′ʹʻʼʽʾʿˈˊˋ\u02bc\u02c8ʔʕ"
+_LATIN_FOLD: dict[int, str | None] = {ord(c): None for c in _MARKS}
+_LATIN_FOLD.update(
+    {
+        ord("ß"): "ss",
+        ord("æ"): "ae",
+        ord("œ"): "oe",
+        ord("ø"): "o",
+        ord("đ"): "d",
+        ord("ð"): "d",
+        ord("ł"): "l",
+        ord("þ"): "th",
+        ord("ı"): "i",
+        ord("ħ"): "h",
+        ord("ŧ"): "t",
+    }
+)
+_FOLD = {**_AR_FOLD, **_LATIN_FOLD}
+_FOLD_KEEP_HAMZA = {k: v for k, v in _FOLD.items() if chr(k) not in "أإآ"}
+
+_SEPARATORS = re.compile(r"[\s\-‐‑‒–—_./\\|+()\[\]{}\"*#~:;!?<>=&@^«»]+")
+_COMMA = re.compile(r"\s*,[\s,]*")
+_SPACES = re.compile(r"\s+")
+# characters that survive normalisation: letters, digits, comma, space
+_DROP = re.compile(r"[^\w, ]|_")
+
+# glued article: al/el + name.  Split only when the rest looks like an Arabic name: a nisba
+# ending, an Arabic-only digraph or letter at its start, or a doubled (assimilated) consonant.
+_GLUED_AL = re.compile(r"^(?:al|el)(?=[a-z]{3,}$)")
+_ARABIC_START = re.compile(r"^(?:kh|gh|sh|th|dh|q|h|j|z|d|s|t|n|r|m|f|b|k)")
+_NISBA_END = re.compile(r"(?:[^aeiou]i|awi|ani|ee|[^aeiou]y)$")
+
+
+def _split_glued_article(word: str) -> str:
+    if not _GLUED_AL.match(word):
+        return word
+    rest = word[2:]
+    if rest[0] in "aeiouwyl":
+        return word
+    if len(rest) >= 4 and (_NISBA_END.search(rest) or rest.startswith(("kh", "gh", "sh", "q"))):
+        return word[:2] + " " + rest
+    if rest[0] == rest[1] and _ARABIC_START.match(rest):  # assimilated: "assayed"
+        return word[:2] + " " + rest
+    return word
+
+
+def _strip_diacritics(text: str) -> str:
+    """Drop Latin (and other non-Arabic) combining marks; Arabic letters pass untouched."""
+    out = []
+    for ch in text:
+        if ch.isascii() or "\u0600" <= ch <= "\u06ff":
+            out.append(ch)
+            continue
+        for part in unicodedata.normalize("NFKD", ch):
+            if not unicodedata.combining(part):
+                out.append(part)
+    return "".join(out)
+
+
+@lru_cache(maxsize=1 << 18)
+def _normalize(text: str, keep_hamza: bool) -> str:
+    if not text:
+        return ""
+    table = _FOLD_KEEP_HAMZA if keep_hamza else _FOLD
+    # NFKC unfolds Arabic presentation forms and compatibility characters (ﻻ -> لا).
+    s = unicodedata.normalize("NFKC", text).translate(table)
+    if not s.isascii():
+        s = _strip_diacritics(s).translate(table)
+    s = s.casefold()
+    s = _SEPARATORS.sub(" ", s)
+    s = _DROP.sub("", s)
+    s = _COMMA.sub(", ", s)
+    s = _SPACES.sub(" ", s).strip(" ,")
+    if " al" in " " + s or " el" in " " + s:
+        s = " ".join(_split_glued_article(w) for w in s.split(" "))
+    return s
+
+
+def normalize(text: str) -> str:
+    """Normalise a name, place or full name, in any script.  Idempotent."""
+    return _normalize(text, False)
+
+
+def normalize_keep_hamza(text: str) -> str:
+    """Like :func:`normalize` but keep hamza on alef (أ إ آ), which tells the article ``ال``
+    (always plain alef) from a name that begins with ``أل``/``إل`` (``ألبرت``, ``إلياس``)."""
+    return _normalize(text, True)
+
+
+def is_arabic(text: str) -> bool:
+    """True if ``text`` contains an Arabic letter."""
+    return any("\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" for ch in text)
