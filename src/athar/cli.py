@@ -22,6 +22,9 @@ COMMANDS: dict[str, str] = {
     "audit": "athar.commands.audit:audit",
     "link": "athar.commands.link:link",
     "estimate": "athar.commands.estimate:estimate",
+    "keys": "athar.commands.keys:keys",
+    "backup": "athar.commands.backup:backup_command",
+    "restore": "athar.commands.backup:restore_command",
 }
 
 

@@ -323,12 +323,10 @@ def _revision(conn: Connection) -> str | None:
     return ",".join(sorted(rows)) or None
 
 
-def _default_models() -> MetaData | None:
-    try:
-        from athar.store.models import Base
-    except ImportError:  # pragma: no cover - the store is part of Athar
-        return None
-    return Base.metadata
+def _default_models() -> MetaData:
+    from athar.services.key_rotation import store_metadata
+
+    return store_metadata()
 
 
 # -- backup ----------------------------------------------------------------------------

@@ -16,6 +16,8 @@ rotation is resumed simply by running it again.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -80,6 +82,18 @@ class RotationReport:
                 for c in self.columns
             },
         }
+
+
+def store_metadata() -> MetaData:
+    """Athar's full schema: the registry's ``Base`` with every model module under
+    :mod:`athar.store` imported (the web app's case-work tables live in their own module)."""
+    import athar.store
+    from athar.store.models import Base
+
+    for info in pkgutil.iter_modules(athar.store.__path__):
+        if info.name not in {"migrations", "engine", "migrate"} and not info.ispkg:
+            importlib.import_module(f"athar.store.{info.name}")
+    return Base.metadata
 
 
 def _pk(ec: EncryptedColumn) -> Any:
