@@ -1,0 +1,332 @@
+"""Users and logins: the one write path for accounts and sessions.  Every write is audited.
+
+Lock-out and rate limiting are computed from ``login_attempt`` rows, which are kept for any
+user name, existing or not, so neither the answer nor its timing tells whether an account
+exists:
+
+* an account name with ``lockout_failures`` failed attempts since its last success, within the
+  last ``lockout_minutes``, is locked: even the right password is refused until the failures
+  age out of the window (or an administrator unlocks it);
+* a client address with ``login_rate_per_ip`` attempts within ``login_rate_window_minutes`` is
+  refused before any password is checked.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from athar.security.auth import (
+    NotFound,
+    Permission,
+    Role,
+    generate_password,
+    hash_password,
+    needs_rehash,
+    new_token,
+    require,
+    token_digest,
+    verify_password,
+)
+from athar.services.audit import append_event
+from athar.store.casework import LoginAttempt, LoginSession, User
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+SYSTEM_ACTOR = "system:cli"
+
+
+class LoginRefused(Exception):
+    """A login was refused; ``code`` is ``invalid_credentials``, ``locked_out`` or ``rate_limited``."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    lockout_failures: int = 5
+    lockout_minutes: int = 15
+    rate_per_client: int = 20
+    rate_window_minutes: int = 5
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a logged-in user, or the public, or the command line."""
+
+    label: str
+    role: Role | None = None
+    user_id: int | None = None
+    source_code: str | None = None
+
+    @classmethod
+    def of(cls, user: User) -> Actor:
+        return cls(f"user:{user.username}", Role(user.role), user.id, user.source_code)
+
+
+PUBLIC = Actor("public:web")
+CLI = Actor(SYSTEM_ACTOR, Role.ADMIN)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite returns naive datetimes: they were stored as UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def normalise_username(username: str) -> str:
+    return username.strip().lower()[:64]
+
+
+def create_user(
+    db: Session,
+    *,
+    actor: Actor,
+    username: str,
+    display_name: str,
+    role: Role,
+    source_code: str | None = None,
+    password: str | None = None,
+) -> tuple[User, str]:
+    """Add a user; returns the user and the password (generated unless given)."""
+    require(actor.role, Permission.MANAGE_USERS)
+    name = normalise_username(username)
+    if not USERNAME_RE.match(name):
+        raise ValueError(
+            f"user name {username!r}: use 2-64 lower-case letters, digits, '.', '_' or '-'"
+        )
+    if not display_name.strip():
+        raise ValueError("the display name is empty")
+    if role is Role.DATA_PARTNER and not source_code:
+        raise ValueError("a data partner needs --source: the list they may import")
+    if db.scalar(select(User.id).where(User.username == name)) is not None:
+        raise ValueError(f"user {name!r} already exists")
+    secret = password or generate_password()
+    user = User(
+        username=name,
+        display_name=display_name.strip(),
+        role=role.value,
+        password_hash=hash_password(secret),
+        is_active=True,
+        source_code=source_code,
+        created_at=now(),
+    )
+    db.add(user)
+    db.flush()
+    append_event(
+        db.connection(),
+        actor=actor.label,
+        action="user.create",
+        entity_type="user",
+        entity_id=user.id,
+        detail={"username": name, "role": role.value, "source_code": source_code},
+    )
+    db.commit()
+    return user, secret
+
+
+def list_users(db: Session, *, actor: Actor) -> list[User]:
+    require(actor.role, Permission.MANAGE_USERS)
+    return list(db.scalars(select(User).order_by(User.username)))
+
+
+def get_user_for(db: Session, actor: Actor, username: str) -> User:
+    require(actor.role, Permission.MANAGE_USERS)
+    user = db.scalar(select(User).where(User.username == normalise_username(username)))
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    return user
+
+
+def set_active(db: Session, *, actor: Actor, username: str, active: bool) -> User:
+    """Enable or disable an account; disabling also ends its sessions."""
+    user = get_user_for(db, actor, username)
+    user.is_active = active
+    if not active:
+        db.execute(
+            update(LoginSession)
+            .where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
+            .values(revoked_at=now())
+        )
+    append_event(
+        db.connection(),
+        actor=actor.label,
+        action="user.enable" if active else "user.disable",
+        entity_type="user",
+        entity_id=user.id,
+        detail={"username": user.username},
+    )
+    db.commit()
+    return user
+
+
+def reset_password(db: Session, *, actor: Actor, username: str) -> str:
+    """Give the account a new generated password, end its sessions and clear any lock-out."""
+    user = get_user_for(db, actor, username)
+    secret = generate_password()
+    user.password_hash = hash_password(secret)
+    db.execute(
+        update(LoginSession)
+        .where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=now())
+    )
+    db.add(LoginAttempt(username=user.username, client="admin", succeeded=True, at=now()))
+    append_event(
+        db.connection(),
+        actor=actor.label,
+        action="user.reset_password",
+        entity_type="user",
+        entity_id=user.id,
+        detail={"username": user.username},
+    )
+    db.commit()
+    return secret
+
+
+def _recent_failures(db: Session, username: str, policy: LoginPolicy, at: datetime) -> int:
+    window_start = at - timedelta(minutes=policy.lockout_minutes)
+    last_success = db.scalar(
+        select(func.max(LoginAttempt.at)).where(
+            LoginAttempt.username == username, LoginAttempt.succeeded.is_(True)
+        )
+    )
+    since = window_start
+    if last_success is not None and _aware(last_success) > since:
+        since = _aware(last_success)
+    count = db.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(
+            LoginAttempt.username == username,
+            LoginAttempt.succeeded.is_(False),
+            LoginAttempt.at > since,
+        )
+    )
+    return int(count or 0)
+
+
+def is_locked(db: Session, username: str, policy: LoginPolicy) -> bool:
+    name = normalise_username(username)
+    return _recent_failures(db, name, policy, now()) >= policy.lockout_failures
+
+
+def authenticate(
+    db: Session, *, username: str, password: str, client: str, policy: LoginPolicy
+) -> User:
+    """Check a login.  Records the attempt; raises :class:`LoginRefused` when refused."""
+    at = now()
+    name = normalise_username(username)
+    client = client[:64]
+    recent = db.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(
+            LoginAttempt.client == client,
+            LoginAttempt.at > at - timedelta(minutes=policy.rate_window_minutes),
+        )
+    )
+    if int(recent or 0) >= policy.rate_per_client:
+        raise LoginRefused("rate_limited", "too many login attempts from this address")
+    locked = _recent_failures(db, name, policy, at) >= policy.lockout_failures
+    user = db.scalar(select(User).where(User.username == name))
+    # Always verify (against a dummy hash when there is no such user): same cost every time.
+    valid = verify_password(user.password_hash if user else None, password)
+    ok = valid and user is not None and user.is_active and not locked
+    db.add(LoginAttempt(username=name, client=client, succeeded=ok, at=at))
+    if ok and user is not None:
+        if needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        user.last_login_at = at
+        append_event(
+            db.connection(),
+            actor=f"user:{name}",
+            action="login.success",
+            entity_type="user",
+            entity_id=user.id,
+            detail={"client": client},
+        )
+        db.commit()
+        return user
+    append_event(
+        db.connection(),
+        actor=f"anonymous:{client}",
+        action="login.locked" if locked else "login.failure",
+        entity_type="user",
+        entity_id=user.id if user else None,
+        detail={"username": name, "client": client},
+    )
+    db.commit()
+    if locked:
+        raise LoginRefused(
+            "locked_out", "this account is locked after repeated failures; try again later"
+        )
+    raise LoginRefused("invalid_credentials", "wrong user name or password")
+
+
+def start_session(db: Session, *, user: User, hours: int, previous_token: str | None = None) -> str:
+    """Issue a fresh session token for ``user``; the previous one (if any) is revoked."""
+    at = now()
+    if previous_token:
+        db.execute(
+            update(LoginSession)
+            .where(LoginSession.token_digest == token_digest(previous_token))
+            .values(revoked_at=at)
+        )
+    token = new_token()
+    db.add(
+        LoginSession(
+            token_digest=token_digest(token),
+            user_id=user.id,
+            created_at=at,
+            expires_at=at + timedelta(hours=hours),
+        )
+    )
+    db.commit()
+    return token
+
+
+def session_user(db: Session, token: str | None) -> User | None:
+    """The active user behind a session token, or ``None`` (expired, revoked, disabled)."""
+    if not token:
+        return None
+    row = db.execute(
+        select(LoginSession, User)
+        .join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.token_digest == token_digest(token))
+    ).first()
+    if row is None:
+        return None
+    session, user = row
+    if session.revoked_at is not None or _aware(session.expires_at) <= now():
+        return None
+    if not user.is_active:
+        return None
+    return user
+
+
+def end_session(db: Session, *, token: str | None, actor: Actor) -> None:
+    if not token:
+        return
+    result = db.execute(
+        update(LoginSession)
+        .where(LoginSession.token_digest == token_digest(token), LoginSession.revoked_at.is_(None))
+        .values(revoked_at=now())
+    )
+    if getattr(result, "rowcount", 0):
+        append_event(
+            db.connection(),
+            actor=actor.label,
+            action="logout",
+            entity_type="user",
+            entity_id=actor.user_id,
+        )
+    db.commit()

@@ -1,0 +1,99 @@
+"""Tables of the web app's case work: users, login sessions, login attempts, tracing requests.
+
+They share the registry's declarative ``Base`` (and so its metadata and naming convention); the
+migration ``0101_users_sessions_tracing`` creates them.
+
+What is encrypted (with :mod:`athar.security.crypto`, key outside the database): the relative's
+name and every contact detail, the free-text account of what happened, and the photo.  The
+missing person's own details live in the ``family`` source :class:`~athar.store.models.Record`
+that every request creates, so linkage sees them like any other list.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from athar.security.crypto import EncryptedBytes, EncryptedText
+from athar.store.models import TS, Base
+
+
+class User(Base):
+    """A person who logs in.  One role each; ``source_code`` scopes a data partner's imports."""
+
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str] = mapped_column(Text)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    source_code: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(TS)
+    last_login_at: Mapped[datetime | None] = mapped_column(TS)
+
+
+class LoginSession(Base):
+    """A login.  Only the SHA-256 of the cookie's token is stored."""
+
+    __tablename__ = "login_session"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(TS)
+    expires_at: Mapped[datetime] = mapped_column(TS)
+    revoked_at: Mapped[datetime | None] = mapped_column(TS)
+
+
+class LoginAttempt(Base):
+    """One login attempt, kept for lock-out and rate limiting (whether or not the user exists)."""
+
+    __tablename__ = "login_attempt"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(64))
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(TS)
+    __table_args__ = (
+        Index("ix_login_attempt_username_at", "username", "at"),
+        Index("ix_login_attempt_client_at", "client", "at"),
+    )
+
+
+class TracingRequest(Base):
+    """A family's request to trace a missing person, filed through the public form or the API."""
+
+    __tablename__ = "tracing_request"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    #: the ``family`` source record holding the missing person's details
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(8))
+    requester_name: Mapped[str] = mapped_column(
+        EncryptedText(context="tracing_request.requester_name")
+    )
+    relationship: Mapped[str] = mapped_column(String(32))
+    contact_phone: Mapped[str | None] = mapped_column(
+        EncryptedText(context="tracing_request.contact_phone")
+    )
+    contact_email: Mapped[str | None] = mapped_column(
+        EncryptedText(context="tracing_request.contact_email")
+    )
+    contact_other: Mapped[str | None] = mapped_column(
+        EncryptedText(context="tracing_request.contact_other")
+    )
+    other_names: Mapped[str | None] = mapped_column(Text)
+    residence_place: Mapped[str | None] = mapped_column(Text)
+    circumstances: Mapped[str | None] = mapped_column(
+        EncryptedText(context="tracing_request.circumstances")
+    )
+    photo: Mapped[bytes | None] = mapped_column(EncryptedBytes(context="tracing_request.photo"))
+    photo_type: Mapped[str | None] = mapped_column(String(16))
+    #: list of consent scope codes (see :data:`athar.services.tracing.CONSENT_SCOPES`)
+    consent: Mapped[list[str]] = mapped_column(JSON)
+    consent_updated_at: Mapped[datetime] = mapped_column(TS)
+    created_at: Mapped[datetime] = mapped_column(TS)
+    updated_at: Mapped[datetime] = mapped_column(TS)

@@ -1,0 +1,130 @@
+"""The app factory.  Nothing is built at import time: call :func:`create_app`.
+
+Routers are split by capability (``athar.web.routes.*``); later capabilities (candidate view,
+person page, unidentified intake, review queue) add a router each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from athar import __version__
+from athar.security import crypto
+from athar.security.auth import csrf_token, new_token, token_digest
+from athar.services.users import session_user
+from athar.store.engine import make_engine
+from athar.store.migrate import require_current
+from athar.web.deps import ANON_COOKIE, SESSION_COOKIE, WebUser
+from athar.web.errors import install_error_handlers
+from athar.web.i18n import LANG_COOKIE, LOCALES, load_languages, negotiate
+from athar.web.render import build_environments
+from athar.web.settings import Settings
+
+#: Content-Security-Policy of every page: no inline script, nothing from elsewhere.
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def _load_user(app: FastAPI, token: str) -> WebUser | None:
+    with app.state.sessionmaker() as db:
+        user = session_user(db, token)
+        if user is None:
+            return None
+        return WebUser.of(user)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    keyring: crypto.KeyRing | None = None,
+) -> FastAPI:
+    """Build the web app on the store named by ``settings.database_url`` (or ``engine``)."""
+    settings = settings or Settings.from_env()
+    if keyring is not None:
+        crypto.configure(keyring)
+    crypto.current_keyring()  # fail at start-up, not at the first request, without a key
+    engine = engine or make_engine(settings.database_url)
+    require_current(engine)
+
+    app = FastAPI(
+        title="Athar",
+        version=__version__,
+        description=(
+            "Tracing requests, case work and the registry of the disappeared. Every error "
+            'answers {"error": {"code": ..., "message": ...}}. State-changing calls need the '
+            "X-CSRF-Token header: GET /api/v1/session returns the token for your session."
+        ),
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker(engine, expire_on_commit=False)
+    app.state.languages = load_languages()
+    app.state.jinja = build_environments(app.state.languages)
+
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        query_lang = request.query_params.get("lang")
+        request.state.lang = negotiate(
+            query_lang,
+            request.cookies.get(LANG_COOKIE),
+            request.headers.get("accept-language"),
+            settings.default_locale,
+        )
+        token = request.cookies.get(SESSION_COOKIE)
+        user = await run_in_threadpool(_load_user, app, token) if token else None
+        request.state.user = user
+        request.state.session_token = token if user else None
+        anon = request.cookies.get(ANON_COOKIE)
+        fresh_anon = None
+        if not anon or len(anon) > 64:
+            anon = fresh_anon = new_token()
+        binding = f"s:{token_digest(token)}" if user and token else f"a:{anon}"
+        request.state.csrf_binding = binding
+        request.state.csrf_token = csrf_token(settings.secret_key, binding)
+
+        response = await call_next(request)
+
+        secure = settings.cookie_secure
+        if query_lang and query_lang.lower() in LOCALES:
+            response.set_cookie(
+                LANG_COOKIE, query_lang.lower(), max_age=365 * 86400, samesite="lax", secure=secure
+            )
+        if fresh_anon and ANON_COOKIE not in response.headers.get("set-cookie", ""):
+            response.set_cookie(
+                ANON_COOKIE, fresh_anon, httponly=True, samesite="lax", secure=secure
+            )
+        if token and user is None and SESSION_COOKIE not in response.headers.get("set-cookie", ""):
+            response.delete_cookie(SESSION_COOKIE)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if not request.url.path.startswith("/api/docs"):
+            response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Vary", "Cookie, Accept-Language")
+        return response
+
+    from athar.web.routes import api_auth, api_requests, api_users, pages_public, pages_staff
+
+    app.include_router(api_auth.router)
+    app.include_router(api_requests.router)
+    app.include_router(api_users.router)
+    app.include_router(pages_public.router)
+    app.include_router(pages_staff.router)
+    app.mount("/static", StaticFiles(packages=[("athar.web", "static")]), name="static")
+    return app

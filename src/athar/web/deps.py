@@ -1,0 +1,108 @@
+"""Request-scoped dependencies: the database session, the current user, CSRF, permissions.
+
+``SessionDep``, ``CurrentUser``/``OptionalUser`` and ``requires(permission)`` are the typed
+dependencies routes use; routes never build queries themselves but call services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from athar.security.auth import Permission, Role, csrf_valid, has_permission
+from athar.services.users import Actor
+from athar.store.casework import User
+from athar.web.errors import CsrfFailed, Forbidden, NotAuthenticated
+
+SESSION_COOKIE = "athar_session"
+ANON_COOKIE = "athar_anon"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+
+@dataclass(frozen=True)
+class WebUser:
+    """The logged-in user as the web layer sees it (detached from the database)."""
+
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    source_code: str | None
+
+    @classmethod
+    def of(cls, user: User) -> WebUser:
+        return cls(user.id, user.username, user.display_name, Role(user.role), user.source_code)
+
+    def can(self, permission: str) -> bool:
+        return has_permission(self.role, Permission(permission))
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(f"user:{self.username}", self.role, self.id, self.source_code)
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    with request.app.state.sessionmaker() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+
+
+def optional_user(request: Request) -> WebUser | None:
+    user = getattr(request.state, "user", None)
+    return user if isinstance(user, WebUser) else None
+
+
+def current_user(request: Request) -> WebUser:
+    user = optional_user(request)
+    if user is None:
+        raise NotAuthenticated("log in first")
+    return user
+
+
+OptionalUser = Annotated[WebUser | None, Depends(optional_user)]
+CurrentUser = Annotated[WebUser, Depends(current_user)]
+
+
+def actor_of(user: WebUser | None) -> Actor:
+    from athar.services.users import PUBLIC
+
+    return user.actor if user else PUBLIC
+
+
+def requires(permission: Permission) -> Callable[..., WebUser]:
+    """A dependency that answers 401 without a login and 403 without ``permission``."""
+
+    def dependency(user: CurrentUser) -> WebUser:
+        if not user.can(permission.value):
+            raise Forbidden(f"your role may not do this ({permission.value})")
+        return user
+
+    dependency.__name__ = f"requires_{permission.value}"
+    return dependency
+
+
+def csrf_binding(request: Request) -> str | None:
+    """What the CSRF token of this request is bound to: the session, else the anonymous cookie."""
+    return getattr(request.state, "csrf_binding", None)
+
+
+async def csrf_protect(request: Request) -> None:
+    """Refuse a state-changing request whose CSRF token is missing or wrong."""
+    candidates: list[str | None] = [request.headers.get(CSRF_HEADER)]
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value: Any = form.get(CSRF_FIELD)
+        candidates.append(value if isinstance(value, str) else None)
+    if not csrf_valid(request.app.state.settings.secret_key, csrf_binding(request), candidates):
+        raise CsrfFailed("missing or invalid CSRF token; reload the page and try again")
+
+
+CsrfProtected = Depends(csrf_protect)

@@ -1,0 +1,61 @@
+"""Server-rendered pages: one Jinja2 environment per language, autoescaped."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from athar.web.i18n import LOCALES, Language
+
+
+def templates_dir() -> Path:
+    return Path(str(resources.files("athar.web") / "templates"))
+
+
+def build_environments(languages: dict[str, Language]) -> dict[str, Environment]:
+    environments: dict[str, Environment] = {}
+    for code, language in languages.items():
+        env = Environment(
+            loader=FileSystemLoader(str(templates_dir())),
+            autoescape=select_autoescape(["html"]),
+            extensions=["jinja2.ext.i18n"],
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        env.install_gettext_translations(language.translations, newstyle=True)  # type: ignore[attr-defined]
+        environments[code] = env
+    return environments
+
+
+def language_of(request: Request) -> Language:
+    languages: dict[str, Language] = request.app.state.languages
+    code = getattr(request.state, "lang", None) or request.app.state.settings.default_locale
+    return languages[code]
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render ``template`` in the request's language with the common context."""
+    language = language_of(request)
+    env: Environment = request.app.state.jinja[language.code]
+    user = getattr(request.state, "user", None)
+    base = {
+        "request": request,
+        "lang": language.code,
+        "dir": language.direction,
+        "other_locales": [code for code in LOCALES if code != language.code],
+        "user": user,
+        "csrf_token": getattr(request.state, "csrf_token", ""),
+        "path": request.url.path,
+    }
+    base.update(context)
+    html = env.get_template(template).render(base)
+    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
+
+
+def render_error(request: Request, status: int, code: str) -> HTMLResponse:
+    return render(request, "error.html", status_code=status, status=status, code=code)

@@ -1,0 +1,128 @@
+"""JSON API: tracing requests.  Filing one is public; everything else needs a role.
+
+A request the caller may not see answers ``404 not_found`` exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from athar.security.auth import Permission
+from athar.services import tracing
+from athar.web.deps import CsrfProtected, CurrentUser, SessionDep, WebUser, actor_of, requires
+from athar.web.errors import InvalidInput
+from athar.web.schemas import (
+    ContactOut,
+    ErrorOut,
+    StatusIn,
+    TracingRequestCreate,
+    TracingRequestList,
+    TracingRequestOut,
+    TracingRequestReceipt,
+    TracingRequestSummaryOut,
+)
+
+router = APIRouter(
+    prefix="/api/v1/tracing-requests",
+    tags=["tracing requests"],
+    responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut}},
+)
+Reader = Annotated[WebUser, Depends(requires(Permission.READ_REQUESTS))]
+
+
+def invalid(errors: dict[str, str]) -> InvalidInput:
+    return InvalidInput(
+        "the tracing request is not valid",
+        fields=[{"field": k, "message": v} for k, v in errors.items()],
+    )
+
+
+@router.post(
+    "",
+    response_model=TracingRequestReceipt,
+    status_code=201,
+    dependencies=[CsrfProtected],
+    responses={413: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+)
+def file_request(
+    body: TracingRequestCreate, request: Request, db: SessionDep
+) -> TracingRequestReceipt:
+    """File a tracing request (no login).  The answer is a reference, nothing more."""
+    settings = request.app.state.settings
+    photo = None
+    if body.photo_base64:
+        if len(body.photo_base64) > settings.photo_max_bytes * 4 // 3 + 8:
+            raise invalid({"photo": "The photo is too large."})
+        try:
+            photo = base64.b64decode(body.photo_base64, validate=True)
+        except (binascii.Error, ValueError):
+            raise invalid({"photo": "photo_base64 is not valid base64"}) from None
+    raw = body.model_dump(exclude={"consent", "photo_base64", "language"})
+    try:
+        intake = tracing.validate_intake(
+            raw, body.consent, photo, photo_max_bytes=settings.photo_max_bytes
+        )
+    except tracing.IntakeInvalid as exc:
+        raise invalid(exc.errors) from None
+    language = body.language if body.language in ("ar", "en") else "en"
+    stored = tracing.submit_request(db, actor=actor_of(None), intake=intake, language=language)
+    return TracingRequestReceipt(reference=stored.reference)
+
+
+@router.get("", response_model=TracingRequestList)
+def list_requests(
+    db: SessionDep,
+    user: Reader,
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> TracingRequestList:
+    items, total = tracing.list_requests(
+        db, actor=user.actor, status=status, limit=limit, offset=offset
+    )
+    return TracingRequestList(
+        items=[
+            TracingRequestSummaryOut(
+                reference=i.reference, status=i.status, created_at=i.created_at, name=i.name
+            )
+            for i in items
+        ],
+        total=total,
+    )
+
+
+@router.get("/{reference}", response_model=TracingRequestOut)
+def get_request(reference: str, db: SessionDep, user: CurrentUser) -> TracingRequestOut:
+    view = tracing.get_request_for(db, user.actor, reference)
+    return TracingRequestOut(**view.__dict__)
+
+
+@router.get("/{reference}/contact", response_model=ContactOut)
+def get_contact(reference: str, db: SessionDep, user: CurrentUser) -> ContactOut:
+    """The family's contact details.  Every call is written to the audit log."""
+    contact = tracing.get_contact_for(db, user.actor, reference)
+    return ContactOut(**contact.__dict__)
+
+
+@router.get("/{reference}/photo", response_class=Response)
+def get_photo(reference: str, db: SessionDep, user: CurrentUser) -> Response:
+    data, media_type = tracing.get_photo_for(db, user.actor, reference)
+    return Response(data, media_type=media_type, headers={"Cache-Control": "no-store"})
+
+
+@router.put(
+    "/{reference}/status",
+    response_model=StatusIn,
+    dependencies=[CsrfProtected],
+    responses={422: {"model": ErrorOut}},
+)
+def put_status(reference: str, body: StatusIn, db: SessionDep, user: CurrentUser) -> StatusIn:
+    try:
+        status = tracing.set_status(db, actor=user.actor, reference=reference, status=body.status)
+    except tracing.IntakeInvalid as exc:
+        raise invalid(exc.errors) from None
+    return StatusIn(status=status)

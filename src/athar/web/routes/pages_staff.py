@@ -1,0 +1,146 @@
+"""Staff pages: tracing requests (case workers) and users (administrators).
+
+Pages call the same services as the JSON API, so the permission checks and the audit are the
+same.  A request the user may not see is a 404 page, like a missing one.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from athar.security.auth import Permission, Role, parse_role
+from athar.services import tracing, users
+from athar.web.deps import CsrfProtected, CurrentUser, SessionDep, WebUser, requires
+from athar.web.render import render
+from athar.web.routes.pages_public import ROLE_LABELS
+
+router = APIRouter(include_in_schema=False)
+Reader = Annotated[WebUser, Depends(requires(Permission.READ_REQUESTS))]
+Admin = Annotated[WebUser, Depends(requires(Permission.MANAGE_USERS))]
+PAGE_SIZE = 50
+
+
+@router.get("/requests", response_class=HTMLResponse)
+def requests_page(
+    request: Request,
+    db: SessionDep,
+    user: Reader,
+    status: str | None = None,
+    page: Annotated[int, Query(ge=1, le=100000)] = 1,
+) -> Response:
+    items, total = tracing.list_requests(
+        db, actor=user.actor, status=status or None, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+    )
+    return render(
+        request,
+        "requests.html",
+        items=items,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        status=status or "",
+        statuses=tracing.STATUSES,
+    )
+
+
+def _labels(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    return dict(pairs)
+
+
+@router.get("/requests/{reference}", response_class=HTMLResponse)
+def request_page(reference: str, request: Request, db: SessionDep, user: CurrentUser) -> Response:
+    view = tracing.get_request_for(db, user.actor, reference)
+    return render(
+        request,
+        "request.html",
+        view=view,
+        statuses=tracing.STATUSES,
+        status_labels=_labels(tracing.STATUSES),
+        relationship_labels=_labels(tracing.RELATIONSHIPS),
+        consent_labels=_labels(tracing.CONSENT_SCOPES),
+        contact=None,
+    )
+
+
+@router.get("/requests/{reference}/contact", response_class=HTMLResponse)
+def contact_page(reference: str, request: Request, db: SessionDep, user: CurrentUser) -> Response:
+    """Contact details are shown only on this page, and every view is audited."""
+    contact = tracing.get_contact_for(db, user.actor, reference)
+    view = tracing.get_request_for(db, user.actor, reference)
+    return render(
+        request,
+        "request.html",
+        view=view,
+        statuses=tracing.STATUSES,
+        status_labels=_labels(tracing.STATUSES),
+        relationship_labels=_labels(tracing.RELATIONSHIPS),
+        consent_labels=_labels(tracing.CONSENT_SCOPES),
+        contact=contact,
+    )
+
+
+@router.get("/requests/{reference}/photo")
+def photo(reference: str, db: SessionDep, user: CurrentUser) -> Response:
+    data, media_type = tracing.get_photo_for(db, user.actor, reference)
+    return Response(data, media_type=media_type, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/requests/{reference}/status", dependencies=[CsrfProtected])
+async def status_submit(
+    reference: str, request: Request, db: SessionDep, user: CurrentUser
+) -> Response:
+    form = await request.form()
+    value = form.get("status")
+    tracing.set_status(
+        db, actor=user.actor, reference=reference, status=value if isinstance(value, str) else ""
+    )
+    return RedirectResponse(f"/requests/{reference}", status_code=303)
+
+
+def _users_page(
+    request: Request,
+    db: SessionDep,
+    user: WebUser,
+    created: tuple[str, str] | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "users.html",
+        status_code=status_code,
+        users=users.list_users(db, actor=user.actor),
+        roles=[(r.value, ROLE_LABELS[r.value]) for r in Role],
+        role_labels=ROLE_LABELS,
+        created=created,
+        error=error,
+    )
+
+
+@router.get("/users", response_class=HTMLResponse)
+def users_page(request: Request, db: SessionDep, user: Admin) -> Response:
+    return _users_page(request, db, user)
+
+
+@router.post("/users", response_class=HTMLResponse, dependencies=[CsrfProtected])
+async def users_submit(request: Request, db: SessionDep, user: Admin) -> Response:
+    form = await request.form()
+    fields = {
+        k: v if isinstance(v := form.get(k), str) else ""
+        for k in ("username", "display_name", "role", "source_code")
+    }
+    try:
+        created, password = users.create_user(
+            db,
+            actor=user.actor,
+            username=fields["username"],
+            display_name=fields["display_name"],
+            role=parse_role(fields["role"]),
+            source_code=fields["source_code"] or None,
+        )
+    except ValueError as exc:
+        return _users_page(request, db, user, error=str(exc), status_code=422)
+    return _users_page(request, db, user, created=(created.username, password), status_code=201)

@@ -1,0 +1,128 @@
+"""Request and response bodies of the JSON API (separate In/Out models: nothing internal leaks)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    fields: list[dict[str, str]] | None = None
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail
+
+
+class UserOut(BaseModel):
+    username: str
+    display_name: str
+    role: str
+    source_code: str | None = None
+
+
+class SessionOut(BaseModel):
+    authenticated: bool
+    user: UserOut | None
+    csrf_token: str
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(max_length=200)
+    password: str = Field(max_length=1000)
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(max_length=64)
+    display_name: str = Field(max_length=200)
+    role: str
+    source_code: str | None = None
+
+
+class UserCreated(BaseModel):
+    user: UserOut
+    password: str = Field(description="shown once; Athar keeps only its argon2 hash")
+
+
+class TracingRequestCreate(BaseModel):
+    """A family's tracing request; names in any script."""
+
+    model_config = ConfigDict(extra="forbid")
+    requester_name: str
+    relationship: str = Field(description="parent, child, sibling, spouse, relative, friend, other")
+    contact_phone: str | None = None
+    contact_email: str | None = None
+    contact_other: str | None = None
+    full_name: str | None = None
+    given_name: str | None = None
+    father_name: str | None = None
+    grandfather_name: str | None = None
+    family_name: str | None = None
+    mother_name: str | None = None
+    other_names: str | None = None
+    sex: str | None = Field(default=None, description="M or F")
+    birth_date: str | None = Field(default=None, description="ISO, possibly partial: 1985, 1985-03")
+    age: str | None = Field(default=None, description="34 or 30-35")
+    birth_place: str | None = None
+    residence_place: str | None = None
+    arrest_date: str | None = None
+    arrest_place: str | None = None
+    facility: str | None = None
+    last_seen_date: str | None = None
+    circumstances: str | None = None
+    consent: list[str] = Field(
+        default_factory=list, description="partners, humanitarian, un_missing, research"
+    )
+    photo_base64: str | None = Field(default=None, description="JPEG, PNG or WebP, base64")
+    language: str = Field(default="en", description="ar or en: the language to answer in")
+
+
+class TracingRequestReceipt(BaseModel):
+    reference: str
+    message: str = "registered"
+
+
+class TracingRequestSummaryOut(BaseModel):
+    reference: str
+    status: str
+    created_at: datetime
+    name: str | None
+
+
+class TracingRequestList(BaseModel):
+    items: list[TracingRequestSummaryOut]
+    total: int
+
+
+class TracingRequestOut(BaseModel):
+    reference: str
+    status: str
+    language: str
+    relationship: str
+    consent: list[str]
+    created_at: datetime
+    updated_at: datetime
+    person: dict[str, str | None]
+    other_names: str | None
+    residence_place: str | None
+    circumstances: str | None
+    has_photo: bool
+    record_id: int
+
+
+class ContactOut(BaseModel):
+    requester_name: str
+    relationship: str
+    phone: str | None
+    email: str | None
+    other: str | None
+
+
+class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: str
