@@ -471,7 +471,9 @@ class Renderer:
             if dup:  # registered again after a transfer: a new number
                 no = f"{self.rng.randrange(100, 9999)}/{no.split('/')[1]}"
             elif reg_fac is not v.fac:
-                no = f"{self.rng.randrange(100, 9999)}/{reg_fac.code.removeprefix('branch_')}"
+                code = reg_fac.code
+                suffix = code.removeprefix("branch_") if code.startswith("branch_") else v.arrest[0]
+                no = f"{self.rng.randrange(100, 9999)}/{suffix}"
             r = self.rng.random()
             if r < 0.08:
                 no = arabic_indic(no)
