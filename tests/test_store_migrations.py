@@ -1,0 +1,71 @@
+"""Migrations run from an empty database on SQLite and PostgreSQL, and match the models."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from athar.store import migrate
+from athar.store.engine import database_url, make_engine, normalise_url
+from athar.store.models import Base
+
+MY_TABLES = set(Base.metadata.tables)
+
+
+def _diff_on_registry_tables(diffs: list[object]) -> list[object]:
+    """Differences that concern the registry tables (other migrations may add others)."""
+    out = []
+    for d in diffs:
+        flat = repr(d)
+        if any(f"'{t}'" in flat or f"name='{t}'" in flat for t in MY_TABLES):
+            out.append(d)
+    return out
+
+
+def test_migrations_run_from_empty_and_match_models(empty_db_url: str) -> None:
+    engine = make_engine(empty_db_url)
+    try:
+        assert migrate.current_revision(engine) is None
+        assert not migrate.schema_status(engine).up_to_date
+        migrate.upgrade(engine)
+        st = migrate.schema_status(engine)
+        assert st.up_to_date and st.current == migrate.head_revision(engine)
+        tables = set(inspect(engine).get_table_names())
+        assert MY_TABLES <= tables
+        with engine.connect() as conn:
+            diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            assert _diff_on_registry_tables(list(diffs)) == []
+            head = conn.execute(text("SELECT seq, hash FROM audit_head")).one()
+            assert tuple(head) == (0, "0" * 64)
+        # Upgrading again is a no-op; downgrading to nothing removes every registry table.
+        migrate.upgrade(engine)
+        migrate.downgrade(engine, "base")
+        assert not MY_TABLES & set(inspect(engine).get_table_names())
+        migrate.upgrade(engine)
+        assert migrate.schema_status(engine).up_to_date
+    finally:
+        engine.dispose()
+
+
+def test_database_url_default_and_env() -> None:
+    assert database_url({}) == "sqlite:///athar.db"
+    got = database_url({"ATHAR_DATABASE_URL": "postgresql://u@h/db"})
+    assert got == "postgresql+psycopg://u@h/db"
+    assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_failed_sqlite_transaction_leaves_nothing(db_engine: object) -> None:
+    from sqlalchemy import Engine
+
+    assert isinstance(db_engine, Engine)
+    try:
+        with db_engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO source (code, created_at) VALUES ('x', CURRENT_TIMESTAMP)")
+            )
+            raise RuntimeError("boom")
+    except RuntimeError:
+        pass
+    with db_engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM source")).scalar_one() == 0
