@@ -61,7 +61,9 @@ def _build(filename: str) -> Lexicon:
             continue
         cols = line.split("\t")
         if len(cols) != 4:
-            raise ValueError(f"names data {filename} line {line_no}: expected 4 tab-separated columns")
+            raise ValueError(
+                f"names data {filename} line {line_no}: expected 4 tab-separated columns"
+            )
         display, ar, lat, kinds = cols
         arabic = tuple(
             a if a == "الله" else _strip_article(normalize(a)) for a in ar.split(",") if a

@@ -30,18 +30,32 @@ NAME, ABD, ABU, DIN, ALLAH, ARTICLE, CONNECTOR, COMMA = (
 _ARTICLES = frozenset({"al", "el", "ال", "il", "l"})
 # assimilated article before a sun letter: ad-Din, ash-Sham, ez-Zor, ur-Rahman
 _SUN_ARTICLES = {
-    p + c: c
-    for p in ("a", "e", "u", "o")
-    for c in ("d", "r", "s", "sh", "t", "th", "z", "n", "dh")
+    p + c: c for p in ("a", "e", "u", "o") for c in ("d", "r", "s", "sh", "t", "th", "z", "n", "dh")
 }
-_CONNECTORS = frozenset({"bin", "ibn", "bint", "ben", "bent", "binti", "ebn", "bn", "بن", "ابن", "إبن", "بنت"})
+_CONNECTORS = frozenset(
+    {"bin", "ibn", "bint", "ben", "bent", "binti", "ebn", "bn", "بن", "ابن", "إبن", "بنت"}
+)
 _ABD = frozenset({"abd", "abed", "abdel", "abdul", "abdal", "abdol", "abdil", "abdu l", "عبد"})
 _ABU = frozenset({"abu", "abou", "abo", "ابو", "أبو", "ابا", "أبا", "ابي", "أبي", "bou"})
-_DIN = frozenset({"din", "deen", "dine", "دين", "eddin", "eddine", "uddin", "addin", "iddin", "eddeen"})
+_DIN = frozenset(
+    {"din", "deen", "dine", "دين", "eddin", "eddine", "uddin", "addin", "iddin", "eddeen"}
+)
 _ALLAH = frozenset({"allah", "الله", "ullah", "ollah", "alla"})
 _MUHAMMAD_ABBREV = frozenset({"mhd", "mohd", "md", "mhmd", "muhd", "م"})
 
-_DIN_SUFFIXES = ("eddine", "eddin", "eddeen", "uddin", "uddeen", "addin", "iddin", "aldin", "eldin", "aldeen", "eldeen")
+_DIN_SUFFIXES = (
+    "eddine",
+    "eddin",
+    "eddeen",
+    "uddin",
+    "uddeen",
+    "addin",
+    "iddin",
+    "aldin",
+    "eldin",
+    "aldeen",
+    "eldeen",
+)
 _ALLAH_SUFFIXES = ("allah", "ullah", "ollah", "ellah")
 _LATIN_ABD = re.compile(r"^ab[e]?d(?P<rest>[a-z]*)$")
 _ALLAH_AFTER_ABD = re.compile(r"^[aeiou]?ll?ahi?$|^[aeiou]?lla$")
@@ -89,7 +103,11 @@ def _expand(token: str) -> list[tuple[str, str]]:
             if token.endswith(suf) and len(token) - len(suf) >= 3:
                 return [(token[: -len(suf)], NAME), ("allah", ALLAH)]
         for pre in ("abou", "abu"):
-            if token.startswith(pre) and len(token) - len(pre) >= 3 and token[len(pre)] not in _VOWELS:
+            if (
+                token.startswith(pre)
+                and len(token) - len(pre) >= 3
+                and token[len(pre)] not in _VOWELS
+            ):
                 return [(pre, ABU), (token[len(pre) :], NAME)]
         return [(token, NAME)]
     if token.startswith("عبد") and len(token) > 3:
