@@ -16,6 +16,7 @@ from athar import __version__
 
 #: sub-command name -> "module:attribute" of a click command or group
 COMMANDS: dict[str, str] = {
+    "names": "athar.commands.names:names",
     "synth": "athar.commands.synth:synth",
     "import": "athar.commands.importing:import_command",
     "db": "athar.commands.db:db",
