@@ -26,6 +26,8 @@ COMMANDS: dict[str, str] = {
     "keys": "athar.commands.keys:keys",
     "backup": "athar.commands.backup:backup_command",
     "restore": "athar.commands.backup:restore_command",
+    "serve": "athar.commands.serve:serve",
+    "users": "athar.commands.users:users",
 }
 
 

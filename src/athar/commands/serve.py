@@ -1,0 +1,34 @@
+"""``athar serve``: run the web app on the store."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--dev",
+    is_flag=True,
+    help="Development: ATHAR_ENV=development, cookies over plain HTTP, a random secret key.",
+)
+def serve(host: str, port: int, dev: bool) -> None:
+    """Serve the web app and JSON API (settings from ATHAR_* variables; see README)."""
+    import uvicorn
+
+    from athar.security.keys import KeyConfigError
+    from athar.store.migrate import SchemaNotReady
+    from athar.web.app import create_app
+    from athar.web.settings import Settings, SettingsError
+
+    try:
+        overrides: dict[str, object] = (
+            {"environment": "development", "cookie_secure": False} if dev else {}
+        )
+        settings = Settings.from_env(None, **overrides)
+        app = create_app(settings)
+    except (SettingsError, KeyConfigError, SchemaNotReady) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Athar on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)

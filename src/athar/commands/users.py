@@ -1,0 +1,145 @@
+"""``athar users``: add, list, disable and enable users; reset a password (also unlocks)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import click
+from sqlalchemy.orm import Session
+
+from athar.security.auth import Role
+
+if TYPE_CHECKING:
+    from athar.services.users import Actor
+
+
+@contextmanager
+def _db() -> Iterator[Session]:
+    from athar.store.engine import make_engine
+    from athar.store.migrate import SchemaNotReady, require_current
+
+    engine = make_engine()
+    try:
+        try:
+            require_current(engine)
+        except SchemaNotReady as exc:
+            raise click.ClickException(str(exc)) from None
+        with Session(engine, expire_on_commit=False) as db:
+            yield db
+    finally:
+        engine.dispose()
+
+
+def _actor(actor: str | None) -> Actor:
+    from athar.services.importer import default_actor
+    from athar.services.users import Actor
+
+    return Actor(f"cli:{actor or default_actor()}", Role.ADMIN)
+
+
+actor_option = click.option(
+    "--actor", default=None, help="Who is doing this (default: $ATHAR_ACTOR or login)."
+)
+
+
+@click.group("users")
+def users() -> None:
+    """People who log in to the web app, and their roles."""
+
+
+@users.command("add")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice([r.value for r in Role] + ["administrator", "case-worker", "partner"]),
+    help="admin, case_worker, reviewer, data_partner or researcher.",
+)
+@click.option("--name", "username", required=True, help="Login name (lower-case).")
+@click.option("--display-name", default=None, help="Name shown in the app (default: --name).")
+@click.option("--source", "source_code", default=None, help="Data partners: the list they import.")
+@actor_option
+def add(
+    role: str, username: str, display_name: str | None, source_code: str | None, actor: str | None
+) -> None:
+    """Add a user with a generated password, printed once (Athar keeps only its hash)."""
+    from athar.security.auth import parse_role
+    from athar.services.users import create_user
+
+    acting = _actor(actor)
+    with _db() as db:
+        try:
+            user, password = create_user(
+                db,
+                actor=acting,
+                username=username,
+                display_name=display_name or username,
+                role=parse_role(role),
+                source_code=source_code,
+            )
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"user: {user.username} ({user.role})")
+    click.echo(f"password: {password}")
+    click.echo("The password is shown only now; Athar stores only its argon2 hash.")
+
+
+@users.command("list")
+@actor_option
+def list_command(actor: str | None) -> None:
+    """List users with their roles."""
+    from athar.services.users import list_users
+
+    acting = _actor(actor)
+    with _db() as db:
+        for user in list_users(db, actor=acting):
+            state = "active" if user.is_active else "disabled"
+            scope = f" source={user.source_code}" if user.source_code else ""
+            click.echo(f"{user.username}\t{user.role}\t{state}{scope}\t{user.display_name}")
+
+
+def _toggle(username: str, active: bool, actor: str | None) -> None:
+    from athar.security.auth import NotFound
+    from athar.services.users import set_active
+
+    acting = _actor(actor)
+    with _db() as db:
+        try:
+            set_active(db, actor=acting, username=username, active=active)
+        except NotFound as exc:
+            raise click.ClickException(exc.message) from None
+    click.echo(f"{username}: {'enabled' if active else 'disabled'}")
+
+
+@users.command("disable")
+@click.argument("username")
+@actor_option
+def disable(username: str, actor: str | None) -> None:
+    """Disable a user and end their sessions."""
+    _toggle(username, False, actor)
+
+
+@users.command("enable")
+@click.argument("username")
+@actor_option
+def enable(username: str, actor: str | None) -> None:
+    """Enable a disabled user."""
+    _toggle(username, True, actor)
+
+
+@users.command("reset-password")
+@click.argument("username")
+@actor_option
+def reset_password_command(username: str, actor: str | None) -> None:
+    """Give a user a new generated password (printed once); ends sessions, clears lock-out."""
+    from athar.security.auth import NotFound
+    from athar.services.users import reset_password
+
+    acting = _actor(actor)
+    with _db() as db:
+        try:
+            password = reset_password(db, actor=acting, username=username)
+        except NotFound as exc:
+            raise click.ClickException(exc.message) from None
+    click.echo(f"password: {password}")
