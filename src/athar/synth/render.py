@@ -94,7 +94,7 @@ RELATIONSHIPS = (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class PersonView:
     """One person's fields as plain Python values (fast to read in the per-record loop)."""
 
@@ -148,34 +148,41 @@ class Renderer:
         p, t = self.pop, self.t
         by, bm, bd = ymd(p.birth[idx])
         ay, am, ad = ymd(p.arrest[idx])
+        cols = [
+            a[idx].tolist()
+            for a in (
+                p.sex,
+                p.birth,
+                p.arrest,
+                p.gov,
+                p.town,
+                p.first_fac,
+                p.fac,
+                p.fate,
+                p.fate_day,
+                p.given,
+                p.father,
+                p.grandfather,
+                p.family,
+                p.mother,
+                p.mother_family,
+                p.detainee_no,
+            )
+        ]
+        govs, towns, facs = t.governorates, t.towns, t.facilities
+        male, female, family = t.male, t.female, t.family
         out = []
-        for k, i in enumerate(idx.tolist()):
-            sex = int(p.sex[i])
-            fac = int(p.fac[i])
-            suffix = self.suffix[fac] or str(ay[k])
+        for k, (i, sex, b, a, g, tw, ff, f, fate, fd, gi, fa, gf, fm, mo, mf, no) in enumerate(
+            zip(idx.tolist(), *cols, strict=True)
+        ):
             out.append(
                 PersonView(
-                    idx=i,
-                    sex=sex,
-                    birth=(by[k], bm[k], bd[k]),
-                    birth_day=int(p.birth[i]),
-                    arrest=(ay[k], am[k], ad[k]),
-                    arrest_day=int(p.arrest[i]),
-                    gov=t.governorates[p.gov[i]],
-                    town=t.towns[p.town[i]],
-                    first_fac=t.facilities[p.first_fac[i]],
-                    fac=t.facilities[fac],
-                    fate=int(p.fate[i]),
-                    fate_day=int(p.fate_day[i]),
-                    given=(t.female if sex else t.male)[p.given[i]],
-                    father=t.male[p.father[i]],
-                    grandfather=t.male[p.grandfather[i]],
-                    family=t.family[p.family[i]],
-                    mother=t.female[p.mother[i]],
-                    mother_family=t.family[p.mother_family[i]],
-                    detainee_no=f"{p.detainee_no[i]}/{suffix}",
+                    i, sex, (by[k], bm[k], bd[k]), b, (ay[k], am[k], ad[k]), a,
+                    govs[g], towns[tw], facs[ff], facs[f], fate, fd,
+                    (female if sex else male)[gi], male[fa], male[gf], family[fm],
+                    female[mo], family[mf], f"{no}/{self.suffix[f] or ay[k]}",
                 )
-            )
+            )  # fmt: skip
         return out
 
     # -- small helpers ------------------------------------------------------------------
