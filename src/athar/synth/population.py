@@ -279,7 +279,9 @@ def _capture(
     logit = -0.85 + 0.9 * z + 0.45 * south - 0.9 * east + 0.5 * peak - 0.5 * late - 0.3 * female
     on_ar = rng.random(n) < _sigmoid(logit)
     # the English list copies part of the Arabic one (positive dependence) and is strong in the north
-    logit = -1.6 + 0.7 * z + 0.6 * north - 0.5 * east + 0.3 * (year <= 2013) + 1.0 * on_ar
+    sednaya = fcode[fac] == "sednaya"
+    logit = -1.7 + 0.7 * z + 0.6 * north - 0.5 * east + 0.3 * (year <= 2013) + 1.0 * on_ar
+    logit = logit + 0.4 * sednaya  # international attention to Sednaya
     on_en = rng.random(n) < _sigmoid(logit)
     # families file where NGOs did not reach them (negative dependence on the Arabic list)
     logit = -1.3 + 0.45 * z + 0.5 * (year >= 2017) + 0.6 * female + 0.4 * (fate == 0) - 0.6 * on_ar
@@ -288,7 +290,7 @@ def _capture(
     in_reg = np.isin(fcode[fac], REGISTER_FACILITIES) | np.isin(fcode[first], REGISTER_FACILITIES)
     logit = -0.3 + 0.7 * (year >= 2016) - 0.4 * (year <= 2012)
     on_reg = in_reg & (rng.random(n) < _sigmoid(logit))
-    on_rel = (fate == 1) & (fate_day >= LIBERATION) & (rng.random(n) < 0.75)
+    on_rel = (fate == 1) & (fate_day >= LIBERATION) & (rng.random(n) < np.where(sednaya, 0.85, 0.7))
     on_morgue = (fate == 2) & (rng.random(n) < 0.28)
 
     counts: dict[str, np.ndarray] = {}
