@@ -1,0 +1,391 @@
+"""Fuzz the importers and the name engine with hostile input, for a given wall-clock time.
+
+    .venv/bin/python -m bench fuzz -- --seconds 600      # the recorded run (one core)
+    .venv/bin/python -m bench fuzz -- --seconds 30       # a quick look
+
+Engine: hypothesis, run in rounds of fresh random examples (no shrinking, no example
+database) until the time is up.  Every exception that escapes the code under test is a
+crash: its input is saved under ``bench/work/fuzz-crashes/`` and counted.  Targets:
+
+``import``
+    ``athar.services.importer.import_file`` on a temporary, migrated SQLite store, given
+    (a) arbitrary bytes as ``.csv``/``.json``/``.xlsx``, (b) interchange CSVs with hostile
+    cells (formula prefixes, NUL and control characters, bidi marks, huge cells, ragged rows,
+    duplicate and missing headers) in UTF-8, UTF-8 with BOM, Windows-1256, CRLF, (c) JSON of
+    arbitrary shape, (d) a valid XLSX with flipped bytes.  Besides "no exception", each
+    import must be all-or-nothing: an unusable file stores nothing, a stored batch adds
+    exactly the records and quarantine rows it reports.
+``names``
+    every public key function of ``athar.names`` (normalise, parse, canonical, phonetic key,
+    skeletons) on arbitrary text, mixed Arabic/Latin and name-like text; results must be
+    strings, and normalisation idempotent.
+
+Results go to ``bench/results/fuzz.md`` and ``.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import io
+import json
+import random
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from bench.common import WORK, peak_rss_mb, write_results
+
+HEADER = [
+    "source", "record_id", "full_name", "given_name", "father_name", "grandfather_name",
+    "family_name", "mother_name", "sex", "birth_date", "age", "birth_place", "arrest_date",
+    "arrest_place", "facility", "last_seen_date", "status", "detainee_number", "notes",
+]  # fmt: skip
+
+HOSTILE = [
+    "=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2", "@SUM(A1)", "\t=1", "\x00", "\r", "\n",
+    "\u202e", "\u200f", "\ufeff", "محمد", "عبد الله", "ال", "ة", "ى", "أ", "ـ", "٣٩٠٦/٢٢٧",
+    "1985-02-30", "0000-00-00", "9999-99", "-1", "999999999999999999999", "25-35", "35-25",
+    "ذكر", "أنثى", "X", "missing", "مختفي قسريا", "deceased", "NaN", "null", "None", "\"",
+    "\"\"", ",", ";", "'", "\\", "%s%n", "{{7*7}}", "<script>", "../../etc/passwd",
+]  # fmt: skip
+
+cells = st.one_of(
+    st.sampled_from(HOSTILE),
+    st.text(max_size=40),
+    st.text(alphabet=st.characters(min_codepoint=0x600, max_codepoint=0x6FF), max_size=30),
+    st.builds(lambda a, b: a + b, st.sampled_from(HOSTILE), st.text(max_size=10)),
+    st.just("x" * 70_000),
+)
+
+
+@st.composite
+def csv_files(draw: st.DrawFn) -> tuple[str, bytes]:
+    header = list(HEADER)
+    for _ in range(draw(st.integers(0, 3))):
+        op = draw(st.sampled_from(["drop", "dup", "add", "shuffle", "case"]))
+        if op == "drop" and header:
+            header.pop(draw(st.integers(0, len(header) - 1)))
+        elif op == "dup" and header:
+            header.append(draw(st.sampled_from(header)))
+        elif op == "add":
+            header.append(draw(cells))
+        elif op == "shuffle":
+            header = draw(st.permutations(header))
+        elif op == "case":
+            header = [h.upper() for h in header]
+    rows = []
+    for _ in range(draw(st.integers(0, 12))):
+        n = len(header) + draw(st.sampled_from([0, 0, 0, -1, 1, -5]))
+        row = [draw(cells) for _ in range(max(n, 0))]
+        if row and draw(st.booleans()):
+            row[0] = draw(st.sampled_from(["ngo_ar", "family", "", "registry"]))
+        if len(row) > 1 and draw(st.booleans()):
+            row[1] = draw(st.sampled_from(["A-1", "A-1", "A-2", "", " "]))
+        rows.append(row)
+    buf = io.StringIO()
+    import csv
+
+    writer = csv.writer(
+        buf, lineterminator=draw(st.sampled_from(["\n", "\r\n", "\r"])),
+        quoting=draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL, csv.QUOTE_NONE])),
+        escapechar="\\",
+    )  # fmt: skip
+    try:
+        writer.writerows([header, *rows])
+    except csv.Error:
+        return ".csv", b""
+    text = buf.getvalue()
+    enc = draw(st.sampled_from(["utf-8", "utf-8-sig", "cp1256", "utf-16", "latin-1"]))
+    data = text.encode(enc, errors="replace")
+    if draw(st.integers(0, 9)) == 0 and data:  # cut it anywhere
+        data = data[: draw(st.integers(0, len(data)))]
+    return ".csv", data
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | cells,
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.dictionaries(st.sampled_from(HEADER) | st.text(max_size=8), children, max_size=8)
+    ),
+    max_leaves=40,
+)
+
+
+@st.composite
+def json_files(draw: st.DrawFn) -> tuple[str, bytes]:
+    if draw(st.booleans()):
+        records = draw(
+            st.lists(st.dictionaries(st.sampled_from(HEADER), cells | json_values), max_size=8)
+        )
+        doc: Any = records if draw(st.booleans()) else {"records": records}
+    else:
+        doc = draw(json_values)
+    return ".json", json.dumps(doc, ensure_ascii=draw(st.booleans())).encode()
+
+
+def _valid_xlsx() -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(HEADER)
+    ws.append(["ngo_ar", "A-1", "محمد أحمد", *[""] * (len(HEADER) - 3)])
+    ws.append(["ngo_en", "E-1", "=1+1", *[""] * (len(HEADER) - 3)])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+_XLSX = _valid_xlsx()
+
+
+@st.composite
+def xlsx_files(draw: st.DrawFn) -> tuple[str, bytes]:
+    data = bytearray(_XLSX)
+    for _ in range(draw(st.integers(0, 8))):
+        i = draw(st.integers(0, len(data) - 1))
+        data[i] = draw(st.integers(0, 255))
+    return ".xlsx", bytes(data)
+
+
+files = st.one_of(
+    st.tuples(st.sampled_from([".csv", ".json", ".xlsx", ".tsv"]), st.binary(max_size=4096)),
+    csv_files(),
+    csv_files(),
+    json_files(),
+    xlsx_files(),
+)
+
+
+class Violation(Exception):
+    """A property the code under test must keep was broken (not an exception it raised)."""
+
+
+def check(ok: bool, message: str) -> None:
+    if not ok:
+        raise Violation(message)
+
+
+class Fuzz:
+    """Holds the store, the counters and the crash log for one run."""
+
+    def __init__(self, workdir: Path, crash_dir: Path) -> None:
+        from athar.store.engine import make_engine
+        from athar.store.migrate import upgrade
+
+        self.workdir, self.crash_dir = workdir, crash_dir
+        self.engine = make_engine(f"sqlite:///{workdir / 'fuzz.db'}")
+        upgrade(self.engine)
+        self.iterations: dict[str, int] = {"import": 0, "names": 0}
+        self.crashes: list[dict[str, Any]] = []  # one entry per distinct signature
+        self.violations: list[dict[str, Any]] = []
+        self.counts: dict[str, int] = {}  # signature -> how many inputs hit it
+        self.outcomes: dict[str, int] = {}
+        self.n = 0
+
+    def crash(self, target: str, data: bytes | str, suffix: str) -> None:
+        """Record the exception being handled; keep the first 3 inputs of each signature."""
+        exc = sys.exc_info()[1]
+        tb = traceback.format_exc()
+        frames = [ln.strip() for ln in tb.splitlines() if ln.strip().startswith('File "')]
+        where = [f for f in frames if "/athar/" in f] or frames
+        sig = f"{target}: {type(exc).__module__}.{type(exc).__name__} at {where[-1] if where else '?'}"
+        if isinstance(exc, Violation):
+            sig = f"{target}: {str(exc).split(':')[0]}"
+        seen = self.counts.get(sig, 0)
+        self.counts[sig] = seen + 1
+        if seen >= 3:
+            return
+        self.crash_dir.mkdir(parents=True, exist_ok=True)
+        kind = "violation" if isinstance(exc, Violation) else "crash"
+        path = self.crash_dir / f"{target}-{kind}-{len(self.counts):03d}-{seen}{suffix}"
+        path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8", "replace"))
+        path.with_suffix(path.suffix + ".txt").write_text(tb)
+        if seen == 0:
+            entry = {
+                "target": target,
+                "signature": sig,
+                "example": str(exc)[:200],
+                "input": str(path),
+            }
+            (self.violations if kind == "violation" else self.crashes).append(entry)
+
+    def _counts(self) -> tuple[int, int]:
+        from sqlalchemy import func, select
+
+        from athar.store.models import QuarantineRow, Record
+
+        with self.engine.connect() as conn:
+            r = conn.execute(select(func.count()).select_from(Record)).scalar_one()
+            q = conn.execute(select(func.count()).select_from(QuarantineRow)).scalar_one()
+        return int(r), int(q)
+
+    def import_one(self, suffix: str, data: bytes) -> None:
+        from athar.services.importer import ImportOptions, import_file
+
+        self.iterations["import"] += 1
+        self.n += 1
+        path = self.workdir / f"in-{self.n % 8}{suffix}"
+        path.write_bytes(data)
+        try:
+            before = self._counts()
+            res = import_file(
+                self.engine, path, ImportOptions(actor="fuzz", source=None, chunk_size=7)
+            )
+            after = self._counts()
+            self.outcomes[res.outcome] = self.outcomes.get(res.outcome, 0) + 1
+            added = (after[0] - before[0], after[1] - before[1])
+            if res.outcome in ("unusable", "already_imported", "unchanged"):
+                check(added[0] == 0, f"{res.outcome} import stored {added[0]} records")
+            else:
+                check(added[0] == res.rows_new + res.rows_new_version, f"records {res} {added}")
+                check(added[1] == res.rows_quarantined, f"quarantine {res} {added}")
+            check(res.exit_code in (0, 1, 2), f"exit code {res.exit_code}")
+        except Exception:  # noqa: BLE001 - a crash is what we are looking for
+            self.crash("import", data, suffix)
+
+    def names_one(self, text: str) -> None:
+        nz = importlib.import_module("athar.names.normalize")
+        parse = importlib.import_module("athar.names.parse")
+        romanize = importlib.import_module("athar.names.romanize")
+        skeleton = importlib.import_module("athar.names.skeleton")
+
+        self.iterations["names"] += 1
+        try:
+            once = nz.normalize(text)
+            check(isinstance(once, str), "normalize returned a non-string")
+            twice = nz.normalize(once)
+            check(twice == once, f"normalize is not idempotent: {text!r} -> {once!r} -> {twice!r}")
+            check(isinstance(nz.normalize_keep_hamza(text), str), "normalize_keep_hamza type")
+            nz.is_arabic(text)
+            parse.parse_name(text)
+            for word in text.split()[:6] or [text]:
+                check(isinstance(romanize.canonical(word), str), "canonical type")
+                check(isinstance(romanize.phonetic_key(word), str), "phonetic_key type")
+                sk = skeleton.word_skeleton(word)
+                check(isinstance(sk, str), "word_skeleton type")
+                skeleton.medium(sk), skeleton.coarse(sk), skeleton.render(sk)
+        except Exception:  # noqa: BLE001
+            self.crash("names", text, ".txt")
+
+
+name_text = st.one_of(
+    st.text(max_size=60),
+    st.text(alphabet=st.characters(min_codepoint=0x600, max_codepoint=0x6FF), max_size=40),
+    st.lists(st.sampled_from(HOSTILE + ["Abd", "al-", "El", "Mhd", "bin", "ابن", "أبو"]),
+             max_size=8).map(" ".join),
+    st.text(alphabet=st.characters(categories=["Mn", "Cf", "Zs", "Lo", "Nd"]), max_size=30),
+)  # fmt: skip
+
+
+def run(seconds: float, seed: int = 0, names: bool = True) -> dict[str, Any]:
+    """Fuzz for ``seconds`` of wall time; return the counters (no files written)."""
+    work = Path(tempfile.mkdtemp(prefix="athar-fuzz-", dir=WORK if WORK.exists() else None))
+    fz = Fuzz(work, WORK / "fuzz-crashes")
+    rnd = random.Random(seed)
+    deadline = time.monotonic() + seconds
+    common: dict[str, Any] = {
+        "deadline": None,
+        "database": None,
+        "phases": [Phase.generate],
+        "suppress_health_check": list(HealthCheck),
+        "max_examples": 50,
+    }
+
+    @settings(**common)
+    @given(files)
+    def import_round(f: tuple[str, bytes]) -> None:
+        fz.import_one(*f)
+
+    @settings(**{**common, "max_examples": 500})
+    @given(name_text)
+    def names_round(t: str) -> None:
+        fz.names_one(t)
+
+    rounds = 0
+    while time.monotonic() < deadline:
+        rounds += 1
+        for fn in (import_round, names_round) if names else (import_round,):
+            fn._hypothesis_internal_use_seed = rnd.getrandbits(64)  # type: ignore[attr-defined]
+            fn()
+    fz.engine.dispose()
+    return {
+        "seconds": seconds,
+        "rounds": rounds,
+        "iterations": dict(fz.iterations),
+        "import_outcomes": dict(sorted(fz.outcomes.items())),
+        "crashes": fz.crashes,
+        "violations": fz.violations,
+        "hits": dict(sorted(fz.counts.items(), key=lambda kv: -kv[1])),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+
+
+def main(argv: list[str]) -> None:
+    ap = argparse.ArgumentParser(prog="bench fuzz")
+    ap.add_argument("--seconds", type=float, default=600.0)
+    ap.add_argument("--seed", type=int, default=20261122)
+    args = ap.parse_args(argv)
+    WORK.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    result = run(args.seconds, args.seed)
+    wall = time.perf_counter() - t0
+    cmd = f".venv/bin/python -m bench fuzz -- --seconds {args.seconds:g} --seed {args.seed}"
+    it = result["iterations"]
+
+    def n_hits(target: str, entries: list[dict[str, Any]]) -> str:
+        sigs = [e["signature"] for e in entries if e["target"] == target]
+        return f"{sum(result['hits'][s] for s in sigs)} ({len(sigs)} distinct)"
+
+    lines = [
+        f"Command: `{cmd}` (hypothesis {_hyp_version()}, one process, one core; "
+        "the machine's 2 cores were shared with other work, so rates are noisy)",
+        "",
+        "A crash is an exception escaping the code under test; a violation is a broken "
+        "property (an import that is not all-or-nothing, a non-idempotent normaliser).",
+        "",
+        "| target | inputs run | inputs that crashed | inputs with a violation |",
+        "|---|---:|---:|---:|",
+        f"| importer (`athar.services.importer.import_file` on SQLite) | {it['import']} | "
+        f"{n_hits('import', result['crashes'])} | {n_hits('import', result['violations'])} |",
+        f"| name engine (`athar.names` keys) | {it['names']} | "
+        f"{n_hits('names', result['crashes'])} | {n_hits('names', result['violations'])} |",
+        "",
+        f"Wall time {wall:.0f} s; {result['rounds']} rounds; peak RSS {result['peak_rss_mb']} MiB.",
+        f"Import outcomes: {result['import_outcomes']}.",
+    ]
+    for title, entries in (("Crashes", result["crashes"]), ("Violations", result["violations"])):
+        if entries:
+            lines += ["", f"{title} (first inputs saved under bench/work/fuzz-crashes/):", ""]
+            lines += [
+                f"- {result['hits'][e['signature']]} × `{e['signature']}` (e.g. {e['example']!r})"
+                for e in entries
+            ]
+    write_results(
+        "fuzz", {"command": cmd, "wall_seconds": round(wall, 1), **result}, "\n".join(lines)
+    )
+    if result["crashes"] or result["violations"]:
+        sys.exit(1)
+
+
+def _hyp_version() -> str:
+    import hypothesis
+
+    return hypothesis.__version__
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
+
+
+_: Callable[..., Any] = run  # re-exported for tests/test_security_fuzz.py
