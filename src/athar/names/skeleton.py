@@ -24,13 +24,13 @@ w     و                                w ou oo, u/o before a vowel
 y     ي (not word-final)               y ee ai ay ei ey, i before a vowel
 ====  ===============================  ==========================================
 
-Vowels, ع and ء vanish (Latin spellings drop or vowel them), word-final ه/ة and a final
-``h`` after a vowel vanish, a word-final y (ي/ى, -i, -y, -ee) vanishes (ى may read ``a``),
+Vowels, ع and ء vanish (Latin spellings drop or vowel them), a word-final h (ه ة ح, Latin
+``-ah``/``-eh``/``-h``) vanishes, a word-final y (ي/ى, -i, -y, -ee) vanishes (ى may read ``a``),
 and doubled symbols collapse (shadda is rarely written).  The emphatic letters merge with
 their plain partners (ص=س, ط=ت, ض=د, ظ=ز) because Latin spellings merge them.
 
 The coarse *phonetic* alphabet merges further (see :data:`COARSE`): the velars and uvulars
-(k q g gh kh j), th with t, dh with d and z, and drops w and y.
+(k q g gh kh j), the dentals (t d th dh), the sibilants (s z sh), and drops w and y.
 """
 
 from __future__ import annotations
@@ -137,7 +137,6 @@ COARSE = str.maketrans(
         "x": "k",
         "g": "k",
         "j": "k",
-        "h": None,
         "w": None,
         "y": None,
     }
@@ -152,6 +151,11 @@ def _collapse(sym: str) -> str:
     return "".join(out)
 
 
+def _drop_final_h(sym: str) -> str:
+    # a final h is written for ة (Fatimah), ه and ح alike in Latin, and dropped just as often
+    return sym[:-1] if len(sym) > 1 and sym[-1] == "h" else sym
+
+
 @lru_cache(maxsize=1 << 17)
 def arabic_skeleton(word: str) -> str:
     """Skeleton of one normalised Arabic word (article already removed)."""
@@ -160,16 +164,13 @@ def arabic_skeleton(word: str) -> str:
         word = word[:-1]
     if "تش" in word:  # ch as in تشرشل, not t + sh
         word = word.replace("تش", "چ")
-    return _collapse("".join(_AR_MAP.get(c, "") for c in word))
+    return _drop_final_h(_collapse("".join(_AR_MAP.get(c, "") for c in word)))
 
 
 @lru_cache(maxsize=1 << 17)
 def latin_skeleton(word: str) -> str:
     """Skeleton of one normalised Latin word (article already removed)."""
     w = word
-    # final h after a vowel (fatimah, shehadeh) and final -i/-y/-ee/-ie nisba vowels
-    if len(w) > 2 and w[-1] == "h" and w[-2] in _VOWELS:
-        w = w[:-1]
     out: list[str] = []
     i, n = 0, len(w)
     while i < n:
@@ -183,7 +184,7 @@ def latin_skeleton(word: str) -> str:
             after = w[i + 2] if i + 2 < n else ""
             # German/Dutch ch (bach, macht, reichstein) is kh; before a vowel, r or l it is
             # the French sh of Maghrebi and Levantine spellings (aicha, bouchra, chehade)
-            out.append("S" if after in _VOWELS or after in "rly" else "x")
+            out.append("S" if after and (after in _VOWELS or after in "rly") else "x")
             i += 2
             continue
         if pair in _LATIN_DIGRAPHS:
@@ -199,14 +200,17 @@ def latin_skeleton(word: str) -> str:
             i += 1
             continue
         if c == "c":
-            out.append("s" if nxt in ("e", "i", "y") else "k")
+            if not nxt and i > 0 and w[i - 1] == "i":
+                out.append("S")  # Slavic -ic (-ić): Arabic spells it يتش
+            else:
+                out.append("s" if nxt in ("e", "i", "y") else "k")
         else:
             out.append(_LATIN_SINGLE.get(c, ""))
         i += 1
     sym = "".join(out)
     if sym.endswith("y") and len(sym) > 1:
         sym = sym[:-1]
-    return _collapse(sym)
+    return _drop_final_h(_collapse(sym))
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
