@@ -9,7 +9,7 @@ DEMO_DIR ?= demo-output
 DEMO_PERSONS ?= 3000
 BENCH ?= all
 
-.PHONY: demo test lint format bench clean venv
+.PHONY: demo test lint format bench clean venv translations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,15 @@ test: $(STAMP) lint
 bench: $(STAMP)
 	bash scripts/ensure-postgres.sh
 	$(BIN)/python -m bench $(BENCH)
+
+# Web app catalogues: re-extract messages, merge them into each .po, compile the .mo files
+# (the .mo files are committed; tests/test_web_i18n.py fails when they are stale).
+TRANSLATIONS := src/athar/web/translations
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F src/athar/web/babel.cfg -k N_ --no-location --sort-output \
+	  --project=Athar --copyright-holder="Athar developers" -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) athar.db .pytest_cache .mypy_cache .ruff_cache

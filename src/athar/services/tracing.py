@@ -33,6 +33,8 @@ from athar.store.casework import TracingRequest
 from athar.store.models import ImportBatch, Record, Source, StatusEvent
 
 FAMILY_SOURCE = "family"
+#: the one message for "missing" and "not yours": the two must be indistinguishable
+NOT_FOUND = "not found"
 
 
 def N_(message: str) -> str:  # noqa: N802 - marks a message for pybabel; translated where shown
@@ -238,7 +240,10 @@ def submit_request(db: Session, *, actor: Actor, intake: Intake, language: str) 
     """Store a tracing request and its ``family`` record; returns the stored request."""
     at = datetime.now(UTC)
     reference = new_reference(at.date())
-    while db.scalar(select(TracingRequest.id).where(TracingRequest.reference == reference)):
+    source = _family_source(db, at)
+    while db.scalar(
+        select(Record.id).where(Record.source_id == source.id, Record.record_id == reference)
+    ) or db.scalar(select(TracingRequest.id).where(TracingRequest.reference == reference)):
         reference = new_reference(at.date())
     cells: dict[str, str] = {"source": FAMILY_SOURCE, "record_id": reference}
     cells.update({k: v for k in RECORD_FIELDS if (v := intake.values.get(k)) is not None})
@@ -247,7 +252,6 @@ def submit_request(db: Session, *, actor: Actor, intake: Intake, language: str) 
     if any(i.severity == "error" for i in issues):  # validate_intake already caught these
         raise IntakeInvalid({i.column or "": i.reason for i in issues if i.severity == "error"})
     raw_json = json.dumps(cells, ensure_ascii=False)
-    source = _family_source(db, at)
     batch = ImportBatch(
         file_name=f"tracing-request:{reference}",
         file_format="form",
@@ -413,10 +417,10 @@ def _visible(
 ) -> tuple[TracingRequest, Record]:
     """The request, or :class:`NotFound` when it is missing *or* the actor may not see it."""
     if actor.role is None or not has_permission(actor.role, permission):
-        raise NotFound(f"no tracing request {reference!r}")
+        raise NotFound(NOT_FOUND)
     found = _load(db, reference)
     if found is None:
-        raise NotFound(f"no tracing request {reference!r}")
+        raise NotFound(NOT_FOUND)
     return found
 
 
@@ -498,7 +502,7 @@ def get_contact_for(db: Session, actor: Actor, reference: str) -> Contact:
 def get_photo_for(db: Session, actor: Actor, reference: str) -> tuple[bytes, str]:
     request, _ = _visible(db, actor, reference, Permission.READ_REQUESTS)
     if request.photo is None or request.photo_type is None:
-        raise NotFound(f"tracing request {reference!r} has no photo")
+        raise NotFound(NOT_FOUND)
     append_event(
         db.connection(),
         actor=actor.label,

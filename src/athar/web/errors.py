@@ -140,6 +140,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code = _STATUS_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        if exc.status_code == 404:
+            message = "not found"  # the same words as a record the caller may not see
         headers = dict(exc.headers) if exc.headers else None
         return _respond(request, exc.status_code, code, message, headers=headers)
 
