@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from athar.security import crypto
 from athar.security.crypto import EncryptedBytes, EncryptedText
@@ -20,7 +22,9 @@ from athar.store import models as m
 from athar.store.engine import make_engine
 from athar.store.migrate import upgrade
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+PG_ADMIN = os.environ.get(
+    "ATHAR_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 PASS = "correct horse battery staple"
 
 # a table with encrypted columns, standing in for the web helper's tracing requests
@@ -62,7 +66,7 @@ def new_db(tmp_path: Path) -> Iterator[Callable[[str], sa.Engine]]:
         name = f"athar_sec_{uuid.uuid4().hex[:12]}"
         with admin.connect() as conn:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        engine = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}")
+        engine = make_engine(make_url(PG_ADMIN).set(database=name).render_as_string(False))
         made.append((engine, name))
         return engine
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,6 @@ from athar.services import key_rotation
 from athar.services.key_rotation import key_usage, reencrypt_all
 from athar.store.engine import make_engine
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-
 md = sa.MetaData()
 contact = sa.Table(
     "sec_contact",
@@ -29,24 +26,6 @@ contact = sa.Table(
     sa.Column("note", EncryptedText(context="sec_contact.note")),
     sa.Column("photo", EncryptedBytes(context="sec_contact.photo")),
 )
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sec_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh empty database of each kind."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'sec.db'}"
-        return
-    name = f"athar_sec_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 @pytest.fixture
@@ -90,8 +69,8 @@ def expected_rows(n: int) -> list[tuple[Any, ...]]:
     ]
 
 
-def test_rotate_reencrypts_everything_in_batches(sec_db_url: str, key_file: Path) -> None:
-    engine = make_engine(sec_db_url)
+def test_rotate_reencrypts_everything_in_batches(db_url: str, key_file: Path) -> None:
+    engine = make_engine(db_url)
     seed(engine, 250)
     usage = key_usage(engine, md)
     assert usage["sec_contact.phone"] == {"k1": 250}
@@ -122,9 +101,9 @@ def test_rotate_reencrypts_everything_in_batches(sec_db_url: str, key_file: Path
 
 
 def test_interrupted_rotation_resumes(
-    sec_db_url: str, key_file: Path, monkeypatch: pytest.MonkeyPatch
+    db_url: str, key_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = make_engine(sec_db_url)
+    engine = make_engine(db_url)
     seed(engine, 100)
     new_ring = crypto.current_keyring().with_new_active("k2")
     new_ring.write_file(key_file, overwrite=True)
@@ -153,9 +132,9 @@ def test_interrupted_rotation_resumes(
     engine.dispose()
 
 
-def test_application_keeps_working_during_rotation(sec_db_url: str, key_file: Path) -> None:
+def test_application_keeps_working_during_rotation(db_url: str, key_file: Path) -> None:
     """A reader/writer thread using the process key ring runs while rotation rewrites rows."""
-    engine = make_engine(sec_db_url)
+    engine = make_engine(db_url)
     n = 400
     seed(engine, n)
     crypto.current_keyring()  # the app has loaded k1 only
