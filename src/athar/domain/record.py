@@ -62,7 +62,7 @@ DATE_COLUMNS: tuple[str, ...] = ("birth_date", "arrest_date", "last_seen_date")
 ERROR = "error"
 WARNING = "warning"
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _SPACES = re.compile(r"\s+")
 
 
@@ -73,6 +73,13 @@ class Issue:
     column: str | None
     reason: str
     severity: str = ERROR
+
+
+def storable(text: str | None) -> str | None:
+    """``text``, with control characters and lone surrogates written as escapes."""
+    if text is None or not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def clean_text(text: str) -> str:
@@ -98,7 +105,11 @@ def parse_row(
         if _CONTROL.search(raw):
             bad = _CONTROL.search(raw)
             assert bad is not None
-            issues.append(Issue(col, f"control character U+{ord(bad.group()):04X} in the cell"))
+            issues.append(
+                Issue(
+                    col, f"control character or lone surrogate U+{ord(bad.group()):04X} in the cell"
+                )
+            )
         t = clean_text(raw)
         return t or None
 

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Engine, bindparam, text
 
-from athar.domain.record import ERROR, WARNING, Issue, clean_text, parse_row
+from athar.domain.record import ERROR, WARNING, Issue, clean_text, parse_row, storable
 from athar.ingest.columns import ColumnPlan
 from athar.ingest.mapping import Mapping, MappingError, load_mapping
 from athar.ingest.readers import RawRow, Table, UnusableInput, open_table
@@ -167,7 +167,12 @@ class _NothingChanged(Exception):
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
+    s = json.dumps(value, ensure_ascii=False, default=str)
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates (possible in JSON input): keep them escaped
+        s = json.dumps(value, ensure_ascii=True, default=str)
+    return s
 
 
 def _key_hash(source: str | None, record_id: str | None) -> int:
@@ -278,8 +283,8 @@ class _Batch:
                 self.batch_id,
                 self.file,
                 row.number,
-                p.get("source"),
-                p.get("record_id"),
+                storable(p.get("source")),
+                storable(p.get("record_id")),
                 _json(row.raw),
                 _json(probs),
                 self.now,
