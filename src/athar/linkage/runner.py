@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -117,10 +118,12 @@ def make_db_api(cfg: EngineConfig) -> Any:
 
 def spark_session(cfg: EngineConfig) -> Any:
     """A local Spark session (created once per process) with Splink's UDF jar."""
+    import tempfile
+
     from pyspark.sql import SparkSession
     from splink.backends.spark import similarity_jar_location
 
-    return (
+    spark = (
         SparkSession.builder.master(cfg.spark_master)
         .appName("athar-link")
         .config("spark.jars", similarity_jar_location())
@@ -128,9 +131,16 @@ def spark_session(cfg: EngineConfig) -> Any:
         .config("spark.default.parallelism", str(cfg.spark_shuffle_partitions))
         .config("spark.driver.memory", cfg.memory_limit.lower().replace("gb", "g"))
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.ansi.enabled", "false")
         .getOrCreate()
     )
+    spark.sparkContext.setLogLevel("ERROR")
+    if not spark.sparkContext.getCheckpointDir():
+        spark.sparkContext.setCheckpointDir(
+            tempfile.mkdtemp(prefix="athar-spark-", dir=cfg.temp_directory)
+        )
+    return spark
 
 
 def _link_type(spec: LinkSpec, features: pd.DataFrame) -> str:
@@ -140,7 +150,9 @@ def _link_type(spec: LinkSpec, features: pd.DataFrame) -> str:
     return "dedupe_only"
 
 
-def _register(db_api: Any, features: pd.DataFrame, link_type: str, prefix: str = "in") -> list[Any]:
+def _register(db_api: Any, features: pd.DataFrame, link_type: str) -> list[Any]:
+    # unique names: a Spark session (and its temp views) outlives one run
+    prefix = f"athar_in_{uuid.uuid4().hex[:10]}"
     cols = list(features.columns)
     if link_type == "link_only":
         tables = []
