@@ -5,9 +5,11 @@ Arabic matching must survive ordinary orthographic variation: hamza and alef for
 tashkeel and tatweel (removed), Arabic-Indic digits (→ ASCII) and the article (ال, al-, el-).
 Latin text is case-folded and stripped of punctuation.
 
-This is a small local normaliser.  The names engine (:mod:`athar.names`) owns full name
-normalisation; when it exports ``normalize``, :func:`match_key` should delegate to it, and
-nothing else in the domain package needs to change.  Pure: no I/O.
+Character folding is delegated to the names engine (:func:`athar.names.normalize`), so
+vocabulary and names fold text the same way.  On top of it this module applies the folds
+vocabulary matching relies on (kept here so a change in the names engine cannot silently
+break status or facility matching; the tests check both agree) and drops the article and
+punctuation.  Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+
+from athar.names import normalize as names_normalize
 
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
 _TRANSLATE = str.maketrans(
@@ -35,7 +39,7 @@ _TRANSLATE = str.maketrans(
     }
 )
 _PUNCT = re.compile(r"[\s\-_'’‘`´.,;:()\[\]{}/\\\"“”«»،؛]+")
-_LATIN_ARTICLES = frozenset({"al", "el", "al-", "el-", "the"})
+_LATIN_ARTICLES = frozenset({"al", "el", "the"})
 
 
 def translate_digits(text: str) -> str:
@@ -43,11 +47,15 @@ def translate_digits(text: str) -> str:
     return text.translate(_TRANSLATE) if any("\u0660" <= c <= "\u06f9" for c in text) else text
 
 
+def fold(text: str) -> str:
+    """Character folding for vocabulary: the names engine's, then the folds listed above."""
+    t = unicodedata.normalize("NFKC", names_normalize(text)).casefold()
+    return _DIACRITICS.sub("", t).translate(_TRANSLATE)
+
+
 def _strip_article(token: str) -> str:
     if len(token) > 3 and token.startswith("\u0627\u0644"):  # ال
         return token[2:]
-    if token.startswith(("al-", "el-")) and len(token) > 3:
-        return token[3:]
     return token
 
 
@@ -59,11 +67,8 @@ def match_key(text: str) -> str:
     True
     >>> match_key("Al-Hasakah") == match_key("hasakah")
     True
+    >>> match_key("الفرع ٢١٥") == match_key("فرع 215")
+    True
     """
-    t = unicodedata.normalize("NFKC", text).casefold()
-    t = _DIACRITICS.sub("", t).translate(_TRANSLATE)
-    # Split on punctuation but keep the Latin article as its own token so it can be dropped.
-    t = re.sub(r"\b(al|el)-", r"\1 ", t)
-    tokens = [_strip_article(tok) for tok in _PUNCT.split(t) if tok]
-    tokens = [tok for tok in tokens if tok not in _LATIN_ARTICLES]
-    return " ".join(tokens)
+    tokens = [_strip_article(tok) for tok in _PUNCT.split(fold(text)) if tok]
+    return " ".join(tok for tok in tokens if tok not in _LATIN_ARTICLES)
