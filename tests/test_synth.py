@@ -355,3 +355,23 @@ def test_lists_capture_unevenly(persons: dict[str, dict[str, str]]) -> None:
     assert years["2013"] > 2 * years["2020"]
     assert min(years) >= "2011" and max(years) <= "2024"
     assert {r["fate"] for r in rows} == {"missing", "released", "died_in_detention"}
+
+
+def test_dates_and_ages_are_well_formed(records: dict[str, list[dict[str, str]]]) -> None:
+    """Dates may be wrong, never malformed: ISO, possibly partial, always a real calendar date."""
+    import datetime
+
+    for s, rows in records.items():
+        for r in rows:
+            for c in ("birth_date", "arrest_date", "last_seen_date"):
+                v = r[c]
+                if len(v) == 10:
+                    datetime.date.fromisoformat(v)
+                elif len(v) == 7:
+                    assert re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", v), (s, c, v)
+                else:
+                    assert v == "" or re.fullmatch(r"\d{4}", v), (s, c, v)
+            if r["arrest_date"]:
+                assert "2010" <= r["arrest_date"][:4] <= "2024", (s, r)
+            assert r["age"] == "" or re.fullmatch(r"\d+(-\d+)?", r["age"]), (s, r["age"])
+            assert not any(v and v[0] in "=+-@" for v in r.values()), r

@@ -7,6 +7,7 @@ gaps and its own errors. A renderer returns interchange rows (lists in :data:`CO
 from __future__ import annotations
 
 import random
+from calendar import isleap
 from dataclasses import dataclass
 from datetime import date
 
@@ -198,12 +199,21 @@ class Renderer:
         probs: tuple[float, float, float],
         err: float = 0.0,
         swap: float = 0.0,
+        latest: int = 2025,
     ) -> str:
-        """A date written at full / year-month / year precision (``probs``), else empty."""
+        """A date written at full / year-month / year precision (``probs``), else empty.
+
+        With probability ``err`` the year is one off (never past ``latest``); with probability
+        ``swap`` day and month change places. The result is always a valid date.
+        """
         y, m, d = ymd_
         r = self.rng.random()
         if err and self.rng.random() < err:
             y += self.rng.choice((-1, 1))
+            if y > latest:
+                y -= 2
+            if m == 2 and d == 29 and not isleap(y):
+                d = 28
         if r < probs[0]:
             if swap and d <= 12 and d != m and self.rng.random() < swap:
                 return f"{y}-{d:02d}-{m:02d}"
@@ -303,7 +313,7 @@ class Renderer:
         row[BIRTH] = self.date(v.birth, (0.25, 0.15, 0.45), err=0.05, swap=0.03)
         if self.rng.random() < 0.7:
             row[BPLACE] = self.place(v, True, 0.5)
-        row[ADATE] = self.date(v.arrest, (0.4, 0.35, 0.2), err=0.02)
+        row[ADATE] = self.date(v.arrest, (0.4, 0.35, 0.2), err=0.02, latest=2024)
         if self.rng.random() < 0.7:
             row[APLACE] = self.place(v, True, 0.85)
         if self.rng.random() < 0.55:
@@ -341,7 +351,7 @@ class Renderer:
             row[ADATE] = self.date(v.arrest, (0.15, 0.45, 0.4))
         else:
             row[BIRTH] = self.date(v.birth, (0.12, 0.08, 0.65), err=0.05, swap=0.05)
-            row[ADATE] = self.date(v.arrest, (0.15, 0.4, 0.4), err=0.02)
+            row[ADATE] = self.date(v.arrest, (0.15, 0.4, 0.4), err=0.02, latest=2024)
         if self.rng.random() < 0.6:
             row[BPLACE] = self.place(v, False, 0.4)
         if self.rng.random() < 0.4:
@@ -383,7 +393,7 @@ class Renderer:
             row[BIRTH] = str(v.birth[0])
         elif r < 0.95:
             row[AGE] = str(self.age_at(v, v.arrest_day))
-        row[ADATE] = self.date(v.arrest, (0.7, 0.2, 0.1), err=0.01, swap=0.03)
+        row[ADATE] = self.date(v.arrest, (0.7, 0.2, 0.1), err=0.01, swap=0.03, latest=2024)
         if self.rng.random() < 0.8:
             row[BPLACE] = self.place(v, arabic_script, 0.6)
         if self.rng.random() < 0.85:
@@ -460,7 +470,7 @@ class Renderer:
             row[BPLACE] = arabic(
                 self.pick((v.town if self.rng.random() < 0.6 else v.gov).ar, 0.8), h, self.rng
             )
-        row[ADATE] = self.date(v.arrest, (0.8, 0.1, 0.05), err=0.02)
+        row[ADATE] = self.date(v.arrest, (0.8, 0.1, 0.05), err=0.02, latest=2024)
         reg_fac = v.fac if v.fac.code in _REG else v.first_fac
         row[FACILITY] = self.facility(reg_fac, True, 0.5)
         if v.fate == 2 and self.rng.random() < 0.4:
