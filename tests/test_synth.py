@@ -375,3 +375,17 @@ def test_dates_and_ages_are_well_formed(records: dict[str, list[dict[str, str]]]
                 assert "2010" <= r["arrest_date"][:4] <= "2024", (s, r)
             assert r["age"] == "" or re.fullmatch(r"\d+(-\d+)?", r["age"]), (s, r["age"])
             assert not any(v and v[0] in "=+-@" for v in r.values()), r
+
+
+def test_duplicates_inside_a_list_are_written_differently(
+    records: dict[str, list[dict[str, str]]], truth: dict[tuple[str, str], str]
+) -> None:
+    fields = ("full_name", "given_name", "father_name", "family_name", "mother_name", "birth_date")
+    for s in ("ngo_ar", "ngo_en", "family"):
+        groups: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        for r in records[s]:
+            groups[truth[(s, r["record_id"])]].append(tuple(r[c] for c in fields))
+        dups = [g for g in groups.values() if len(g) > 1]
+        assert dups, s
+        differ = sum(1 for g in dups if len(set(g)) > 1)
+        assert differ > 0.8 * len(dups), (s, differ, len(dups))

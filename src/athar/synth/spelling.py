@@ -438,7 +438,7 @@ _PHONETIC = {
 class ArabicHabit:
     """How often one list's writers vary an Arabic name (probabilities per name)."""
 
-    hamza: float  # أ إ آ written as bare ا
+    hamza: float  # أ إ آ written as bare ا (and, rarer, a hamza seat that is wrong)
     taa_marbuta: float  # final ة written ه
     alef_maqsura: float  # final ى written ي (and, rarer, final ي written ى)
     join: float  # عبد الرحمن -> عبدالرحمن, أبو زيد -> أبوزيد
@@ -452,8 +452,12 @@ def arabic(name: str, h: ArabicHabit, rng: random.Random, family: bool = False) 
     """One written form of the Arabic ``name`` under habit ``h``."""
     r = rng.random
     s = name
-    if h.hamza and r() < h.hamza:
-        s = s.translate(_HAMZA_SEATS)
+    if h.hamza:
+        x = r()
+        if x < h.hamza:
+            s = s.translate(_HAMZA_SEATS)
+        elif x < h.hamza * 1.15 and s[:1] in "اأإ":  # a wrong or hypercorrect seat: إسامة
+            s = ("إ" if s[0] == "أ" else "أ" if s[0] == "إ" else rng.choice("أإ")) + s[1:]
     if h.taa_marbuta and s.endswith("ة") and r() < h.taa_marbuta:
         s = s[:-1] + "ه"
     if h.alef_maqsura and r() < h.alef_maqsura:
