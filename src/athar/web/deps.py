@@ -6,12 +6,13 @@ dependencies routes use; routes never build queries themselves but call services
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from athar.security.auth import Permission, Role, csrf_valid, has_permission
 from athar.services.users import Actor
@@ -93,16 +94,26 @@ def csrf_binding(request: Request) -> str | None:
     return getattr(request.state, "csrf_binding", None)
 
 
-async def csrf_protect(request: Request) -> None:
-    """Refuse a state-changing request whose CSRF token is missing or wrong."""
+async def csrf_protect(request: Request) -> AsyncIterator[None]:
+    """Refuse a state-changing request whose CSRF token is missing or wrong.
+
+    A form body is parsed here (and cached on the request for the route); its uploaded files
+    are closed when the request is done.
+    """
     candidates: list[str | None] = [request.headers.get(CSRF_HEADER)]
     content_type = request.headers.get("content-type", "")
-    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        form = await request.form()
-        value: Any = form.get(CSRF_FIELD)
-        candidates.append(value if isinstance(value, str) else None)
-    if not csrf_valid(request.app.state.settings.secret_key, csrf_binding(request), candidates):
-        raise CsrfFailed("missing or invalid CSRF token; reload the page and try again")
+    form: FormData | None = None
+    try:
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            value: Any = form.get(CSRF_FIELD)
+            candidates.append(value if isinstance(value, str) else None)
+        if not csrf_valid(request.app.state.settings.secret_key, csrf_binding(request), candidates):
+            raise CsrfFailed("missing or invalid CSRF token; reload the page and try again")
+        yield
+    finally:
+        if form is not None:
+            await form.close()
 
 
 CsrfProtected = Depends(csrf_protect)

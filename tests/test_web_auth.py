@@ -1,0 +1,226 @@
+"""Login, lock-out, rate limit, session rotation (no fixation), logout and CSRF, on both stores."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from athar.security.auth import Role
+from athar.store.casework import LoginSession
+from athar.store.models import AuditEvent
+from athar.web.app import create_app
+from web_fixtures import PASSWORD, Web, api_login, csrf, keyring, settings, web  # noqa: F401
+
+__all__ = ["keyring", "web"]
+
+
+def _form_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([0-9a-f]+)"', html)
+    assert match, "form without a CSRF token"
+    return match.group(1)
+
+
+def test_page_login_rotates_the_session_and_logout_revokes_it(web: Web) -> None:
+    web.add_user("amira", Role.CASE_WORKER)
+    client = web.client()
+    # An attacker plants a session id before the login (fixation attempt).
+    client.cookies.set("athar_session", "planted-by-attacker", domain="testserver.local")
+    page = client.get("/login")
+    assert page.status_code == 200
+    response = client.post(
+        "/login",
+        data={"username": "amira", "password": PASSWORD, "csrf_token": _form_token(page.text)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    first = client.cookies.get("athar_session")
+    assert first and first != "planted-by-attacker"
+    assert client.get("/api/v1/me").json()["username"] == "amira"
+
+    # A second login issues a new id and revokes the previous one.
+    api_login(client, "amira")
+    second = client.cookies.get("athar_session")
+    assert second and second != first
+    stale = web.client()
+    stale.cookies.set("athar_session", first)
+    assert stale.get("/api/v1/me").status_code == 401
+
+    # Logging out revokes the session server-side: replaying the cookie fails.
+    home = client.get("/")
+    out = client.post(
+        "/logout", data={"csrf_token": _form_token(home.text)}, follow_redirects=False
+    )
+    assert out.status_code == 303
+    replay = web.client()
+    replay.cookies.set("athar_session", second)
+    assert replay.get("/api/v1/me").status_code == 401
+    with Session(web.engine) as db:
+        sessions = db.scalars(select(LoginSession)).all()
+        assert len(sessions) == 2 and all(s.revoked_at is not None for s in sessions)
+        # only digests are stored, never the cookie value
+        assert {s.token_digest for s in sessions}.isdisjoint({first, second})
+        actions = [e.action for e in db.scalars(select(AuditEvent).order_by(AuditEvent.seq))]
+    assert actions.count("login.success") == 2 and "logout" in actions
+
+
+def test_wrong_password_and_unknown_user_answer_alike(web: Web) -> None:
+    web.add_user("amira", Role.ADMIN)
+    client = web.client()
+    token = csrf(client)
+    bodies = []
+    for username in ("amira", "nobody"):
+        r = client.post(
+            "/api/v1/session",
+            json={"username": username, "password": "wrong password!"},
+            headers={"X-CSRF-Token": token},
+        )
+        assert r.status_code == 401
+        bodies.append(r.json())
+    assert bodies[0] == bodies[1]
+    assert bodies[0]["error"]["code"] == "invalid_credentials"
+
+
+def test_lock_out_after_repeated_failures_even_with_the_right_password(web: Web) -> None:
+    web.add_user("amira", Role.ADMIN)
+    client = web.client()
+    token = csrf(client)
+
+    def attempt(username: str, password: str) -> tuple[int, str]:
+        r = client.post(
+            "/api/v1/session",
+            json={"username": username, "password": password},
+            headers={"X-CSRF-Token": token},
+        )
+        return r.status_code, r.json().get("error", {}).get("code", "ok")
+
+    for _ in range(web.settings.lockout_failures):
+        assert attempt("amira", "not the password") == (401, "invalid_credentials")
+    assert attempt("amira", PASSWORD) == (429, "locked_out")
+    # an account that does not exist locks the same way (no enumeration)
+    for _ in range(web.settings.lockout_failures):
+        attempt("ghost", "not the password")
+    assert attempt("ghost", PASSWORD) == (429, "locked_out")
+    # the page says so in the user's language
+    page = client.get("/login?lang=ar")
+    r = client.post(
+        "/login",
+        data={"username": "amira", "password": PASSWORD, "csrf_token": _form_token(page.text)},
+    )
+    assert r.status_code == 429 and "مقفل" in r.text
+
+
+def test_reset_password_clears_the_lock(web: Web) -> None:
+    from athar.services.users import CLI, reset_password
+
+    web.add_user("amira", Role.ADMIN)
+    client = web.client()
+    token = csrf(client)
+    for _ in range(web.settings.lockout_failures):
+        client.post(
+            "/api/v1/session",
+            json={"username": "amira", "password": "nope nope nope"},
+            headers={"X-CSRF-Token": token},
+        )
+    with Session(web.engine, expire_on_commit=False) as db:
+        new_password = reset_password(db, actor=CLI, username="amira")
+    assert api_login(client, "amira", new_password)
+
+
+def test_login_rate_limit_per_client_address(db_url: str, keyring: object) -> None:
+    from sqlalchemy import Engine
+
+    from athar.store.engine import make_engine
+
+    engine: Engine = make_engine(db_url)
+    try:
+        app = create_app(settings(db_url, login_rate_per_ip=3), engine=engine, keyring=keyring)  # type: ignore[arg-type]
+        from fastapi.testclient import TestClient
+
+        client = TestClient(app)
+        token = csrf(client)
+        codes = []
+        for i in range(5):
+            r = client.post(
+                "/api/v1/session",
+                json={"username": f"user{i}", "password": "whatever123456"},
+                headers={"X-CSRF-Token": token},
+            )
+            codes.append(r.json()["error"]["code"])
+        assert codes[:3] == ["invalid_credentials"] * 3
+        assert codes[3:] == ["rate_limited"] * 2
+    finally:
+        engine.dispose()
+
+
+def test_csrf_is_required_and_bound_to_the_session(web: Web) -> None:
+    web.add_user("amira", Role.ADMIN)
+    client = web.client()
+    anonymous_token = csrf(client)
+    # no token, a wrong token: refused
+    for headers in ({}, {"X-CSRF-Token": "0" * 64}):
+        r = client.post(
+            "/api/v1/session", json={"username": "amira", "password": PASSWORD}, headers=headers
+        )
+        assert r.status_code == 403 and r.json()["error"]["code"] == "csrf_failed"
+    # a form without its token is refused too
+    r = client.post("/login", data={"username": "amira", "password": PASSWORD})
+    assert r.status_code == 403 and "dir=" in r.text
+    session_token = api_login(client, "amira")
+    assert session_token != anonymous_token
+    # the token from before the login no longer works
+    r = client.post(
+        "/api/v1/users",
+        json={"username": "x1", "display_name": "X", "role": "reviewer"},
+        headers={"X-CSRF-Token": anonymous_token},
+    )
+    assert r.status_code == 403 and r.json()["error"]["code"] == "csrf_failed"
+    # another user's session token does not work in this session
+    web.add_user("badr", Role.ADMIN)
+    other = web.client()
+    other_token = api_login(other, "badr")
+    r = client.post(
+        "/api/v1/users",
+        json={"username": "x1", "display_name": "X", "role": "reviewer"},
+        headers={"X-CSRF-Token": other_token},
+    )
+    assert r.status_code == 403
+    r = client.post(
+        "/api/v1/users",
+        json={"username": "x1", "display_name": "X", "role": "reviewer"},
+        headers={"X-CSRF-Token": session_token},
+    )
+    assert r.status_code == 201
+
+
+def test_disabled_user_loses_the_session(web: Web) -> None:
+    from athar.services.users import CLI, set_active
+
+    web.add_user("amira", Role.CASE_WORKER)
+    client = web.client()
+    api_login(client, "amira")
+    assert client.get("/api/v1/me").status_code == 200
+    with Session(web.engine, expire_on_commit=False) as db:
+        set_active(db, actor=CLI, username="amira", active=False)
+    assert client.get("/api/v1/me").status_code == 401
+    token = csrf(client)
+    r = client.post(
+        "/api/v1/session",
+        json={"username": "amira", "password": PASSWORD},
+        headers={"X-CSRF-Token": token},
+    )
+    assert r.status_code == 401
+
+
+def test_cookies_are_http_only_and_same_site(web: Web) -> None:
+    web.add_user("amira", Role.ADMIN)
+    client = web.client()
+    token = csrf(client)
+    r = client.post(
+        "/api/v1/session",
+        json={"username": "amira", "password": PASSWORD},
+        headers={"X-CSRF-Token": token},
+    )
+    cookie = next(h for h in r.headers.get_list("set-cookie") if h.startswith("athar_session="))
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie
