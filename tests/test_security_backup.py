@@ -18,9 +18,12 @@ from athar.security.crypto import EncryptedBytes, EncryptedText
 from athar.security.keys import KeyRing
 from athar.services import backup as bk
 from athar.services.audit import append_event, verify_chain
+from athar.services.key_rotation import store_metadata
 from athar.store import models as m
+from athar.store.casework import TracingRequest
 from athar.store.engine import make_engine
 from athar.store.migrate import upgrade
+from test_security_dump import file_requests
 
 PG_ADMIN = os.environ.get(
     "ATHAR_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -43,7 +46,7 @@ sa.Table("source", sec_md, sa.Column("id", sa.Integer, primary_key=True))
 def models() -> sa.MetaData:
     """Athar's models plus the encrypted test table (for storage types)."""
     md = sa.MetaData()
-    for t in m.Base.metadata.sorted_tables:
+    for t in store_metadata().sorted_tables:
         t.to_metadata(md)
     contact.to_metadata(md)
     return md
@@ -96,7 +99,7 @@ def schema(engine: sa.Engine) -> None:
     contact.create(engine)
 
 
-def populate(engine: sa.Engine, n: int = 30) -> None:
+def populate(engine: sa.Engine, n: int = 30, requests: int = 3) -> None:
     """Every kind of value the store holds: Arabic text, tz-aware times, JSON, floats,
     booleans, forward self-references, encrypted text and bytes, an audit chain."""
     t0 = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
@@ -228,6 +231,10 @@ def populate(engine: sa.Engine, n: int = 30) -> None:
                 entity_id=i,
                 detail={"i": i, "text": "اعتقال"},
             )
+        if engine.dialect.name == "postgresql":  # explicit ids above: move sequences on
+            bk._reset_sequences(conn, list(m.Base.metadata.sorted_tables))
+    # tracing requests, filed through the web app's own service (encrypted contact details)
+    file_requests(engine, requests)
 
 
 def _norm(v: Any) -> Any:
@@ -261,7 +268,8 @@ def test_round_trip_is_identical_record_by_record(
     archive = tmp_path / "store.athar-backup"
     report = bk.backup(src, archive, ring=ring, models=MODELS)
     assert archive.stat().st_mode & 0o077 == 0
-    assert report.tables["record"] == 30 and report.tables["audit_event"] == 5
+    assert report.tables["record"] == 30 + 3 and report.tables["audit_event"] == 5 + 3
+    assert report.tables["tracing_request"] == 3
     assert report.tables["sec_backup_contact"] == 30
 
     dst = new_db(kind)
@@ -277,12 +285,16 @@ def test_round_trip_is_identical_record_by_record(
         # ciphertext came back as ciphertext: the column type decrypts it
         phones = conn.execute(sa.select(contact.c.phone).order_by(contact.c.id)).scalars().all()
         assert phones == [phone(i) for i in range(1, 31)]
+        contacts = conn.execute(
+            sa.select(TracingRequest.contact_phone).order_by(TracingRequest.id)
+        ).scalars()
+        assert list(contacts) == [phone(i) for i in (1, 2, 3)]
     # new rows get fresh ids after a restore (PostgreSQL sequences were moved on)
     with dst.begin() as conn:
         conn.execute(m.Source.__table__.insert().values(code="new", created_at=datetime.now(UTC)))
         append_event(conn, actor="tester", action="after.restore", entity_type="store")
     with dst.connect() as conn:
-        assert conn.execute(sa.select(sa.func.max(m.Source.id))).scalar() == 3
+        assert conn.execute(sa.select(sa.func.max(m.Source.id))).scalar() == 4
         assert verify_chain(conn).ok
 
 
@@ -299,9 +311,9 @@ def test_restore_refuses_non_empty_store_unless_forced(
     populate(dst, n=4)
     with dst.begin() as conn:
         conn.execute(contact.update().where(contact.c.id == 1).values(phone="+963 000"))
-    with pytest.raises(bk.BackupError, match="not empty: .*record \\(4\\)"):
+    with pytest.raises(bk.BackupError, match="not empty: .*record \\(7\\)"):
         bk.restore(dst, archive, ring=ring, models=MODELS)
-    assert snapshot(dst)["record"][0][0] == 1 and len(snapshot(dst)["record"]) == 4
+    assert snapshot(dst)["record"][0][0] == 1 and len(snapshot(dst)["record"]) == 7
     events: list[str] = []
     bk.restore(
         dst,
@@ -321,7 +333,7 @@ def test_restore_refuses_non_empty_store_unless_forced(
     assert events == ["store.restore"]
     with dst.connect() as conn:  # the restore itself is the next link of the restored chain
         result = verify_chain(conn)
-        assert result.ok and result.events == 6
+        assert result.ok and result.events == 9
 
 
 def test_restore_into_a_database_without_tables_migrates_it(
@@ -398,7 +410,7 @@ def small_archive(new_db: Callable[[str], sa.Engine], ring: KeyRing, tmp_path: P
 
 def test_verify_archive_detects_every_kind_of_damage(small_archive: Path, ring: KeyRing) -> None:
     good = small_archive.read_bytes()
-    assert bk.verify_archive(small_archive, ring=ring).tables["record"] == 1200
+    assert bk.verify_archive(small_archive, ring=ring).tables["record"] == 1200 + 3
     header_end = 8 + 4 + int.from_bytes(good[8:12], "big")
     damaged = {
         "header byte": good[:20] + bytes([good[20] ^ 1]) + good[21:],

@@ -467,6 +467,8 @@ class RestoreReport:
     tables: dict[str, int] = field(default_factory=dict)
     source_dialect: str = ""
     replaced_rows: int = 0
+    #: head (seq, hash) of the audit chain a forced restore replaced
+    replaced_chain: dict[str, Any] | None = None
 
     @property
     def rows(self) -> int:
@@ -634,6 +636,10 @@ def restore(
             raise BackupError(
                 f"the target store is not empty: {listing}; use --force to replace it"
             )
+        if non_empty and "audit_head" in target:
+            head = conn.execute(text("SELECT seq, hash FROM audit_head WHERE id = 1")).first()
+            if head is not None:  # evidence of the chain being replaced, for the new chain
+                report.replaced_chain = {"seq": int(head[0]), "hash": str(head[1])}
         # Clear the target (children first); a genesis audit head is replaced too.
         for table in reversed(list(target.values())):
             report.replaced_rows += conn.execute(delete(table)).rowcount or 0
@@ -696,6 +702,7 @@ def restore(
                     "revision": revision,
                     "rows": report.rows,
                     "replaced_rows": report.replaced_rows,
+                    "replaced_chain_head": report.replaced_chain,
                     "from": report.source_dialect,
                 },
             )
