@@ -30,6 +30,7 @@ import importlib
 import io
 import json
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -288,10 +289,17 @@ name_text = st.one_of(
 )  # fmt: skip
 
 
-def run(seconds: float, seed: int = 0, names: bool = True) -> dict[str, Any]:
-    """Fuzz for ``seconds`` of wall time; return the counters (no files written)."""
-    work = Path(tempfile.mkdtemp(prefix="athar-fuzz-", dir=WORK if WORK.exists() else None))
-    fz = Fuzz(work, WORK / "fuzz-crashes")
+def run(
+    seconds: float, seed: int = 0, names: bool = True, workdir: Path | None = None
+) -> dict[str, Any]:
+    """Fuzz for ``seconds`` of wall time; return the counters.
+
+    The store lives in a temporary directory (removed afterwards); failing inputs are kept
+    under ``<workdir>/fuzz-crashes`` (default ``bench/work``)."""
+    base = workdir or WORK
+    base.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="athar-fuzz-", dir=base))
+    fz = Fuzz(work, base / "fuzz-crashes")
     rnd = random.Random(seed)
     deadline = time.monotonic() + seconds
     common: dict[str, Any] = {
@@ -319,6 +327,7 @@ def run(seconds: float, seed: int = 0, names: bool = True) -> dict[str, Any]:
             fn._hypothesis_internal_use_seed = rnd.getrandbits(64)  # type: ignore[attr-defined]
             fn()
     fz.engine.dispose()
+    shutil.rmtree(work, ignore_errors=True)
     return {
         "seconds": seconds,
         "rounds": rounds,
