@@ -350,6 +350,15 @@ def main(argv: list[str]) -> None:
     result = run(args.seconds, args.seed)
     wall = time.perf_counter() - t0
     cmd = f".venv/bin/python -m bench fuzz -- --seconds {args.seconds:g} --seed {args.seed}"
+    import subprocess
+
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "src"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    tree = f"{head}{' + uncommitted changes under src/' if dirty else ''}"
     it = result["iterations"]
 
     def n_hits(target: str, entries: list[dict[str, Any]]) -> str:
@@ -359,6 +368,8 @@ def main(argv: list[str]) -> None:
     lines = [
         f"Command: `{cmd}` (hypothesis {_hyp_version()}, one process, one core; "
         "the machine's 2 cores were shared with other work, so rates are noisy)",
+        "",
+        f"Code fuzzed: the working tree at {tree}.",
         "",
         "A crash is an exception escaping the code under test; a violation is a broken "
         "property (an import that is not all-or-nothing, a non-idempotent normaliser).",
