@@ -182,3 +182,15 @@ def test_record_without_name_is_valid() -> None:
 def test_control_characters_are_errors() -> None:
     _, issues = parse_row({"source": "s", "record_id": "1", "notes": "a\x00b"}, TODAY)
     assert [(i.column, i.severity) for i in issues] == [("notes", ERROR)]
+
+
+def test_blank_cells_are_unknown() -> None:
+    parsed, issues = parse_row({"source": "", "record_id": "  ", "given_name": " \t"}, TODAY)
+    assert parsed["source"] is None and parsed["record_id"] is None
+    assert parsed["given_name"] is None
+    assert {i.column for i in issues} == {"source", "record_id"}
+
+
+def test_whitespace_is_tidied_in_parsed_fields() -> None:
+    parsed, _ = parse_row({"source": "s", "record_id": "1", "notes": "a\r\n  b"}, TODAY)
+    assert parsed["notes"] == "a b"

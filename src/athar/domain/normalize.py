@@ -42,9 +42,12 @@ _PUNCT = re.compile(r"[\s\-_'’‘`´.,;:()\[\]{}/\\\"“”«»،؛]+")
 _LATIN_ARTICLES = frozenset({"al", "el", "the"})
 
 
+_ARABIC_DIGIT = re.compile("[\u0660-\u0669\u06f0-\u06f9]")
+
+
 def translate_digits(text: str) -> str:
     """Replace Arabic-Indic digits by ASCII digits (for dates, ages, numbers)."""
-    return text.translate(_TRANSLATE) if any("\u0660" <= c <= "\u06f9" for c in text) else text
+    return text.translate(_TRANSLATE) if _ARABIC_DIGIT.search(text) else text
 
 
 def fold(text: str) -> str:

@@ -22,10 +22,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from athar.domain import vocab
-from athar.domain.dates import DateError, PartialDate, parse_age, parse_date
+from athar.domain.dates import DateError, parse_age, parse_date
 
 #: Columns of the interchange CSV (``shared/schema.md``), in the schema's order.
 INTERCHANGE_COLUMNS: tuple[str, ...] = (
@@ -64,6 +65,7 @@ WARNING = "warning"
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _SPACES = re.compile(r"\s+")
+_UNUSUAL_SPACE = re.compile(r"\s\s|[^\S ]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +84,19 @@ def storable(text: str | None) -> str | None:
     return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+@lru_cache(maxsize=65536)
+def _date_info(text: str, today: date, order: str) -> tuple[str, str, int, date, date]:
+    """(iso, precision, year, earliest day, latest day) of a date; raises DateError."""
+    d = parse_date(text, today, order)
+    return d.iso(), d.precision, d.year, d.earliest(), d.latest()
+
+
 def clean_text(text: str) -> str:
     """NFC, surrounding whitespace removed, inner runs of whitespace made one space."""
-    t = unicodedata.normalize("NFC", text).strip()
-    return _SPACES.sub(" ", t) if "  " in t or "\n" in t or "\t" in t or "\r" in t else t
+    t = text.strip()
+    if not t.isascii() and not unicodedata.is_normalized("NFC", t):
+        t = unicodedata.normalize("NFC", t)
+    return _SPACES.sub(" ", t) if _UNUSUAL_SPACE.search(t) else t
 
 
 def parse_row(
@@ -97,27 +108,33 @@ def parse_row(
     """
     issues: list[Issue] = []
     out: dict[str, Any] = {}
-
-    def text(col: str) -> str | None:
-        raw = cells.get(col)
-        if raw is None:
-            return None
-        if _CONTROL.search(raw):
+    if _CONTROL.search("".join(cells.values())):
+        for col, raw in cells.items():
             bad = _CONTROL.search(raw)
-            assert bad is not None
-            issues.append(
-                Issue(
-                    col, f"control character or lone surrogate U+{ord(bad.group()):04X} in the cell"
+            if bad is not None:
+                issues.append(
+                    Issue(
+                        col,
+                        f"control character or lone surrogate U+{ord(bad.group()):04X} in the cell",
+                    )
                 )
-            )
-        t = clean_text(raw)
-        return t or None
+    clean: dict[str, str] = {}
+    for col, cell in cells.items():
+        if not cell:
+            continue
+        if cell.isascii() and not _UNUSUAL_SPACE.search(cell) and cell.strip() == cell:
+            clean[col] = cell
+        else:
+            c = clean_text(cell)
+            if c:
+                clean[col] = c
+    text = clean.get
 
     for col in ("source", "record_id"):
-        v = text(col)
-        if v is None:
+        key = text(col)
+        if key is None:
             issues.append(Issue(col, f"{col} is empty"))
-        out[col] = v
+        out[col] = key
     for col in (*NAME_COLUMNS, "detainee_number", "notes"):
         out[col] = text(col)
 
@@ -139,20 +156,20 @@ def parse_row(
                 Issue("status", f"unknown status word {status!r}; kept as written", WARNING)
             )
 
-    dates: dict[str, PartialDate] = {}
+    dates: dict[str, tuple[str, str, int, date, date]] = {}
     for col in DATE_COLUMNS:
         v = text(col)
         out[col], out[f"{col}_precision"] = None, None
         if v is None:
             continue
         try:
-            d = parse_date(v, today, date_order)
+            d = _date_info(v, today, date_order)
         except DateError as e:
             issues.append(Issue(col, str(e)))
             continue
         dates[col] = d
-        out[col], out[f"{col}_precision"] = d.iso(), d.precision
-    out["birth_year"] = dates["birth_date"].year if "birth_date" in dates else None
+        out[col], out[f"{col}_precision"] = d[0], d[1]
+    out["birth_year"] = dates["birth_date"][2] if "birth_date" in dates else None
 
     age = text("age")
     out["age_text"], out["age_min"], out["age_max"] = age, None, None
@@ -163,16 +180,16 @@ def parse_row(
             issues.append(Issue("age", str(e)))
 
     for col in ("birth_place", "arrest_place"):
-        v = text(col)
-        out[col] = v
-        out[f"{col}_code"] = vocab.map_place(v).code if v else None
+        place = text(col)
+        out[col] = place
+        out[f"{col}_code"] = vocab.map_place(place).code if place else None
     fac = text("facility")
     out["facility"] = fac
     out["facility_code"] = vocab.map_facility(fac).code if fac else None
 
     b, a, s = dates.get("birth_date"), dates.get("arrest_date"), dates.get("last_seen_date")
-    if b and a and b.earliest() > a.latest():
+    if b and a and b[3] > a[4]:
         issues.append(Issue("birth_date", "born after the arrest date", WARNING))
-    if a and s and a.earliest() > s.latest():
+    if a and s and a[3] > s[4]:
         issues.append(Issue("arrest_date", "arrested after the last-seen date", WARNING))
     return out, issues

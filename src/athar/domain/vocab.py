@@ -10,7 +10,7 @@ punctuation do not matter.  Pure: the data files are read through ``importlib.re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -141,18 +141,22 @@ def facilities() -> Lexicon:
     )
 
 
+@lru_cache(maxsize=16384)
 def map_status(text: str) -> Mapped:
     return statuses().lookup(text)
 
 
+@lru_cache(maxsize=16384)
 def map_sex(text: str) -> Mapped:
     return sexes().lookup(text)
 
 
+@lru_cache(maxsize=16384)
 def map_place(text: str) -> Mapped:
     """Map a place to its governorate code when the text names a governorate."""
     return governorates().lookup(text)
 
 
+@lru_cache(maxsize=16384)
 def map_facility(text: str) -> Mapped:
     return facilities().lookup(text)

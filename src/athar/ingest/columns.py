@@ -108,6 +108,12 @@ class ColumnPlan:
         for h, v in raw.items():
             target = rename.get(h)
             if target is not None:
+                if type(v) is str:  # the common case (CSV): no conversion needed
+                    if v:
+                        v = v.strip()
+                        if v:
+                            cells[target] = v
+                    continue
                 try:
                     t = as_text(v)
                 except NestedValue as e:
@@ -144,6 +150,14 @@ class ColumnPlan:
                     Issue("source", f"the row says source {have!r} but --source is {opt!r}")
                 )
         return cells, extra, issues
+
+    @property
+    def key_columns(self) -> tuple[str | None, str | None] | None:
+        """File columns holding source and record_id, when both come straight from columns
+        (or source from a constant/option); ``None`` when a split is involved."""
+        if not self._simple_key:
+            return None
+        return self._src_col, self._id_col
 
     def key(self, raw: Any) -> tuple[str | None, str | None]:
         """(source, record_id) of a row, cheaply, for finding duplicate ids."""

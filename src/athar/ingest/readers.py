@@ -116,6 +116,22 @@ class CsvTable:
             raise UnusableInput(f"{self.path.name}: cannot read the file: {e}") from e
 
 
+def csv_columns(table: CsvTable, columns: list[str]) -> Iterator[tuple[str | None, ...]]:
+    """Stream only some columns of a CSV (fast path for the duplicate-id pass)."""
+    idx = [table.header.index(c) for c in columns]
+    try:
+        with table._open() as f:
+            reader = csv.reader(f, delimiter=table.delimiter)
+            next(reader)
+            for cells in reader:
+                if not cells or not any(cells):
+                    continue
+                n = len(cells)
+                yield tuple(cells[i] if i < n else None for i in idx)
+    except (UnicodeError, csv.Error) as e:
+        raise UnusableInput(f"{table.path.name}: cannot read the file: {e}") from e
+
+
 def _xlsx_value(v: Any) -> Any:
     if isinstance(v, datetime):
         return v.date().isoformat() if v.time() == time(0) else v.isoformat()

@@ -40,7 +40,7 @@ from sqlalchemy import Connection, Engine, bindparam, text
 from athar.domain.record import ERROR, WARNING, Issue, clean_text, parse_row, storable
 from athar.ingest.columns import ColumnPlan
 from athar.ingest.mapping import Mapping, MappingError, load_mapping
-from athar.ingest.readers import RawRow, Table, UnusableInput, open_table
+from athar.ingest.readers import CsvTable, RawRow, Table, UnusableInput, csv_columns, open_table
 from athar.services.audit import append_event
 from athar.store.bulk import IdAllocator, bulk_insert
 from athar.store.migrate import require_current
@@ -175,6 +175,14 @@ def _json(value: Any) -> str:
     return s
 
 
+def _content_hash(cells: dict[str, str], extra: dict[str, Any]) -> str:
+    """Hash of a row's meaning: its interchange cells (stripped) and kept extra attributes."""
+    text = "\x1e".join(f"{k}\x1f{v}" for k, v in sorted(cells.items()))
+    if extra:
+        text += "\x1d" + json.dumps(extra, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _key_hash(source: str | None, record_id: str | None) -> int:
     d = hashlib.blake2b(f"{source}\x1f{record_id}".encode("utf-8", "surrogatepass"), digest_size=8)
     return int.from_bytes(d.digest(), "little", signed=True)
@@ -197,10 +205,23 @@ def _row_key(plan: ColumnPlan, raw: Any) -> tuple[str | None, str | None]:
 def _duplicate_keys(table: Table, plan: ColumnPlan) -> set[int]:
     """Hashes of (source, record_id) pairs used by more than one row (8 bytes per row)."""
     hashes = array("q")
-    for row in table.rows():
-        s, r = _row_key(plan, row.raw)
-        if s and r:
-            hashes.append(_key_hash(s, r))
+    cols = plan.key_columns
+    if isinstance(table, CsvTable) and cols is not None and cols[1] is not None:
+        src_col, id_col = cols[0], cols[1]
+        fixed = plan.mapping.constants.get("source") or plan.source_option
+        wanted: list[str] = [id_col] if src_col is None else [id_col, src_col]
+        for cells in csv_columns(table, wanted):
+            rid = cells[0]
+            src = (cells[1] if src_col is not None else None) or fixed
+            if src and rid:
+                s, r = clean_text(src), clean_text(rid)
+                if s and r:
+                    hashes.append(_key_hash(s, r))
+    else:
+        for row in table.rows():
+            s2, r2 = _row_key(plan, row.raw)
+            if s2 and r2:
+                hashes.append(_key_hash(s2, r2))
     if not hashes:
         return set()
     values, counts = np.unique(np.frombuffer(hashes, dtype=np.int64), return_counts=True)
@@ -437,9 +458,7 @@ def _process(
         parsed, row_issues = parse_row(cells, today, order)
         issues = [*row.issues, *issues, *row_issues]
         src, rid = parsed["source"], parsed["record_id"]
-        chash = hashlib.sha256(
-            json.dumps((cells, extra), sort_keys=True, ensure_ascii=False, default=str).encode()
-        ).hexdigest()
+        chash = _content_hash(cells, extra)
         if src and rid and dups and _key_hash(src, rid) in dups:
             held.setdefault((src, rid), []).append((row, parsed, extra, issues, chash))
             continue
