@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
@@ -31,6 +31,19 @@ CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+
+
+def routers() -> list[APIRouter]:
+    """Every router of the app, one per capability (the permission-matrix test walks them)."""
+    from athar.web.routes import api_auth, api_requests, api_users, pages_public, pages_staff
+
+    return [
+        api_auth.router,
+        api_requests.router,
+        api_users.router,
+        pages_public.router,
+        pages_staff.router,
+    ]
 
 
 def _load_user(app: FastAPI, token: str) -> WebUser | None:
@@ -119,12 +132,7 @@ def create_app(
         response.headers.setdefault("Vary", "Cookie, Accept-Language")
         return response
 
-    from athar.web.routes import api_auth, api_requests, api_users, pages_public, pages_staff
-
-    app.include_router(api_auth.router)
-    app.include_router(api_requests.router)
-    app.include_router(api_users.router)
-    app.include_router(pages_public.router)
-    app.include_router(pages_staff.router)
+    for router in routers():
+        app.include_router(router)
     app.mount("/static", StaticFiles(packages=[("athar.web", "static")]), name="static")
     return app

@@ -1,0 +1,233 @@
+"""Permission matrix: every endpoint against every role (and no login), on both stores.
+
+The table below must list every route the app serves: a new route without a row fails
+``test_the_matrix_covers_every_route``.  Expected answers:
+
+* ``PUBLIC``: anybody, logged in or not, gets the success status;
+* a set of roles on a role-gated endpoint: others get 403 ``forbidden`` (401 without login);
+* a set of roles on a record endpoint: others get 404 ``not_found``, exactly like a missing
+  record (401 without login).
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from athar.security.auth import PERMISSIONS, Permission, Role
+from athar.web.app import routers
+from web_fixtures import PASSWORD, Web, api_login, csrf, intake_json, keyring, web  # noqa: F401
+
+__all__ = ["keyring", "web"]
+
+PUBLIC = frozenset(Role) | {None}
+LOGGED_IN = frozenset(Role)
+ROLE_GATE = "role"  # refused with 403
+RECORD = "record"  # refused with 404
+_counter = itertools.count()
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    route: str  # the route's path template, as registered
+    allowed: frozenset[Role | None]
+    ok: int
+    kind: str = ROLE_GATE
+    #: builds the request: (client, csrf token, reference) -> kwargs for client.request
+    build: Callable[[TestClient, str, str], dict[str, Any]] | None = None
+
+
+def roles(permission: Permission) -> frozenset[Role | None]:
+    return frozenset(PERMISSIONS[permission])
+
+
+def _json(body: Callable[[], dict[str, Any]]) -> Callable[[TestClient, str, str], dict[str, Any]]:
+    return lambda client, token, ref: {"json": body(), "headers": {"X-CSRF-Token": token}}
+
+
+def _form(body: Callable[[], dict[str, Any]]) -> Callable[[TestClient, str, str], dict[str, Any]]:
+    return lambda client, token, ref: {"data": {**body(), "csrf_token": token}}
+
+
+def _new_user() -> dict[str, Any]:
+    return {"username": f"new{next(_counter)}", "display_name": "New", "role": "reviewer"}
+
+
+PHOTO = base64.b64encode(b"\xff\xd8\xff\xe0" + b"\0" * 32).decode()
+
+MATRIX = [
+    # JSON API
+    Call("GET", "/api/v1/session", PUBLIC, 200),
+    Call("GET", "/api/v1/me", LOGGED_IN, 200),
+    Call("GET", "/api/v1/users", roles(Permission.MANAGE_USERS), 200),
+    Call("POST", "/api/v1/users", roles(Permission.MANAGE_USERS), 201, build=_json(_new_user)),
+    Call("POST", "/api/v1/tracing-requests", PUBLIC, 201, build=_json(intake_json)),
+    Call("GET", "/api/v1/tracing-requests", roles(Permission.READ_REQUESTS), 200),
+    Call(
+        "GET", "/api/v1/tracing-requests/{reference}", roles(Permission.READ_REQUESTS), 200, RECORD
+    ),
+    Call(
+        "GET",
+        "/api/v1/tracing-requests/{reference}/contact",
+        roles(Permission.READ_CONTACT),
+        200,
+        RECORD,
+    ),
+    Call(
+        "GET",
+        "/api/v1/tracing-requests/{reference}/photo",
+        roles(Permission.READ_REQUESTS),
+        200,
+        RECORD,
+    ),
+    Call(
+        "PUT",
+        "/api/v1/tracing-requests/{reference}/status",
+        roles(Permission.WORK_REQUESTS),
+        200,
+        RECORD,
+        _json(lambda: {"status": "in_progress"}),
+    ),
+    # pages
+    Call("GET", "/", PUBLIC, 200),
+    Call("GET", "/request", PUBLIC, 200),
+    Call(
+        "POST",
+        "/request",
+        PUBLIC,
+        201,
+        build=_form(lambda: {**intake_json(), "consent": ["partners"]}),
+    ),
+    Call("GET", "/login", PUBLIC, 200),
+    Call("GET", "/requests", roles(Permission.READ_REQUESTS), 200),
+    Call("GET", "/requests/{reference}", roles(Permission.READ_REQUESTS), 200, RECORD),
+    Call("GET", "/requests/{reference}/contact", roles(Permission.READ_CONTACT), 200, RECORD),
+    Call("GET", "/requests/{reference}/photo", roles(Permission.READ_REQUESTS), 200, RECORD),
+    Call(
+        "POST",
+        "/requests/{reference}/status",
+        roles(Permission.WORK_REQUESTS),
+        303,
+        RECORD,
+        _form(lambda: {"status": "in_progress"}),
+    ),
+    Call("GET", "/users", roles(Permission.MANAGE_USERS), 200),
+    Call("POST", "/users", roles(Permission.MANAGE_USERS), 201, build=_form(_new_user)),
+]
+#: these end or start the caller's session; they are exercised last, on their own client
+SESSION_CALLS = [
+    Call("POST", "/api/v1/session", PUBLIC, 200),
+    Call("POST", "/login", PUBLIC, 303),
+    Call("DELETE", "/api/v1/session", LOGGED_IN, 204),
+    Call("POST", "/logout", PUBLIC, 303),
+]
+
+
+def test_the_matrix_covers_every_route(web: Web) -> None:
+    served = {
+        (method, route.path)
+        for router in routers()
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+        if method != "HEAD"
+    }
+    listed = {(c.method, c.route) for c in MATRIX + SESSION_CALLS}
+    assert served == listed, f"missing from the matrix: {served - listed}; stale: {listed - served}"
+    # and every router is mounted: each listed route answers something other than 404/405
+    client = web.client()
+    for method, path in served:
+        if "{" not in path:
+            assert client.request(method, path).status_code not in (404, 405), (method, path)
+
+
+def _client(web: Web, role: Role | None) -> tuple[TestClient, str]:
+    client = web.client()
+    if role is None:
+        return client, csrf(client)
+    return client, api_login(client, role.value)
+
+
+def test_every_role_against_every_endpoint(web: Web) -> None:
+    for role in Role:
+        web.add_user(role.value, role, source_code="ngo_x" if role is Role.DATA_PARTNER else None)
+    public = web.client()
+    reference = public.post(
+        "/api/v1/tracing-requests",
+        json=intake_json(photo_base64=PHOTO),
+        headers={"X-CSRF-Token": csrf(public)},
+    ).json()["reference"]
+
+    failures: list[str] = []
+    for role in [None, *Role]:
+        client, token = _client(web, role)
+        for call in MATRIX:
+            url = call.route.replace("{reference}", reference)
+            kwargs = call.build(client, token, reference) if call.build else {}
+            response = client.request(call.method, url, follow_redirects=False, **kwargs)
+            if role in call.allowed:
+                expected, code = call.ok, None
+            elif role is None:
+                expected, code = 401, "not_authenticated"
+            elif call.kind == RECORD:
+                expected, code = 404, "not_found"
+            else:
+                expected, code = 403, "forbidden"
+            if response.status_code != expected:
+                failures.append(
+                    f"{role} {call.method} {call.route}: {response.status_code} != {expected}"
+                )
+            elif code and url.startswith("/api/") and response.json()["error"]["code"] != code:
+                failures.append(f"{role} {call.method} {call.route}: {response.json()}")
+
+        # session calls: log in (again) on a fresh client, then log out two ways
+        fresh = web.client()
+        name = role.value if role else "nobody"
+        login = fresh.post(
+            "/api/v1/session",
+            json={"username": name, "password": PASSWORD},
+            headers={"X-CSRF-Token": csrf(fresh)},
+        )
+        if login.status_code != (200 if role else 401):
+            failures.append(f"{role} POST /api/v1/session: {login.status_code}")
+        page = web.client()
+        form_token = csrf(page)
+        login_page = page.post(
+            "/login",
+            data={"username": name, "password": PASSWORD, "csrf_token": form_token},
+            follow_redirects=False,
+        )
+        if login_page.status_code != (303 if role else 401):
+            failures.append(f"{role} POST /login: {login_page.status_code}")
+        bye = client.delete("/api/v1/session", headers={"X-CSRF-Token": token})
+        if bye.status_code != (204 if role else 401):
+            failures.append(f"{role} DELETE /api/v1/session: {bye.status_code}")
+        token = csrf(page)
+        out = page.post("/logout", data={"csrf_token": token}, follow_redirects=False)
+        if out.status_code != 303:
+            failures.append(f"{role} POST /logout: {out.status_code}")
+    assert not failures, "\n".join(failures)
+
+
+def test_every_state_changing_route_requires_csrf(web: Web) -> None:
+    web.add_user("admin", Role.ADMIN)
+    client, _ = _client(web, Role.ADMIN)
+    for call in MATRIX + SESSION_CALLS:
+        if call.method == "GET":
+            continue
+        url = call.route.replace("{reference}", "T-2026-AAAAAAAA")
+        kwargs: dict[str, Any] = {}
+        if call.build:
+            kwargs = call.build(client, "bad-token", "T-2026-AAAAAAAA")
+            kwargs.pop("headers", None)
+        response = client.request(call.method, url, follow_redirects=False, **kwargs)
+        assert response.status_code == 403, (call, response.status_code)
+        if url.startswith("/api/"):
+            assert response.json()["error"]["code"] == "csrf_failed"
