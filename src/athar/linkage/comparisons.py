@@ -10,8 +10,9 @@ Name parts are compared on the name engine's levels, most specific first:
 1. exact after normalisation (term-frequency adjusted on the canonical form),
 2. the same canonical Latin form (term-frequency adjusted),
 3. the same phonetic key,
-4. close by Jaro-Winkler on the canonical form,
-5. anything else.
+4. close, then near, by Jaro-Winkler on the canonical form,
+5. an initial that agrees with the other side's name (``M.`` / ``Mustafa``),
+6. anything else.
 
 Term-frequency adjustment is what makes ``محمد`` agreeing count for far less than
 ``قتيبة`` agreeing.
@@ -48,14 +49,29 @@ def _eq(col: str) -> str:
 def _name_part(c: ComparisonSpec) -> ComparisonCreator:
     p = c.column
     tf = bool(c.options.get("tf", True))
-    tf_cfg: dict[str, Any] = {"tf_adjustment_column": f"{p}_canon", "tf_adjustment_weight": 1.0}
+    # Both agreeing levels are adjusted by the frequency of the canonical form, each
+    # against its own u (Splink's default would use the u of the level written
+    # ``canon_l = canon_r``, which here holds only the residual cross-spelling cases).
+    tf_cfg: dict[str, Any] = {
+        "tf_adjustment_column": f"{p}_canon",
+        "tf_adjustment_weight": 1.0,
+        "disable_tf_exact_match_detection": True,
+    }
     levels: list[ComparisonLevelCreator | dict[str, Any]] = [
         _null(f"{p}_norm"),
         _level(_eq(f"{p}_norm"), "exact (normalised)", **(tf_cfg if tf else {})),
         _level(_eq(f"{p}_canon"), "same canonical form", **(tf_cfg if tf else {})),
         _level(_eq(f"{p}_key"), "same phonetic key"),
-        cll.JaroWinklerLevel(f"{p}_canon", float(c.options.get("close", 0.88))).configure(
+        cll.JaroWinklerLevel(f"{p}_canon", float(c.options.get("close", 0.9))).configure(
             label_for_charts="close (Jaro-Winkler on canonical)"
+        ),
+        cll.JaroWinklerLevel(f"{p}_canon", float(c.options.get("near", 0.75))).configure(
+            label_for_charts="near (Jaro-Winkler on canonical)"
+        ),
+        _level(
+            f'(LENGTH("{p}_canon_l") = 1 OR LENGTH("{p}_canon_r") = 1)'
+            f' AND SUBSTR("{p}_canon_l", 1, 1) = SUBSTR("{p}_canon_r", 1, 1)',
+            "initial agrees with the name",
         ),
         cll.ElseLevel(),
     ]
@@ -136,6 +152,7 @@ def _year_range(c: ComparisonSpec) -> ComparisonCreator:
         cll.CustomLevel(null_sql, "null, or both give a birth date").configure(is_null_level=True),
         _level(f'"{lo}_l" <= "{hi}_r" AND "{lo}_r" <= "{hi}_l"', "ranges overlap"),
         _level(f'"{lo}_l" <= "{hi}_r" + 3 AND "{lo}_r" <= "{hi}_l" + 3', "within 3 years"),
+        _level(f'"{lo}_l" <= "{hi}_r" + 8 AND "{lo}_r" <= "{hi}_l" + 8', "within 8 years"),
         cll.ElseLevel(),
     ]
     return CustomComparison(levels, output_column_name=c.name)
