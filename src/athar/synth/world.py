@@ -91,7 +91,13 @@ def generate(
     chunk: int = 50_000,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Write a synthetic world to ``outdir``; return the summary also written to world.json."""
+    """Write a synthetic world to ``outdir``; return the summary also written to world.json.
+
+    Give exactly one of ``persons`` (population size) or ``records`` (approximate total number
+    of records; the population size is measured on a pilot draw). ``chunk`` persons are
+    rendered at a time; the population does not depend on it, the record files do (row order
+    and spelling draws), so keep the default for reproducible files.
+    """
     if (persons is None) == (records is None):
         raise SynthError("give exactly one of persons or records")
     if persons is not None and persons < 1:
