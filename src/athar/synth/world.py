@@ -118,8 +118,12 @@ def generate(
     id_rng = np.random.Generator(np.random.PCG64(id_ss))
     numbers = {s: (id_rng.permutation(totals[s]) + 1).tolist() for s in SOURCES}
     next_id = dict.fromkeys(SOURCES, 0)
-    rng = random.Random(int(render_ss.generate_state(1, np.uint64)[0]))
-    renderer = Renderer(t, pop, rng)
+    # one random stream per source: a change in how one list is written leaves the others alone
+    renderers = {
+        src: Renderer(t, pop, random.Random(int(ss_src.generate_state(1, np.uint64)[0])))
+        for src, ss_src in zip(SOURCES, render_ss.spawn(len(SOURCES)), strict=True)
+    }
+    renderer = renderers[SOURCES[0]]  # for person views only (no randomness)
 
     outdir.mkdir(parents=True, exist_ok=True)
     files = {s: (outdir / f"{s}.csv").open("w", encoding="utf-8", newline="") for s in SOURCES}
@@ -145,7 +149,9 @@ def generate(
             for src in SOURCES:
                 counts = pop.counts[src]
                 idx = np.nonzero(counts[lo:hi])[0] + lo
-                render = getattr(renderer, src)
+                rend = renderers[src]
+                rng = rend.rng
+                render = getattr(rend, src)
                 bundles: list[tuple[list[str], int, list[str] | None]] = []
                 for v in renderer.views(idx):
                     for k in range(int(counts[v.idx])):
