@@ -136,6 +136,13 @@ _OVERRIDES: dict[str, dict[str, tuple[str, ...]]] = {
         "french": ("Mahmoud",),
         "typed": ("Mahmod", "Mahmoud"),
     },
+    "`alii": {
+        "scholarly": ("Ali",),
+        "levantine": ("Ali",),
+        "english": ("Ali", "Aly"),
+        "french": ("Ali",),
+        "typed": ("Ali", "Aly"),
+    },
     "`umar": {
         "scholarly": ("Umar",),
         "levantine": ("Omar",),
@@ -456,7 +463,9 @@ def arabic(name: str, h: ArabicHabit, rng: random.Random, family: bool = False) 
         x = r()
         if x < h.hamza:
             s = s.translate(_HAMZA_SEATS)
-        elif x < h.hamza * 1.15 and s[:1] in "اأإ":  # a wrong or hypercorrect seat: إسامة
+        elif (
+            x < h.hamza * 1.15 and s[:1] in "اأإ" and not s.startswith("ال")
+        ):  # a wrong or hypercorrect seat: إسامة
             s = ("إ" if s[0] == "أ" else "أ" if s[0] == "إ" else rng.choice("أإ")) + s[1:]
     if h.taa_marbuta and s.endswith("ة") and r() < h.taa_marbuta:
         s = s[:-1] + "ه"
