@@ -9,7 +9,7 @@ DEMO_DIR ?= demo-output
 DEMO_PERSONS ?= 3000
 BENCH ?= all
 
-.PHONY: demo test lint format bench clean venv translations
+.PHONY: demo test lint format bench clean venv translations chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,13 +31,20 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests bench
 	$(BIN)/ruff format src tests bench
 
-test: $(STAMP) lint
+test: $(STAMP) lint chromium
 	bash scripts/ensure-postgres.sh
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
 	bash scripts/ensure-postgres.sh
 	$(BIN)/python -m bench $(BENCH)
+
+# Headless Chromium for the Playwright browser tests (Debian's package; installed only once).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium:
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }
+	@test -x /usr/bin/chromium || { echo "chromium could not be installed" >&2; exit 1; }
 
 # Web app catalogues: re-extract messages, merge them into each .po, compile the .mo files
 # (the .mo files are committed; tests/test_web_i18n.py fails when they are stale).
