@@ -104,6 +104,93 @@ def _multinomial(n: int, w: FloatArray, out: IntArray) -> None:
 
 
 @numba.njit(cache=True, nogil=True)
+def _lbeta(a: float, b: float) -> float:
+    return math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
+
+
+@numba.njit(cache=True, nogil=True)
+def _collapsed_log_target(
+    k: int,
+    c0k: int,
+    n0: int,
+    n: int,
+    kk: int,
+    alpha: float,
+    obs_k: IntArray,
+    count0_k: IntArray,
+    on_jk: IntArray,
+) -> float:
+    """log p(count0 | observed allocations, alpha) up to a constant, with lambda and the
+    stick-breaking weights integrated out, when class k holds ``c0k`` unobserved people
+    (all other classes as in ``count0_k``) and ``n0`` people are unobserved in all.
+    Only the terms that depend on class k's count are included."""
+    jj = on_jk.shape[0]
+    out = math.lgamma(n + n0) - math.lgamma(c0k + 1.0)
+    # stick-breaking: classes l <= k see class k in their "rest" count m_l
+    rest = 0
+    for l in range(kk - 1, -1, -1):
+        nl = obs_k[l] + (c0k if l == k else count0_k[l])
+        if l < kk - 1 and l <= k:
+            out += _lbeta(1.0 + nl, alpha + rest)
+        rest += nl
+    for j in range(jj):
+        out += _lbeta(1.0 + on_jk[j, k], 1.0 + (obs_k[k] - on_jk[j, k]) + c0k)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _collapsed_moves(
+    x: IntArray,
+    count_mk: IntArray,
+    count0_k: IntArray,
+    n: int,
+    n0: int,
+    kk: int,
+    alpha: float,
+    moves: int,
+    max_n0: int,
+    obs_k: IntArray,
+    on_jk: IntArray,
+) -> int:
+    """Metropolis moves on one class's unobserved count, with lambda and the weights
+    integrated out (a partially collapsed step; lambda and the weights are then redrawn
+    from their full conditionals).  Random-walk steps on three fixed scales (n/200,
+    n/20, n/2), so the proposal is symmetric.  Returns the new total unobserved count."""
+    m_cells, jj = x.shape
+    for k in range(kk):
+        t = 0
+        for m in range(m_cells):
+            t += count_mk[m, k]
+        obs_k[k] = t
+        for j in range(jj):
+            o = 0
+            for m in range(m_cells):
+                if x[m, j] == 1:
+                    o += count_mk[m, k]
+            on_jk[j, k] = o
+    for _ in range(moves):
+        k = np.random.randint(0, kk)
+        u = np.random.random()
+        scale = n // 200 if u < 1.0 / 3.0 else (n // 20 if u < 2.0 / 3.0 else n // 2)
+        if scale < 1:
+            scale = 1
+        d = np.random.randint(1, scale + 1)
+        if np.random.random() < 0.5:
+            d = -d
+        new = count0_k[k] + d
+        new_n0 = n0 + d
+        if new < 0 or new_n0 > max_n0:
+            continue
+        log_r = _collapsed_log_target(
+            k, new, new_n0, n, kk, alpha, obs_k, count0_k, on_jk
+        ) - _collapsed_log_target(k, count0_k[k], n0, n, kk, alpha, obs_k, count0_k, on_jk)
+        if log_r >= 0.0 or np.random.random() < math.exp(log_r):
+            count0_k[k] = new
+            n0 = new_n0
+    return n0
+
+
+@numba.njit(cache=True, nogil=True)
 def _sweep(
     x: IntArray,
     freq: IntArray,
@@ -120,8 +207,11 @@ def _sweep(
     b_alpha: float,
     update_alpha: bool,
     max_n0: int,
+    moves: int,
+    obs_k: IntArray,
+    on_jk: IntArray,
 ) -> tuple[float, int]:
-    """One Gibbs sweep; updates arrays in place; returns (alpha, n0)."""
+    """One sweep; updates arrays in place; returns (alpha, n0)."""
     m_cells, jj = x.shape
     # 1. allocate each observed pattern's count to classes
     for m in range(m_cells):
@@ -136,6 +226,11 @@ def _sweep(
         for k in range(kk):
             w[k] = math.exp(w[k] - lg)
         _multinomial(freq[m], w, count_mk[m])
+    # 1b. (optional) collapsed moves on the unobserved people's classes
+    if moves > 0:
+        n0 = _collapsed_moves(
+            x, count_mk, count0_k, n, n0, kk, alpha, moves, max_n0, obs_k, on_jk
+        )
     # 2. list-capture probabilities
     for k in range(kk):
         nk = count0_k[k]
@@ -205,6 +300,7 @@ def _run_chain(
     samples: int,
     thinning: int,
     seed: int,
+    moves: int,
     out_n: IntArray,
     out_alpha: FloatArray,
     out_kstar: IntArray,
@@ -238,6 +334,8 @@ def _run_chain(
     count_mk = np.zeros((m_cells, kk), dtype=np.int64)
     count0_k = np.zeros(kk, dtype=np.int64)
     w = np.empty(kk)
+    obs_k = np.zeros(kk, dtype=np.int64)
+    on_jk = np.zeros((jj, kk), dtype=np.int64)
     # warm-up with alpha held fixed, then relabel classes by decreasing weight
     for _ in range(500):
         alpha, n0 = _sweep(
@@ -256,6 +354,9 @@ def _run_chain(
             b_alpha,
             False,
             max_n0,
+            moves,
+            obs_k,
+            on_jk,
         )
     order = np.argsort(-log_nu)
     log_nu[:] = log_nu[order]
@@ -278,6 +379,9 @@ def _run_chain(
             b_alpha,
             True,
             max_n0,
+            moves,
+            obs_k,
+            on_jk,
         )
     for s in range(samples):
         for _ in range(thinning):
@@ -297,6 +401,9 @@ def _run_chain(
                 b_alpha,
                 True,
                 max_n0,
+                moves,
+                obs_k,
+                on_jk,
             )
         out_n[s] = n + n0
         out_alpha[s] = alpha
@@ -406,11 +513,14 @@ class LcmcrSettings:
     chains: int = 4
     seed: int = 20160101
     threads: int = 2  # chains run in parallel threads (numba releases the GIL)
+    #: extra Metropolis moves per sweep on the unobserved people's classes with lambda
+    #: and the weights integrated out (0 = the plain Gibbs sampler of the C++ package)
+    collapsed_moves: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("K", "burnin", "samples", "thinning", "chains", "threads"):
+        for name in ("K", "burnin", "samples", "thinning", "chains", "threads", "collapsed_moves"):
             v = getattr(self, name)
-            low = 0 if name == "burnin" else 1
+            low = 0 if name in ("burnin", "collapsed_moves") else 1
             if not isinstance(v, int) or v < low:
                 raise EstimateInputError(f"LCMCR setting {name} must be an integer >= {low}")
         if self.K < 2:
@@ -475,6 +585,7 @@ class LcmcrResult:
                 "thinning": s.thinning,
                 "chains": s.chains,
                 "seed": s.seed,
+                "collapsed_moves": s.collapsed_moves,
             },
             "diagnostics": {
                 "rhat": self.rhat,
@@ -517,6 +628,7 @@ def estimate(table: CaptureTable, settings: LcmcrSettings | None = None) -> Lcmc
             per,
             s.thinning,
             int(seeds[c]),
+            s.collapsed_moves,
             out_n[c],
             out_a[c],
             out_k[c],
