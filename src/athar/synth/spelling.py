@@ -143,6 +143,13 @@ _OVERRIDES: dict[str, dict[str, tuple[str, ...]]] = {
         "french": ("Ali",),
         "typed": ("Ali", "Aly"),
     },
+    "`iid": {
+        "scholarly": ("Id",),
+        "levantine": ("Eid",),
+        "english": ("Eid",),
+        "french": ("Aid", "Eid"),
+        "typed": ("Eid", "Ied"),
+    },
     "`umar": {
         "scholarly": ("Umar",),
         "levantine": ("Omar",),

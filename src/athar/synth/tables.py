@@ -17,6 +17,19 @@ import yaml
 ARABIC_RANGE = range(0x0600, 0x0700)
 
 
+#: classical given names that also make "ال" family names (الأحمد, الخالد)
+AL_FAMILIES = (
+    "محمد أحمد محمود علي عمر حسن حسين مصطفى إبراهيم يوسف خالد قاسم سليمان صالح عثمان موسى "
+    "عيسى يحيى سعيد خليل إسماعيل حمدان زيد ناصر"
+).split()
+#: given names that make "أبو" family names (أبو زيد, أبو خليل)
+ABU_FAMILIES = (
+    "زيد خليل صالح علي حمدان عمر حسن حسين محمد أحمد محمود مصطفى إبراهيم يوسف خالد قاسم "
+    "سليمان عثمان موسى عيسى يحيى سعيد إسماعيل جمال كمال عادل ناصر شاكر رشيد جميل عمار حمزة "
+    "عامر شريف مراد طارق فاروق نعمان ياسين"
+).split()
+
+
 @dataclass(frozen=True)
 class Name:
     ar: str
@@ -88,17 +101,15 @@ def load() -> Tables:
     family = _read_names("family.tsv")
     seen = {n.ar for n in family}
     generated: list[Name] = []
-    simple = [n for n in male if " " not in n.ar]
-    for n in simple[:90]:  # al-Ahmad, al-Hasan ... (common in eastern Syria)
-        ar = "ال" + n.ar
-        if ar not in seen:
-            generated.append(Name(ar, "al-" + n.key))
-            seen.add(ar)
-    for n in simple[:90]:  # Abu Zayd, Abu Hamdan ...
-        ar = "أبو " + n.ar
-        if ar not in seen:
-            generated.append(Name(ar, "'abuu " + n.key))
-            seen.add(ar)
+    by_ar = {n.ar: n for n in male}
+    for ar in AL_FAMILIES:  # al-Ahmad, al-Hasan ... (common in eastern Syria)
+        if "ال" + ar not in seen:
+            generated.append(Name("ال" + ar, "al-" + by_ar[ar].key))
+            seen.add("ال" + ar)
+    for ar in ABU_FAMILIES:  # Abu Zayd, Abu Khalil ...
+        if "أبو " + ar not in seen:
+            generated.append(Name("أبو " + ar, "'abuu " + by_ar[ar].key))
+            seen.add("أبو " + ar)
     # the hand-written top 40 keep their ranks; the rest interleave with generated families
     head, tail = family[:40], family[40:]
     merged: list[Name] = list(head)
@@ -145,7 +156,7 @@ def load() -> Tables:
         family=tuple(family),
         male_p=zipf(len(male), 1.05, 0.6),
         female_p=zipf(len(female), 0.95, 0.8),
-        family_p=zipf(len(family), 0.75, 4.0),
+        family_p=zipf(len(family), 0.7, 8.0),
         governorates=tuple(governorates),
         towns=tuple(towns),
         facilities=tuple(facilities),
