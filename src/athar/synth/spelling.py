@@ -313,6 +313,8 @@ def _word(key: str, h: Habit) -> str:
             if initial and t == "i":
                 v = "i" if h.name != "levantine" else "e"
             out.append(v)
+        elif t == "ii" and i == n - 1:  # final -ii (nisba, Hani) is -i in every habit
+            out.append("i")
         elif t in _LONG:
             out.append(h.long[_LONG.index(t)])
         else:
@@ -341,7 +343,7 @@ def _article(stem: str, stem_key: str, h: Habit) -> tuple[str, ...]:
     first = _units(stem_key.lstrip("'`"))[:1]
     sun = bool(first) and first[0] in _SUN
     if h.name == "scholarly":
-        if sun:
+        if sun and not stem.lower().startswith("l"):
             return (f"al-{stem}", f"a{stem[:1].lower()}-{stem}")
         return (f"al-{stem}",)
     if h.name == "french":
