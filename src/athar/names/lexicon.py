@@ -2,8 +2,9 @@
 
 Loaded once from the packaged files ``data/names.tsv`` and ``data/places.tsv`` with
 :mod:`importlib.resources` (no other I/O).  Each entry has a display form, Arabic forms, Latin
-variants and kinds; the lookups map any normalised spelling, and any spelling skeleton, to
-the entry that owns it (the earlier entry wins a shared skeleton).
+variants and kinds; the lookups map any normalised spelling (the earlier entry wins a shared
+spelling) and any spelling skeleton to the entry that owns it; a skeleton shared by names with
+different display forms (Said/Saad) maps to none, and the rules decide.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def _build(filename: str) -> Lexicon:
     by_form: dict[str, int] = {}
     by_skeleton: dict[str, int] = {}
     key_by_display: dict[str, str] = {}
+    ambiguous: set[str] = set()
     for line_no, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
@@ -79,6 +81,10 @@ def _build(filename: str) -> Lexicon:
             s = medium(word_skeleton(form))
             if s:
                 by_skeleton.setdefault(s, idx)
+                if entries[by_skeleton[s]].display != display:
+                    ambiguous.add(s)
+    for s in ambiguous:  # a skeleton shared by different names tells nothing
+        del by_skeleton[s]
     return Lexicon(tuple(entries), by_form, by_skeleton)
 
 

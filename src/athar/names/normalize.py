@@ -111,6 +111,20 @@ def _strip_diacritics(text: str) -> str:
 
 @lru_cache(maxsize=1 << 18)
 def _normalize(text: str, keep_hamza: bool) -> str:
+    s = _normalize_once(text, keep_hamza)
+    # casefolding and NFKC can each produce what the other changes (rare letters such as
+    # Þ -> þ -> th); repeat until stable so that normalisation is idempotent
+    for _ in range(4):
+        if s.isascii():
+            break
+        again = _normalize_once(s, keep_hamza)
+        if again == s:
+            break
+        s = again
+    return s
+
+
+def _normalize_once(text: str, keep_hamza: bool) -> str:
     if not text:
         return ""
     table = _FOLD_KEEP_HAMZA if keep_hamza else _FOLD

@@ -9,7 +9,7 @@ b     ب پ                              b p
 t     ت ط                              t
 T     ث                                th
 j     ج ژ                              j dj dzh zh
-h     ح ه (not word-final)             h
+h     ح ه ة                            h
 d     د ض                              d
 D     ذ                                dh
 r z   ر / ز ظ                          r / z
@@ -21,12 +21,11 @@ f     ف ڤ                              f ph v
 k     ق ك                              k q c ck (x = ks)
 l m n                                  l m n
 w     و                                w ou oo, u/o before a vowel
-y     ي (not word-final)               y ee ai ay ei ey, i before a vowel
+y     ي ى                              y ee ai ay ei ey, i before a vowel, final i
 ====  ===============================  ==========================================
 
-Vowels, ع and ء vanish (Latin spellings drop or vowel them), a word-final h (ه ة ح, Latin
-``-ah``/``-eh``/``-h``) vanishes, a word-final y (ي/ى, -i, -y, -ee) vanishes (ى may read ``a``),
-and doubled symbols collapse (shadda is rarely written).  The emphatic letters merge with
+Vowels, ع and ء vanish (Latin spellings drop or vowel them); up to two final y/h symbols
+(ي ى ة ه ح; -i -ee -y -ah -eh -h) vanish while two consonants remain (``_tail``); doubled symbols collapse (shadda is rarely written).  The emphatic letters merge with
 their plain partners (ص=س, ط=ت, ض=د, ظ=ز) because Latin spellings merge them.
 
 The coarse *phonetic* alphabet merges further (see :data:`COARSE`): the velars and uvulars
@@ -151,20 +150,25 @@ def _collapse(sym: str) -> str:
     return "".join(out)
 
 
-def _drop_final_h(sym: str) -> str:
-    # a final h is written for ة (Fatimah), ه and ح alike in Latin, and dropped just as often
-    return sym[:-1] if len(sym) > 1 and sym[-1] == "h" else sym
+def _tail(sym: str) -> str:
+    """Drop up to two final y/h symbols (ي ى ة ه ح; -i -ee -y -ah -eh -h) while two other
+    consonants remain.
+
+    Latin spellings write and drop these endings freely (Sami/Samy, Fatima/Fatimah,
+    Nadia/Nadiyah), and ى may read ``a`` (Mustafa).  Both scripts go through this one rule.
+    """
+    for _ in range(2):
+        if sym and sym[-1] in "yh" and len(sym[:-1].replace("w", "").replace("y", "")) >= 2:
+            sym = sym[:-1]
+    return sym
 
 
 @lru_cache(maxsize=1 << 17)
 def arabic_skeleton(word: str) -> str:
     """Skeleton of one normalised Arabic word (article already removed)."""
-    # word-final ه (taa marbuta after normalisation) and final ي/ى carry no consonant
-    while word and word[-1] in "هيىة" and len(word) > 2:
-        word = word[:-1]
     if "تش" in word:  # ch as in تشرشل, not t + sh
         word = word.replace("تش", "چ")
-    return _drop_final_h(_collapse("".join(_AR_MAP.get(c, "") for c in word)))
+    return _tail(_collapse("".join(_AR_MAP.get(c, "") for c in word)))
 
 
 @lru_cache(maxsize=1 << 17)
@@ -197,6 +201,8 @@ def latin_skeleton(word: str) -> str:
                 out.append("y")  # rania, nadia, ziad
             elif nxt in _VOWELS and c == "u" and i > 0:
                 out.append("w")  # fuad, luay
+            elif c == "i" and not nxt and i > 0:
+                out.append("y")  # final -i: nisba or long i (Halabi, Sami)
             i += 1
             continue
         if c == "c":
@@ -207,10 +213,7 @@ def latin_skeleton(word: str) -> str:
         else:
             out.append(_LATIN_SINGLE.get(c, ""))
         i += 1
-    sym = "".join(out)
-    if sym.endswith("y") and len(sym) > 1:
-        sym = sym[:-1]
-    return _drop_final_h(_collapse(sym))
+    return _tail(_collapse("".join(out)))
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")

@@ -158,6 +158,9 @@ def split_words(text: str) -> tuple[Word, ...]:
             if tok in ("ul", "ol") and words and words[-1].kind == ABD:
                 pending_article = True
                 continue
+            if not tok.isascii() and tok.startswith("ال") and len(tok) >= 4 and tok != "الله":
+                tok = tok[2:]
+                pending_article = True
             if tok in _CONNECTORS and nxt and i > 0:
                 words.append(Word(tok, CONNECTOR))
                 continue
@@ -171,11 +174,8 @@ def split_words(text: str) -> tuple[Word, ...]:
                 kind = DIN
         article = pending_article
         pending_article = False
-        if kind == NAME and not tok.isascii() and tok.startswith("ال") and len(tok) >= 4:
-            if tok == "الله":
-                kind = ALLAH if words and words[-1].kind in (NAME, ABD) else NAME
-            else:
-                tok, article = tok[2:], True
+        if kind == NAME and tok == "الله" and words and words[-1].kind in (NAME, ABD):
+            kind = ALLAH
         words.append(Word(normalize(tok), kind, article))
     return tuple(words)
 
