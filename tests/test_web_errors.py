@@ -23,6 +23,7 @@ CODES = {
     "too_large",
     "unsupported_media_type",
     "invalid_input",
+    "unusable_file",
     "internal_error",
 }
 

@@ -60,6 +60,15 @@ def _new_user() -> dict[str, Any]:
     return {"username": f"new{next(_counter)}", "display_name": "New", "role": "reviewer"}
 
 
+def _upload(client: TestClient, token: str, ref: str) -> dict[str, Any]:
+    n = next(_counter)
+    content = f"source,record_id,given_name\nngo_x,X-{n},Omar\n".encode()
+    return {
+        "files": {"file": (f"list{n}.csv", content, "text/csv")},
+        "headers": {"X-CSRF-Token": token},
+    }
+
+
 PHOTO = base64.b64encode(b"\xff\xd8\xff\xe0" + b"\0" * 32).decode()
 
 MATRIX = [
@@ -95,6 +104,8 @@ MATRIX = [
         RECORD,
         _json(lambda: {"status": "in_progress"}),
     ),
+    Call("POST", "/api/v1/imports", roles(Permission.IMPORT_LISTS), 201, build=_upload),
+    Call("GET", "/api/v1/stats", roles(Permission.READ_AGGREGATES), 200),
     # pages
     Call("GET", "/", PUBLIC, 200),
     Call("GET", "/request", PUBLIC, 200),

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from athar.domain.record import parse_row
@@ -532,3 +532,11 @@ def set_status(db: Session, *, actor: Actor, reference: str, status: str) -> str
     )
     db.commit()
     return status
+
+
+def count_by_status(conn: Connection) -> dict[str, int]:
+    """How many requests are in each status (aggregate: no names, no references)."""
+    rows = conn.execute(
+        select(TracingRequest.status, func.count()).group_by(TracingRequest.status)
+    ).all()
+    return {str(status): int(n) for status, n in rows}

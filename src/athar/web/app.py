@@ -35,12 +35,20 @@ CSP = (
 
 def routers() -> list[APIRouter]:
     """Every router of the app, one per capability (the permission-matrix test walks them)."""
-    from athar.web.routes import api_auth, api_requests, api_users, pages_public, pages_staff
+    from athar.web.routes import (
+        api_auth,
+        api_registry,
+        api_requests,
+        api_users,
+        pages_public,
+        pages_staff,
+    )
 
     return [
         api_auth.router,
         api_requests.router,
         api_users.router,
+        api_registry.router,
         pages_public.router,
         pages_staff.router,
     ]

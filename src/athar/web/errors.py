@@ -81,6 +81,11 @@ class InvalidInput(ApiError):
     code = "invalid_input"
 
 
+class UnusableFile(ApiError):
+    status = 422
+    code = "unusable_file"
+
+
 class TooLarge(ApiError):
     status = 413
     code = "too_large"

@@ -61,6 +61,12 @@ SETTINGS: dict[str, Setting] = {
     "photo_max_bytes": Setting(
         "ATHAR_PHOTO_MAX_BYTES", str(2 * 1024 * 1024), "largest photo accepted with a request"
     ),
+    "import_max_bytes": Setting(
+        "ATHAR_IMPORT_MAX_BYTES", str(50 * 1024 * 1024), "largest list file accepted for import"
+    ),
+    "small_cell": Setting(
+        "ATHAR_SMALL_CELL", "5", "aggregate counts below this are shown as suppressed"
+    ),
     "cookie_secure": Setting(
         "ATHAR_COOKIE_SECURE", "true", "mark cookies Secure (HTTPS only); false for plain HTTP"
     ),
@@ -90,6 +96,8 @@ class Settings:
     login_rate_per_ip: int = 20
     login_rate_window_minutes: int = 5
     photo_max_bytes: int = 2 * 1024 * 1024
+    import_max_bytes: int = 50 * 1024 * 1024
+    small_cell: int = 5
     cookie_secure: bool = True
     default_locale: str = "ar"
     extra: dict[str, Any] = field(default_factory=dict)

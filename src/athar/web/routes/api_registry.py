@@ -1,0 +1,157 @@
+"""JSON API: importing lists (administrators, and data partners into their own list only) and
+aggregate figures (researchers and staff; small cells suppressed, no names)."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from athar.security.auth import Permission, Role
+from athar.services import tracing
+from athar.services.importer import ImportOptions, import_file
+from athar.store.summary import summarise
+from athar.web.deps import CsrfProtected, WebUser, requires
+from athar.web.errors import Forbidden, InvalidInput, TooLarge, UnusableFile
+from athar.web.schemas import ErrorOut
+
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["registry"],
+    responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut}},
+)
+Importer = Annotated[WebUser, Depends(requires(Permission.IMPORT_LISTS))]
+Aggregates = Annotated[WebUser, Depends(requires(Permission.READ_AGGREGATES))]
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_PROBLEMS_SHOWN = 200
+
+
+class ProblemOut(BaseModel):
+    row: int | None
+    column: str | None
+    reason: str
+    severity: str
+
+
+class ImportOut(BaseModel):
+    outcome: str
+    file_name: str
+    source: str | None
+    batch_id: int | None
+    rows_total: int
+    rows_new: int
+    rows_new_version: int
+    rows_unchanged: int
+    rows_duplicate: int
+    rows_quarantined: int
+    warnings: int
+    errors: int
+    message: str | None
+    problems: list[ProblemOut]
+
+
+def import_source_for(user: WebUser, requested: str | None) -> str | None:
+    """The source an import is pinned to: a data partner's own list, whatever they ask for."""
+    if user.role is Role.DATA_PARTNER:
+        if not user.source_code:
+            raise Forbidden("this data partner has no list of their own")
+        if requested and requested != user.source_code:
+            raise Forbidden(f"a data partner may import only into {user.source_code!r}")
+        return user.source_code
+    return requested or None
+
+
+@router.post(
+    "/imports",
+    response_model=ImportOut,
+    status_code=201,
+    dependencies=[CsrfProtected],
+    responses={413: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+)
+async def import_list(request: Request, response: Response, user: Importer) -> ImportOut:
+    """Import one list (interchange CSV, XLSX or JSON) as ``multipart/form-data`` ``file``.
+
+    A data partner's rows all go to their own source: a row naming another source is
+    quarantined with the reason.  Rows that fail validation are quarantined, never dropped.
+    """
+    settings = request.app.state.settings
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > settings.import_max_bytes + 65536:
+        raise TooLarge("the file is too large")
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise InvalidInput("send the list as a multipart form field named 'file'")
+    requested = form.get("source")
+    source = import_source_for(user, requested if isinstance(requested, str) else None)
+    name = _SAFE_NAME.sub("_", Path(upload.filename).name).lstrip(".") or "upload.csv"
+    with tempfile.TemporaryDirectory(prefix="athar-import-") as tmp:
+        path = Path(tmp) / name
+        written = 0
+        with path.open("wb") as fh:
+            while chunk := await upload.read(1024 * 1024):
+                written += len(chunk)
+                if written > settings.import_max_bytes:
+                    raise TooLarge("the file is too large")
+                fh.write(chunk)
+        opts = ImportOptions(source=source, actor=user.actor.label)
+        result = await run_in_threadpool(import_file, request.app.state.engine, path, opts)
+    if result.outcome == "unusable":
+        raise UnusableFile(result.message or "the file cannot be read")
+    if result.outcome in ("unchanged", "already_imported"):
+        response.status_code = 200
+    return ImportOut(
+        outcome=result.outcome,
+        file_name=name,
+        source=source,
+        batch_id=result.batch_id,
+        rows_total=result.rows_total,
+        rows_new=result.rows_new,
+        rows_new_version=result.rows_new_version,
+        rows_unchanged=result.rows_unchanged,
+        rows_duplicate=result.rows_duplicate,
+        rows_quarantined=result.rows_quarantined,
+        warnings=result.warnings,
+        errors=result.errors,
+        message=result.message,
+        problems=[
+            ProblemOut(row=p.row, column=p.column, reason=p.reason, severity=p.severity)
+            for p in result.problems[:MAX_PROBLEMS_SHOWN]
+        ],
+    )
+
+
+class StatsOut(BaseModel):
+    """Counts only; a count below ``suppressed_below`` is given as ``null``."""
+
+    suppressed_below: int
+    current_records_by_source: dict[str, int | None]
+    status_claims: dict[str, int | None]
+    tracing_requests_by_status: dict[str, int | None]
+
+
+def _suppress(counts: dict[str, int], threshold: int) -> dict[str, int | None]:
+    return {k: (v if v >= threshold else None) for k, v in counts.items() if v > 0}
+
+
+@router.get("/stats", response_model=StatsOut)
+def stats(request: Request, user: Aggregates) -> StatsOut:
+    """Aggregate figures: no names, no records, small cells suppressed."""
+    threshold = request.app.state.settings.small_cell
+    with request.app.state.engine.connect() as conn:
+        summary = summarise(conn)
+        by_status = tracing.count_by_status(conn)
+    return StatsOut(
+        suppressed_below=threshold,
+        current_records_by_source=_suppress(
+            {k: cur for k, (cur, _) in summary.records_per_source.items()}, threshold
+        ),
+        status_claims=_suppress(summary.status_claims, threshold),
+        tracing_requests_by_status=_suppress(by_status, threshold),
+    )
