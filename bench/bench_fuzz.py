@@ -26,6 +26,7 @@ Results go to ``bench/results/fuzz.md`` and ``.json``.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import io
 import json
@@ -35,6 +36,7 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -193,6 +195,7 @@ class Fuzz:
         self.counts: dict[str, int] = {}  # signature -> how many inputs hit it
         self.outcomes: dict[str, int] = {}
         self.n = 0
+        self.unclosed = 0  # imports after which a file was left open (ResourceWarning)
 
     def crash(self, target: str, data: bytes | str, suffix: str) -> None:
         """Record the exception being handled; keep the first 3 inputs of each signature."""
@@ -232,12 +235,23 @@ class Fuzz:
         return int(r), int(q)
 
     def import_one(self, suffix: str, data: bytes) -> None:
-        from athar.services.importer import ImportOptions, import_file
-
         self.iterations["import"] += 1
         self.n += 1
         path = self.workdir / f"in-{self.n % 8}{suffix}"
         path.write_bytes(data)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ResourceWarning)
+            crashes = sum(self.counts.values())
+            self._import(path, suffix, data)
+            if sum(self.counts.values()) != crashes:
+                gc.collect()  # free what the failure's traceback held, inside this block
+        leaked = [w for w in caught if issubclass(w.category, ResourceWarning)]
+        if leaked:
+            self.unclosed += 1
+
+    def _import(self, path: Path, suffix: str, data: bytes) -> None:
+        from athar.services.importer import ImportOptions, import_file
+
         try:
             before = self._counts()
             res = import_file(
@@ -333,6 +347,7 @@ def run(
         "rounds": rounds,
         "iterations": dict(fz.iterations),
         "import_outcomes": dict(sorted(fz.outcomes.items())),
+        "imports_leaving_a_file_open": fz.unclosed,
         "crashes": fz.crashes,
         "violations": fz.violations,
         "hits": dict(sorted(fz.counts.items(), key=lambda kv: -kv[1])),
@@ -383,6 +398,7 @@ def main(argv: list[str]) -> None:
         "",
         f"Wall time {wall:.0f} s; {result['rounds']} rounds; peak RSS {result['peak_rss_mb']} MiB.",
         f"Import outcomes: {result['import_outcomes']}.",
+        f"Imports that left a file open (ResourceWarning): {result['imports_leaving_a_file_open']}.",
     ]
     for title, entries in (("Crashes", result["crashes"]), ("Violations", result["violations"])):
         if entries:
