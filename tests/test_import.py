@@ -476,3 +476,39 @@ def test_chunked_import_with_versions_across_chunks(db_engine: Engine, tmp_path:
     cur = rows(db_engine, "SELECT COUNT(*) FROM record WHERE is_current")[0][0]
     assert cur == 130
     assert counts(db_engine)["record_change"] == changed
+
+
+def test_concurrent_imports(db_engine: Engine, tmp_path: Path) -> None:
+    import threading
+
+    files = []
+    for k in range(3):
+        files.append(
+            write(
+                tmp_path / f"c{k}.csv",
+                ["source,record_id,given_name"]
+                + [f"shared,{k}-{i},n{i}" for i in range(40)]
+                + [f"own{k},{i},n{i}" for i in range(20)],
+            )
+        )
+    files.append(files[0])  # the same file twice at once: stored once
+    results: list[Any] = [None] * len(files)
+    errors: list[BaseException] = []
+
+    def work(i: int) -> None:
+        try:
+            results[i] = import_file(db_engine, files[i], opts())
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(files))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    outcomes = sorted(r.outcome for r in results)
+    assert outcomes == ["already_imported", "stored", "stored", "stored"]
+    c = counts(db_engine)
+    assert c["record"] == 180 and c["source"] == 4 and c["import_batch"] == 3
+    assert chain_ok(db_engine)

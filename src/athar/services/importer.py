@@ -43,6 +43,7 @@ from athar.ingest.mapping import Mapping, MappingError, load_mapping
 from athar.ingest.readers import CsvTable, RawRow, Table, UnusableInput, csv_columns, open_table
 from athar.services.audit import append_event
 from athar.store.bulk import IdAllocator, bulk_insert
+from athar.store.engine import begin_write
 from athar.store.migrate import require_current
 
 #: parsed fields stored on each record, in table order after the bookkeeping columns
@@ -166,6 +167,33 @@ class _NothingChanged(Exception):
     pass
 
 
+class _AlreadyImported(Exception):
+    def __init__(self, batch_id: int) -> None:
+        super().__init__(batch_id)
+        self.batch_id = batch_id
+
+
+#: PostgreSQL advisory lock key held by an import batch for its transaction ("ATHAR")
+IMPORT_LOCK = 0x4154484152
+
+
+def _prior_batch(where: Engine | Connection, content_hash: str, options_hash: str) -> int | None:
+    q = text("SELECT id FROM import_batch WHERE content_hash = :h AND options_hash = :o")
+    params = {"h": content_hash, "o": options_hash}
+    if isinstance(where, Engine):
+        with where.connect() as conn:
+            got = conn.execute(q, params).scalar()
+    else:
+        got = where.execute(q, params).scalar()
+    return None if got is None else int(got)
+
+
+def _already(result: FileResult, batch_id: int) -> FileResult:
+    result.outcome, result.batch_id = "already_imported", batch_id
+    result.message = f"this file was already imported as batch {batch_id}; nothing changed"
+    return result
+
+
 def _json(value: Any) -> str:
     s = json.dumps(value, ensure_ascii=False, default=str)
     try:
@@ -274,18 +302,22 @@ class _Batch:
         sid = c.execute(text("SELECT id FROM source WHERE code = :c"), {"c": code}).scalar()
         if sid is None:
             sid = c.execute(
-                text("INSERT INTO source (code, created_at) VALUES (:c, :t) RETURNING id"),
+                text(
+                    "INSERT INTO source (code, created_at) VALUES (:c, :t) "
+                    "ON CONFLICT (code) DO NOTHING RETURNING id"
+                ),
                 {"c": code, "t": self.now},
-            ).scalar_one()
-            self.created_sources.append(code)
-            had = False
-        else:
-            had = (
-                c.execute(
-                    text("SELECT 1 FROM record WHERE source_id = :s LIMIT 1"), {"s": sid}
-                ).first()
-                is not None
-            )
+            ).scalar()
+            if sid is not None:
+                self.created_sources.append(code)
+                self.sources[code] = (int(sid), False)
+                return self.sources[code]
+            # created by a concurrent writer since our first look
+            sid = c.execute(text("SELECT id FROM source WHERE code = :c"), {"c": code}).scalar_one()
+        had = (
+            c.execute(text("SELECT 1 FROM record WHERE source_id = :s LIMIT 1"), {"s": sid}).first()
+            is not None
+        )
         self.sources[code] = (int(sid), had)
         return self.sources[code]
 
@@ -524,19 +556,20 @@ def import_file(engine: Engine, path: Path, opts: ImportOptions | None = None) -
         return result
     require_current(engine)
     ohash = _options_hash(opts, mapping)
-    with engine.connect() as conn:
-        prior = conn.execute(
-            text("SELECT id FROM import_batch WHERE content_hash = :h AND options_hash = :o"),
-            {"h": table.content_hash, "o": ohash},
-        ).scalar()
+    prior = _prior_batch(engine, table.content_hash, ohash)
     if prior is not None:
-        result.outcome, result.batch_id = "already_imported", int(prior)
-        result.message = f"this file was already imported as batch {prior}; nothing changed"
-        return result
+        return _already(result, prior)
     try:
         dups = _duplicate_keys(table, plan)
         now = datetime.now(UTC)
-        with engine.begin() as conn:
+        with begin_write(engine) as conn:
+            if conn.dialect.name == "postgresql":
+                # Imports run one at a time (as they do on SQLite, which has one writer), so
+                # versions, sources and the already-imported check cannot race.
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": IMPORT_LOCK})
+            prior = _prior_batch(conn, table.content_hash, ohash)
+            if prior is not None:
+                raise _AlreadyImported(prior)
             batch_id = conn.execute(
                 text(
                     "INSERT INTO import_batch (file_name, file_format, encoding, content_hash, "
@@ -602,6 +635,9 @@ def import_file(engine: Engine, path: Path, opts: ImportOptions | None = None) -
                     "sources_created": batch.created_sources,
                 },
             )
+    except _AlreadyImported as e:
+        _reset(result)
+        return _already(result, e.batch_id)
     except _NothingChanged:
         result.outcome, result.batch_id = "unchanged", None
         result.message = "every row is already stored unchanged; nothing changed"

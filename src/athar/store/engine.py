@@ -8,10 +8,11 @@ production store; Athar uses psycopg 3 for it.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 ENV_VAR = "ATHAR_DATABASE_URL"
@@ -40,6 +41,21 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+_SQLITE_BEGIN = "athar_sqlite_begin"
+
+
+@contextmanager
+def begin_write(engine: Engine) -> Iterator[Connection]:
+    """A transaction that will write.  On SQLite it takes the write lock at once
+    (``BEGIN IMMEDIATE``), so reading first and writing later cannot fail with a stale
+    snapshot when another process writes in between; elsewhere it is ``engine.begin()``."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
+        with conn.begin():
+            yield conn
+
+
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """Create an engine for ``url`` (default: :func:`database_url`).
 
@@ -62,7 +78,8 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            mode = conn.get_execution_options().get(_SQLITE_BEGIN, "")
+            conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
