@@ -241,3 +241,29 @@ def test_no_key_means_no_encryption(monkeypatch: pytest.MonkeyPatch) -> None:
     crypto.configure(None)
     with pytest.raises(KeyConfigError):
         encrypt("x", "t.c")
+
+
+def test_process_rereads_a_changed_key_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for var in ("ATHAR_KEYS", "ATHAR_KEY_FILE", "ATHAR_EPHEMERAL_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    path = tmp_path / "athar.keys"
+    KeyRing.generate("k1").write_file(path)
+    crypto.configure(KeyRing.from_file(path))  # given explicitly, not through the environment
+    try:
+        old = encrypt("old value", "t.c")
+        rotated = KeyRing.from_file(path).with_new_active("k2")
+        rotated.write_file(path, overwrite=True)
+        new = encrypt("new value", "t.c", rotated)
+        # an unknown key id makes the process re-read its key file at once
+        assert decrypt(new, "t.c") == "new value"
+        assert decrypt(old, "t.c") == "old value"
+        assert token_key_id(encrypt("x", "t.c")) == "k2"  # and it now seals with the new key
+        # a broken key file is not adopted: the process keeps the keys it has
+        monkeypatch.setattr(crypto, "RELOAD_INTERVAL", 0.0)
+        path.write_text("garbage")
+        path.chmod(0o600)
+        assert decrypt(new, "t.c") == "new value"
+    finally:
+        crypto.configure(None)

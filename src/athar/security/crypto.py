@@ -124,13 +124,17 @@ def _reload_locked(force: bool) -> None:
     if stamp is None or stamp == _stamp:
         return
     try:
-        fresh = KeyRing.from_env()
+        try:
+            fresh: KeyRing | None = KeyRing.from_env()  # start-up's sources (file + ATHAR_KEYS)
+        except KeyConfigError:
+            fresh = None
+        if fresh is None or fresh.path != _ring.path:  # the ring was given a key file directly
+            fresh = KeyRing.from_file(_ring.path)
     except KeyConfigError as exc:  # keep working with the keys we have
         log.warning("key file %s changed but could not be re-read: %s", _ring.path, exc)
         return
-    if fresh.path == _ring.path:
-        _ring, _stamp = fresh, stamp
-        log.info("key ring re-read from %s; active key %s", fresh.path, fresh.active)
+    _ring, _stamp = fresh, stamp
+    log.info("key ring re-read from %s; active key %s", fresh.path, fresh.active)
 
 
 def current_keyring() -> KeyRing:
