@@ -267,3 +267,18 @@ def test_process_rereads_a_changed_key_file(
         assert decrypt(new, "t.c") == "new value"
     finally:
         crypto.configure(None)
+
+
+def test_every_encrypted_column_of_the_store_is_bound_to_its_own_name() -> None:
+    """The registry over Athar's real schema; each context is exactly 'table.column'."""
+    from athar.services.key_rotation import store_metadata
+
+    found = encrypted_columns(store_metadata())
+    assert {c.name for c in found} >= {
+        "tracing_request.contact_phone",
+        "tracing_request.contact_email",
+        "tracing_request.contact_other",
+        "tracing_request.photo",
+    }
+    for c in found:
+        assert c.context == c.name, c
