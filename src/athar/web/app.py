@@ -108,6 +108,8 @@ def create_app(
             settings.default_locale,
         )
         token = request.cookies.get(SESSION_COOKIE)
+        if request.url.path.startswith("/static/"):
+            token = None  # no database round trip for a stylesheet
         user = await run_in_threadpool(_load_user, app, token) if token else None
         request.state.user = user
         request.state.session_token = token if user else None
