@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from athar.security.auth import Permission
-from athar.services import tracing
+from athar.services import tracing, tracing_intake
 from athar.web.deps import CsrfProtected, CurrentUser, SessionDep, WebUser, actor_of, requires
 from athar.web.errors import InvalidInput
 from athar.web.schemas import (
@@ -63,7 +63,7 @@ def file_request(
             raise invalid({"photo": "photo_base64 is not valid base64"}) from None
     raw = body.model_dump(exclude={"consent", "photo_base64", "language"})
     try:
-        intake = tracing.validate_intake(
+        intake = tracing_intake.validate_intake(
             raw, body.consent, photo, photo_max_bytes=settings.photo_max_bytes
         )
     except tracing.IntakeInvalid as exc:

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from athar.services import tracing
+from athar.services import tracing, tracing_intake
 from athar.web.deps import CsrfProtected, OptionalUser, SessionDep, actor_of
 from athar.web.errors import ApiError, TooLarge
 from athar.web.i18n import N_
@@ -47,9 +47,9 @@ def _intake_page(
         status_code=status_code,
         values=values,
         errors=errors,
-        relationships=tracing.RELATIONSHIPS,
-        sexes=tracing.SEXES,
-        consent_scopes=tracing.CONSENT_SCOPES,
+        relationships=tracing_intake.RELATIONSHIPS,
+        sexes=tracing_intake.SEXES,
+        consent_scopes=tracing_intake.CONSENT_SCOPES,
         photo_max_mb=round(settings.photo_max_bytes / (1024 * 1024), 1),
     )
 
@@ -71,7 +71,9 @@ async def intake_submit(request: Request, db: SessionDep) -> Response:
         raise TooLarge("the form is too large")
     form = await request.form()
     values: dict[str, Any] = {
-        name: value for name in tracing.TEXT_FIELDS if isinstance(value := form.get(name), str)
+        name: value
+        for name in tracing_intake.TEXT_FIELDS
+        if isinstance(value := form.get(name), str)
     }
     consent = [c for c in form.getlist("consent") if isinstance(c, str)]
     values["consent"] = consent
@@ -80,7 +82,7 @@ async def intake_submit(request: Request, db: SessionDep) -> Response:
     if isinstance(upload, UploadFile) and upload.filename:
         photo = await upload.read(settings.photo_max_bytes + 1)
     try:
-        intake = tracing.validate_intake(
+        intake = tracing_intake.validate_intake(
             values, consent, photo, photo_max_bytes=settings.photo_max_bytes
         )
     except tracing.IntakeInvalid as exc:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from athar.security.auth import Permission, Role, parse_role
-from athar.services import tracing, users
+from athar.services import tracing, tracing_intake, users
 from athar.web.deps import CsrfProtected, CurrentUser, SessionDep, WebUser, requires
 from athar.web.render import render
 from athar.web.routes.pages_public import ROLE_LABELS
@@ -59,8 +59,8 @@ def request_page(reference: str, request: Request, db: SessionDep, user: Current
         view=view,
         statuses=tracing.STATUSES,
         status_labels=_labels(tracing.STATUSES),
-        relationship_labels=_labels(tracing.RELATIONSHIPS),
-        consent_labels=_labels(tracing.CONSENT_SCOPES),
+        relationship_labels=_labels(tracing_intake.RELATIONSHIPS),
+        consent_labels=_labels(tracing_intake.CONSENT_SCOPES),
         contact=None,
     )
 
@@ -76,8 +76,8 @@ def contact_page(reference: str, request: Request, db: SessionDep, user: Current
         view=view,
         statuses=tracing.STATUSES,
         status_labels=_labels(tracing.STATUSES),
-        relationship_labels=_labels(tracing.RELATIONSHIPS),
-        consent_labels=_labels(tracing.CONSENT_SCOPES),
+        relationship_labels=_labels(tracing_intake.RELATIONSHIPS),
+        consent_labels=_labels(tracing_intake.CONSENT_SCOPES),
         contact=contact,
     )
 

@@ -1,0 +1,192 @@
+"""Checking a family's tracing request before it is stored (pure: no database).
+
+Every problem is collected before failing; messages are English msgids, translated where shown
+(the pages) or sent as they are (the API).  The registry's own row parser decides which dates and
+ages are valid, so the form accepts exactly what an imported list would.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from athar.domain.record import parse_row
+
+FAMILY_SOURCE = "family"
+
+
+def N_(message: str) -> str:  # noqa: N802 - marks a message for pybabel; translated where shown
+    return message
+
+
+#: relationship codes and their labels (translated where shown)
+RELATIONSHIPS: tuple[tuple[str, str], ...] = (
+    ("parent", N_("Mother or father")),
+    ("child", N_("Son or daughter")),
+    ("sibling", N_("Brother or sister")),
+    ("spouse", N_("Wife or husband")),
+    ("relative", N_("Other relative")),
+    ("friend", N_("Friend or neighbour")),
+    ("other", N_("Other")),
+)
+
+#: who, besides Athar's case workers, the family allows the request to be shared with
+CONSENT_SCOPES: tuple[tuple[str, str], ...] = (
+    ("partners", N_("Partner documentation organisations working with Athar")),
+    ("humanitarian", N_("Humanitarian tracing services (such as the Red Cross / Red Crescent)")),
+    ("un_missing", N_("The UN Independent Institution on Missing Persons in Syria")),
+    ("research", N_("Researchers, for anonymous statistics only (no names, no contact)")),
+)
+
+SEXES: tuple[tuple[str, str], ...] = (("M", N_("Male")), ("F", N_("Female")))
+
+TEXT_FIELDS = (
+    "requester_name",
+    "relationship",
+    "contact_phone",
+    "contact_email",
+    "contact_other",
+    "full_name",
+    "given_name",
+    "father_name",
+    "grandfather_name",
+    "family_name",
+    "mother_name",
+    "other_names",
+    "sex",
+    "birth_date",
+    "age",
+    "birth_place",
+    "residence_place",
+    "arrest_date",
+    "arrest_place",
+    "facility",
+    "last_seen_date",
+    "circumstances",
+)
+#: fields copied into the ``family`` record (interchange column names)
+RECORD_FIELDS = (
+    "full_name",
+    "given_name",
+    "father_name",
+    "grandfather_name",
+    "family_name",
+    "mother_name",
+    "sex",
+    "birth_date",
+    "age",
+    "birth_place",
+    "arrest_date",
+    "arrest_place",
+    "facility",
+    "last_seen_date",
+)
+MAX_SHORT = 200
+MAX_LONG = 4000
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
+
+_PHONE = re.compile(r"^\+?[0-9 ()./-]{6,32}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class IntakeInvalid(ValueError):
+    """The intake has problems: ``errors`` maps each field to an (untranslated) message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass
+class Intake:
+    """A validated tracing request, ready to store."""
+
+    values: dict[str, str | None]
+    consent: list[str] = field(default_factory=list)
+    photo: bytes | None = None
+    photo_type: str | None = None
+
+
+def sniff_photo(data: bytes) -> str | None:
+    """The image type from the file's first bytes (JPEG, PNG or WebP), else ``None``."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def validate_intake(
+    raw: dict[str, Any],
+    consent: list[str],
+    photo: bytes | None,
+    *,
+    photo_max_bytes: int,
+    today: date | None = None,
+) -> Intake:
+    """Check every field and collect every problem before failing."""
+    errors: dict[str, str] = {}
+    values: dict[str, str | None] = {}
+    for name in TEXT_FIELDS:
+        value = raw.get(name)
+        text = str(value).strip() if value is not None else ""
+        limit = MAX_LONG if name == "circumstances" else MAX_SHORT
+        if len(text) > limit:
+            errors[name] = N_("This is too long.")
+        values[name] = text or None
+
+    if not values["requester_name"]:
+        errors["requester_name"] = N_("Please give your name.")
+    if values["relationship"] not in {code for code, _ in RELATIONSHIPS}:
+        errors["relationship"] = N_("Please choose your relationship.")
+    if not (values["contact_phone"] or values["contact_email"] or values["contact_other"]):
+        errors["contact_phone"] = N_("Please give at least one way to contact you.")
+    if values["contact_phone"] and not _PHONE.match(values["contact_phone"]):
+        errors["contact_phone"] = N_("This does not look like a phone number.")
+    if values["contact_email"] and not _EMAIL.match(values["contact_email"]):
+        errors["contact_email"] = N_("This does not look like an email address.")
+    if not any(values[n] for n in ("full_name", "given_name", "family_name", "other_names")):
+        errors["full_name"] = N_("Please give at least one name of the missing person.")
+    if values["sex"] not in (None, "M", "F"):
+        errors["sex"] = N_("Please choose from the list.")
+
+    # Dates and age: the registry's own row parser decides what is valid.
+    cells = {"source": FAMILY_SOURCE, "record_id": "check"}
+    cells.update({k: v for k in RECORD_FIELDS if (v := values.get(k)) is not None})
+    _, issues = parse_row(cells, today or date.today())
+    for issue in issues:
+        if issue.severity == "error" and issue.column in (
+            "birth_date",
+            "arrest_date",
+            "last_seen_date",
+        ):
+            errors.setdefault(
+                issue.column, N_("This is not a valid date (use 1985, 1985-03 or 1985-03-12).")
+            )
+        elif issue.severity == "error" and issue.column == "age":
+            errors.setdefault("age", N_("Please give an age in years, such as 34 or 30-35."))
+        elif issue.severity == "error" and issue.column:
+            errors.setdefault(
+                issue.column, N_("This field contains characters that are not allowed.")
+            )
+
+    allowed = {code for code, _ in CONSENT_SCOPES}
+    chosen = sorted(set(consent))
+    if any(c not in allowed for c in chosen):
+        errors["consent"] = N_("Unknown consent choice.")
+
+    photo_type = None
+    if photo:
+        if len(photo) > photo_max_bytes:
+            errors["photo"] = N_("The photo is too large.")
+        else:
+            photo_type = sniff_photo(photo)
+            if photo_type is None:
+                errors["photo"] = N_("The photo must be a JPEG, PNG or WebP image.")
+    if errors:
+        raise IntakeInvalid(errors)
+    return Intake(values, chosen, photo or None, photo_type)
