@@ -25,14 +25,16 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+import multiprocessing
+import operator
 import os
 from array import array
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from sqlalchemy import Connection, Engine, bindparam, text
@@ -77,6 +79,7 @@ PARSED_COLUMNS: tuple[str, ...] = (
     "detainee_number",
     "notes",
 )
+_parsed_values = operator.itemgetter(*PARSED_COLUMNS)
 RECORD_COLUMNS: tuple[str, ...] = (
     "id",
     "source_id",
@@ -135,6 +138,7 @@ class ImportOptions:
     today: date | None = None
     chunk_size: int = 5000
     max_problems: int = 1000  # kept in the result; every problem goes to ``on_problem``
+    workers: int | None = None  # processes preparing rows; None: 2 for big files, else 0
     on_problem: Callable[[Problem], None] | None = None
 
 
@@ -275,7 +279,7 @@ class _Batch:
         self.file = result.path.name
         self.sources: dict[str, tuple[int, bool]] = {}
         self.created_sources: list[str] = []
-        self.records: list[tuple[RawRow, dict[str, Any], str | None, str]] = []
+        self.records: list[Prepared] = []
         self.quarantine: list[tuple[Any, ...]] = []
         self.ids = IdAllocator(conn, "record")
 
@@ -322,15 +326,13 @@ class _Batch:
         return self.sources[code]
 
     # -- rows -----------------------------------------------------------------------------
-    def quarantine_row(
-        self, row: RawRow, parsed: dict[str, Any] | None, issues: Iterable[Issue]
-    ) -> None:
+    def quarantine_row(self, row: Prepared, issues: Iterable[Issue]) -> None:
         probs = [
             {"file": self.file, "row": row.number, "column": i.column, "reason": i.reason,
              "severity": i.severity}
             for i in issues
         ]  # fmt: skip
-        p = parsed or {}
+        p = row.parsed
         self.quarantine.append(
             (
                 self.batch_id,
@@ -338,7 +340,7 @@ class _Batch:
                 row.number,
                 storable(p.get("source")),
                 storable(p.get("record_id")),
-                _json(row.raw),
+                row.raw_json,
                 _json(probs),
                 self.now,
             )
@@ -347,10 +349,8 @@ class _Batch:
         if len(self.quarantine) >= self.opts.chunk_size:
             self.flush_quarantine()
 
-    def add_record(
-        self, row: RawRow, parsed: dict[str, Any], extra: dict[str, Any], chash: str
-    ) -> None:
-        self.records.append((row, parsed, _json(extra) if extra else None, chash))
+    def add_record(self, row: Prepared) -> None:
+        self.records.append(row)
         if len(self.records) >= self.opts.chunk_size:
             self.flush_records()
 
@@ -380,18 +380,19 @@ class _Batch:
         if not pending:
             return
         keys = []
-        for _, parsed, _, _ in pending:
-            sid, had = self.source(parsed["source"])
+        for row in pending:
+            sid, had = self.source(row.parsed["source"])
             keys.append((sid, had))
         lookup = [
-            (sid, p[1]["record_id"]) for (sid, had), p in zip(keys, pending, strict=True) if had
+            (sid, p.parsed["record_id"]) for (sid, had), p in zip(keys, pending, strict=True) if had
         ]
         current = self._current(lookup) if lookup else {}
         out: list[tuple[Any, ...]] = []
         superseded: list[tuple[int, int]] = []  # (old id, new id)
         statuses: list[tuple[Any, ...]] = []
         new_ids = iter(self.ids.take(len(pending)))
-        for (sid, _), (row, parsed, extra, chash) in zip(keys, pending, strict=True):
+        for (sid, _), row in zip(keys, pending, strict=True):
+            parsed, chash = row.parsed, row.content_hash
             old = current.get((sid, parsed["record_id"]))
             if old is not None and old.content_hash == chash:
                 self.result.rows_unchanged += 1
@@ -415,9 +416,9 @@ class _Batch:
                     self.batch_id,
                     row.number,
                     chash,
-                    _json(row.raw),
-                    extra,
-                    *(parsed[c] for c in PARSED_COLUMNS),
+                    row.raw_json,
+                    row.extra_json,
+                    *_parsed_values(parsed),
                 )
             )
             if parsed["status_code"] is not None:
@@ -475,38 +476,100 @@ class _Batch:
         self.flush_quarantine()
 
 
-def _process(
-    conn: Connection, table: Table, plan: ColumnPlan, dups: set[int], batch: _Batch, today: date
-) -> None:
-    held: dict[
-        tuple[str, str], list[tuple[RawRow, dict[str, Any], dict[str, Any], list[Issue], str]]
-    ]
-    held = {}
-    order = plan.mapping.date_order
-    result = batch.result
-    for row in table.rows():
-        result.rows_total += 1
+class Prepared(NamedTuple):
+    """One row, mapped, parsed and validated, ready to be stored or quarantined."""
+
+    number: int
+    raw_json: str
+    parsed: dict[str, Any]
+    extra_json: str | None
+    issues: list[Issue]
+    content_hash: str
+
+
+def _prepare(plan: ColumnPlan, today: date, order: str, rows: list[RawRow]) -> list[Prepared]:
+    """Map, parse and validate a chunk of rows (pure; runs in worker processes too)."""
+    out = []
+    for row in rows:
         cells, extra, issues = plan.apply(row.raw)
         parsed, row_issues = parse_row(cells, today, order)
-        issues = [*row.issues, *issues, *row_issues]
-        src, rid = parsed["source"], parsed["record_id"]
-        chash = _content_hash(cells, extra)
+        out.append(
+            Prepared(
+                row.number,
+                _json(row.raw),
+                parsed,
+                _json(extra) if extra else None,
+                [*row.issues, *issues, *row_issues],
+                _content_hash(cells, extra),
+            )
+        )
+    return out
+
+
+#: files at least this large are prepared by worker processes when ``workers`` is automatic
+PARALLEL_MIN_BYTES = 8 << 20
+
+
+def _chunks(rows: Iterator[RawRow], size: int) -> Iterator[list[RawRow]]:
+    chunk: list[RawRow] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _prepared(
+    table: Table, plan: ColumnPlan, today: date, opts: ImportOptions
+) -> Iterator[Prepared]:
+    """Prepared rows in file order.  Big files are prepared by worker processes while this
+    process reads and stores; at most a few chunks are in flight, so memory stays flat."""
+    order = plan.mapping.date_order
+    workers = opts.workers
+    if workers is None:
+        big = table.path.stat().st_size >= PARALLEL_MIN_BYTES
+        workers = min(2, os.cpu_count() or 1) if big and (os.cpu_count() or 1) > 1 else 0
+    chunks = _chunks(table.rows(), max(1, min(opts.chunk_size, 2000)))
+    if workers <= 0:
+        for chunk in chunks:
+            yield from _prepare(plan, today, order, chunk)
+        return
+    ctx = multiprocessing.get_context("forkserver")
+    with ctx.Pool(workers) as pool:
+        pending: deque[Any] = deque()
+        for chunk in chunks:
+            pending.append(pool.apply_async(_prepare, (plan, today, order, chunk)))
+            if len(pending) > 2 * workers:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()
+
+
+def _process(table: Table, plan: ColumnPlan, dups: set[int], batch: _Batch, today: date) -> None:
+    held: dict[tuple[str, str], list[Prepared]] = {}
+    result = batch.result
+    for row in _prepared(table, plan, today, batch.opts):
+        result.rows_total += 1
+        src, rid = row.parsed["source"], row.parsed["record_id"]
         if src and rid and dups and _key_hash(src, rid) in dups:
-            held.setdefault((src, rid), []).append((row, parsed, extra, issues, chash))
+            held.setdefault((src, rid), []).append(row)
             continue
-        for i in issues:
+        for i in row.issues:
             batch.problem(row.number, i)
-        if any(i.severity == ERROR for i in issues):
-            batch.quarantine_row(row, parsed, issues)
+        if any(i.severity == ERROR for i in row.issues):
+            batch.quarantine_row(row, row.issues)
         else:
-            batch.add_record(row, parsed, extra, chash)
+            batch.add_record(row)
     # Rows sharing one (source, record_id): identical rows are stored once; otherwise all
     # of them go to quarantine, because Athar cannot tell which one the source meant.
     for (src, rid), rows in held.items():
         first = rows[0]
-        identical = all(r[4] == first[4] for r in rows)
-        numbers = ", ".join(str(r[0].number) for r in rows)
-        for n, (row, parsed, extra, issues, chash) in enumerate(rows):
+        identical = all(r.content_hash == first.content_hash for r in rows)
+        numbers = ", ".join(str(r.number) for r in rows)
+        for n, row in enumerate(rows):
+            issues = row.issues
             if len(rows) > 1 and not identical:
                 issues = [
                     *issues,
@@ -520,17 +583,15 @@ def _process(
                 issues = [
                     *issues,
                     Issue(
-                        "record_id",
-                        f"row repeats row {first[0].number} exactly; stored once",
-                        WARNING,
+                        "record_id", f"row repeats row {first.number} exactly; stored once", WARNING
                     ),
                 ]
             for i in issues:
                 batch.problem(row.number, i)
             if any(i.severity == ERROR for i in issues):
-                batch.quarantine_row(row, parsed, issues)
+                batch.quarantine_row(row, issues)
             elif n == 0:
-                batch.add_record(row, parsed, extra, chash)
+                batch.add_record(row)
             else:
                 result.rows_duplicate += 1
     batch.finish()
@@ -592,7 +653,7 @@ def import_file(engine: Engine, path: Path, opts: ImportOptions | None = None) -
             ).scalar_one()
             result.batch_id = int(batch_id)
             batch = _Batch(conn, result, opts, result.batch_id, now)
-            _process(conn, table, plan, dups, batch, today)
+            _process(table, plan, dups, batch, today)
             if not (result.rows_new or result.rows_new_version or result.rows_quarantined):
                 raise _NothingChanged
             conn.execute(

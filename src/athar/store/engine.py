@@ -74,6 +74,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
             if make_url(url).database not in (None, "", ":memory:"):
                 cur.execute("PRAGMA journal_mode = WAL")
             cur.execute("PRAGMA synchronous = NORMAL")
+            cur.execute("PRAGMA cache_size = -65536")  # 64 MiB of page cache for bulk imports
             cur.close()
 
         @event.listens_for(engine, "begin")
