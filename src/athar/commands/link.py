@@ -218,7 +218,7 @@ def _run_store(
     spec: LinkSpec, cfg: Any, threshold: float | None, actor: str, incremental: bool
 ) -> None:
     from athar.services import linking
-    from athar.store.engine import make_engine  # type: ignore[attr-defined]
+    from athar.store.engine import make_engine
 
     engine = make_engine()
     summary = linking.link_store(
@@ -260,7 +260,7 @@ def explain(
         expl = runner.explain_pairs(features, spec, model, [(index[a], index[b])])[0]
     else:
         from athar.services import linking
-        from athar.store.engine import make_engine  # type: ignore[attr-defined]
+        from athar.store.engine import make_engine
 
         expl = linking.explain_store_pair(make_engine(), a, b, spec=spec)
     if as_json:

@@ -116,3 +116,78 @@ def cluster(
     roots = np.fromiter((find(i) for i in range(n_nodes)), dtype=np.int64, count=n_nodes)
     result.labels = _min_labels(roots)
     return result
+
+
+def attach_new(
+    person_of: Sequence[int] | NDArray[np.int64],
+    left: Sequence[int] | NDArray[np.int64],
+    right: Sequence[int] | NDArray[np.int64],
+    probability: Sequence[float] | NDArray[np.float64],
+    threshold: float,
+    must_link: Iterable[tuple[int, int]] = (),
+    cannot_link: Iterable[tuple[int, int]] = (),
+) -> NDArray[np.int64]:
+    """Incremental clustering: new records join existing persons or form new ones.
+
+    ``person_of[i]`` is the existing person of node ``i`` or ``-1`` for a new record.
+    New records are first clustered among themselves (with the constraints); each new
+    group then joins the existing person it has the strongest edge (or a must-link) to,
+    unless a cannot-link separates them.  Existing persons are never merged or split here.
+    Returns, per node, its existing person (>= 0) or ``-(1 + g)`` for new group ``g``.
+    """
+    pers = np.asarray(person_of, dtype=np.int64)
+    n = pers.size
+    l_arr = np.asarray(left, dtype=np.int64)
+    r_arr = np.asarray(right, dtype=np.int64)
+    p_arr = np.asarray(probability, dtype=np.float64)
+    must = [(int(a), int(b)) for a, b in must_link]
+    cannot = [(int(a), int(b)) for a, b in cannot_link]
+    new = pers < 0
+    both_new = new[l_arr] & new[r_arr]
+    within = cluster(
+        n,
+        l_arr[both_new],
+        r_arr[both_new],
+        p_arr[both_new],
+        threshold,
+        must_link=[(a, b) for a, b in must if new[a] and new[b]],
+        cannot_link=[(a, b) for a, b in cannot if new[a] and new[b]],
+    ).labels
+    members: dict[int, set[int]] = {}
+    for i in np.nonzero(pers >= 0)[0].tolist():
+        members.setdefault(int(pers[i]), set()).add(i)
+    group_of = {i: int(within[i]) for i in np.nonzero(new)[0].tolist()}
+    group_members: dict[int, set[int]] = {}
+    for i, g in group_of.items():
+        group_members.setdefault(g, set()).add(i)
+    forbidden: dict[int, set[int]] = {}
+    for a, b in cannot:
+        forbidden.setdefault(a, set()).add(b)
+        forbidden.setdefault(b, set()).add(a)
+    # candidate (strength, group, person): must-links first, then edges by probability
+    cands: list[tuple[float, int, int]] = []
+    for a, b in must:
+        for x, y in ((a, b), (b, a)):
+            if new[x] and not new[y]:
+                cands.append((2.0, group_of[x], int(pers[y])))
+    cross = new[l_arr] ^ new[r_arr]
+    for a, b, p in zip(
+        l_arr[cross].tolist(), r_arr[cross].tolist(), p_arr[cross].tolist(), strict=True
+    ):
+        if p >= threshold:
+            x, y = (a, b) if new[a] else (b, a)
+            cands.append((p, group_of[x], int(pers[y])))
+    cands.sort(key=lambda c: -c[0])
+    joined: dict[int, int] = {}
+    for _, g, person in cands:
+        if g in joined:
+            continue
+        if any(z in members[person] for m in group_members[g] for z in forbidden.get(m, ())):
+            continue
+        joined[g] = person
+        members[person] |= group_members[g]
+    out = pers.copy()
+    order = {g: k for k, g in enumerate(sorted(set(group_of.values()) - set(joined)))}
+    for i, g in group_of.items():
+        out[i] = joined[g] if g in joined else -(1 + order[g])
+    return out

@@ -226,11 +226,17 @@ def settings(spec: LinkSpec, link_type: str, *, keep_intermediate: bool = False)
     )
 
 
+#: m and u values are kept at or above this: an m of 1e-300 (a level never seen among
+#: matches in training) would otherwise make one field outvote every other.
+PROBABILITY_FLOOR = 1e-6
+
+
 def copy_parameters(trained: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
     """Carry trained m/u values (and the prior) from one dialect's model to another's.
 
     ``trained`` and ``target`` are Splink settings dicts with the same comparisons
-    (built from the same spec); only the SQL differs.
+    (built from the same spec); only the SQL differs.  Values are floored at
+    :data:`PROBABILITY_FLOOR`.
     """
     out = dict(target)
     out["probability_two_random_records_match"] = trained["probability_two_random_records_match"]
@@ -242,8 +248,8 @@ def copy_parameters(trained: dict[str, Any], target: dict[str, Any]) -> dict[str
         for lvl, src_lvl in zip(comp["comparison_levels"], src["comparison_levels"], strict=True):
             lvl = dict(lvl)
             for k in ("m_probability", "u_probability"):
-                if k in src_lvl:
-                    lvl[k] = src_lvl[k]
+                if isinstance(src_lvl.get(k), int | float):
+                    lvl[k] = min(max(float(src_lvl[k]), PROBABILITY_FLOOR), 1.0)
             levels.append(lvl)
         new_comps.append({**comp, "comparison_levels": levels})
     out["comparisons"] = new_comps

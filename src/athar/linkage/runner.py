@@ -171,6 +171,7 @@ def build_linker(
     spec: LinkSpec,
     model: dict[str, Any] | None = None,
     keep_intermediate: bool = False,
+    only_new_column: str | None = None,
 ) -> Any:
     """A Splink linker over ``features``: fresh settings from ``spec`` or a saved model."""
     from splink import Linker
@@ -180,6 +181,13 @@ def build_linker(
     sql_dialect = db_api.sql_dialect.sql_dialect_str
     built = comp.settings(spec, link_type, keep_intermediate=keep_intermediate)
     settings_dict = built.create_settings_dict(sql_dialect)
+    if only_new_column:
+        # incremental: only pairs with at least one new record are ever generated
+        settings_dict["blocking_rules_to_generate_predictions"] = [
+            " AND ".join([*(f'l."{c}" = r."{c}"' for c in rule)])
+            + f' AND (l."{only_new_column}" = 1 OR r."{only_new_column}" = 1)'
+            for rule in spec.blocking
+        ]
     if model is not None:
         settings_dict = comp.copy_parameters(model, settings_dict)
     settings_dict["link_type"] = link_type
@@ -203,12 +211,37 @@ def train(linker: Any, spec: LinkSpec) -> dict[str, Any]:
     linker.training.estimate_u_using_random_sampling(max_pairs=spec.u_max_pairs, seed=spec.seed)
     t["u"] = time.perf_counter() - t0
     t0 = time.perf_counter()
+    _floor_parameters(linker)
     for rule in comp.blocking_rules(spec.em_blocking):
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, max_pairs=spec.em_max_pairs
         )
+        _floor_parameters(linker)
     t["em"] = time.perf_counter() - t0
     return t
+
+
+def _floor_parameters(linker: Any) -> None:
+    """Keep trained m/u at or above :data:`comparisons.PROBABILITY_FLOOR`.
+
+    EM can drive an m value to ~1e-304 for a level never seen among matches; Splink 5
+    then refuses that value when it next builds settings (below its 1e-300 clamp).
+    This touches Splink's private attributes: there is no public setter that skips the
+    validation of the value being replaced.
+    """
+    for cc in linker._settings_obj.comparisons:
+        for cl in cc.comparison_levels:
+            if cl.is_null_level:
+                continue
+            for attr in ("_m_probability", "_u_probability"):
+                v = getattr(cl, attr, None)
+                if isinstance(v, float) and v < comp.PROBABILITY_FLOOR:
+                    setattr(cl, attr, comp.PROBABILITY_FLOOR)
+            for hist in (cl._trained_m_probabilities, cl._trained_u_probabilities):
+                for rec in hist:
+                    v = rec.get("probability")
+                    if isinstance(v, float) and v < comp.PROBABILITY_FLOOR:
+                        rec["probability"] = comp.PROBABILITY_FLOOR
 
 
 def predict_edges(linker: Any, low: float) -> pd.DataFrame:
@@ -259,6 +292,9 @@ def link(
     linker = build_linker(db_api, features, spec, model=model)
     if model is None:
         timings.update({f"train_{k}": v for k, v in train(linker, spec).items()})
+        # predict with the saved (floored) parameters, so the run is exactly its model file
+        trained_raw = saved_model(linker)
+        linker = build_linker(db_api, features, spec, model=trained_raw)
     t1 = time.perf_counter()
     edges = predict_edges(linker, low)
     timings["predict"] = time.perf_counter() - t1
@@ -344,3 +380,26 @@ def _record_dict(row: pd.Series) -> dict[str, Any]:
         else:
             d[str(k)] = v
     return d
+
+
+def score_new(
+    features: pd.DataFrame,
+    is_new: np.ndarray,
+    spec: LinkSpec,
+    model: dict[str, Any],
+    cfg: EngineConfig | None = None,
+    low: float | None = None,
+) -> pd.DataFrame:
+    """Incremental linking: score only blocked pairs that involve a new record.
+
+    Existing-existing pairs are never generated (the world is not re-linked); term
+    frequencies are still taken over all records.
+    """
+    cfg = cfg or EngineConfig()
+    feats = features.assign(athar_is_new=np.asarray(is_new, dtype=np.int8))
+    db_api = make_db_api(cfg)
+    linker = build_linker(db_api, feats, spec, model=model, only_new_column="athar_is_new")
+    edges = predict_edges(linker, spec.review_low if low is None else low)
+    if cfg.engine == "duckdb":
+        db_api._con.close()
+    return edges

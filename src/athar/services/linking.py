@@ -1,0 +1,426 @@
+"""Link runs and review decisions: the one write path for persons and link decisions.
+
+* :func:`link_store` links the store's current records (all of them, or only the new
+  ones with ``incremental=True``), and records the run: a ``link_run`` row with the spec
+  and the trained model (so every link can be reproduced and explained), the persons
+  and their records, one automatic ``link_decision`` (with its score) per pair scored at
+  or above the bottom of the review band, and an audit event.
+* :func:`record_decision` stores a reviewer's must-link / cannot-link with who, when and
+  why, and audits it.  Every later run applies these decisions before the model's edges,
+  and a cannot-link also stops merges through a third record.
+* :func:`review_queue` lists the latest run's uncertain pairs not yet decided.
+
+Decisions and memberships are keyed to ``(source, record_id)``, so they survive a new
+version of a record.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Engine, text
+
+from athar.linkage import runner
+from athar.linkage.clustering import attach_new
+from athar.linkage.features import prepare_features
+from athar.linkage.spec import LinkSpec, load_spec
+from athar.services.audit import append_event
+from athar.store.bulk import IdAllocator, bulk_insert
+
+#: interchange column -> record column it is read from
+STORE_COLUMNS = {
+    "full_name": "full_name",
+    "given_name": "given_name",
+    "father_name": "father_name",
+    "grandfather_name": "grandfather_name",
+    "family_name": "family_name",
+    "mother_name": "mother_name",
+    "sex": "sex_code",
+    "birth_date": "birth_date",
+    "age": "age_text",
+    "birth_place": "birth_place",
+    "arrest_date": "arrest_date",
+    "arrest_place": "arrest_place",
+    "facility": "facility",
+    "last_seen_date": "last_seen_date",
+    "detainee_number": "detainee_number",
+}
+
+
+class LinkingError(Exception):
+    """A link run or decision that cannot be carried out (the message says why)."""
+
+
+def load_current(conn: Connection) -> pd.DataFrame:
+    """The store's current records as interchange string columns, plus ``db_id``."""
+    cols = ", ".join(f"r.{c} AS {k}" for k, c in STORE_COLUMNS.items())
+    rows = conn.execute(
+        text(
+            f"SELECT r.id AS db_id, s.code AS source, r.record_id AS record_id, {cols} "
+            "FROM record r JOIN source s ON s.id = r.source_id WHERE r.is_current "
+            "ORDER BY r.id"
+        )
+    ).all()
+    df = pd.DataFrame(rows, columns=["db_id", "source", "record_id", *STORE_COLUMNS])
+    for c in ["source", "record_id", *STORE_COLUMNS]:
+        df[c] = df[c].fillna("").astype(str)
+    return df
+
+
+def _features(current: pd.DataFrame, spec: LinkSpec) -> pd.DataFrame:
+    # the importer has validated the rows; values it kept but the model cannot read
+    # (rare free-text ages, say) are treated as unknown rather than failing the run
+    return prepare_features(current, dataclasses.replace(spec, strict=False))
+
+
+def _key_index(current: pd.DataFrame) -> dict[tuple[str, str], int]:
+    return {
+        (s, r): i
+        for i, (s, r) in enumerate(
+            zip(current["source"].tolist(), current["record_id"].tolist(), strict=True)
+        )
+    }
+
+
+def _decisions(conn: Connection, index: dict[tuple[str, str], int]) -> list[runner.PairDecision]:
+    """Human decisions mapped to this run's node ids (latest decision on a pair wins)."""
+    rows = conn.execute(
+        text(
+            "SELECT d.kind, sa.code, ra.record_id, sb.code, rb.record_id FROM link_decision d "
+            "JOIN record ra ON ra.id = d.record_a_id JOIN source sa ON sa.id = ra.source_id "
+            "JOIN record rb ON rb.id = d.record_b_id JOIN source sb ON sb.id = rb.source_id "
+            "WHERE d.kind <> 'automatic' ORDER BY d.decided_at, d.id"
+        )
+    ).all()
+    latest: dict[tuple[int, int], bool] = {}
+    for kind, sa, ra, sb, rb in rows:
+        a, b = index.get((sa, ra)), index.get((sb, rb))
+        if a is None or b is None or a == b:
+            continue
+        latest[(min(a, b), max(a, b))] = kind == "must_link"
+    return [runner.PairDecision(a, b, m) for (a, b), m in latest.items()]
+
+
+def _memberships(conn: Connection, index: dict[tuple[str, str], int]) -> np.ndarray:
+    """Existing person of each node (by source and record id), -1 if none."""
+    out = np.full(len(index), -1, dtype=np.int64)
+    rows = conn.execute(
+        text(
+            "SELECT s.code, r.record_id, pr.person_id FROM person_record pr "
+            "JOIN record r ON r.id = pr.record_id JOIN source s ON s.id = r.source_id "
+            "ORDER BY pr.id"
+        )
+    )
+    for s, r, p in rows:
+        i = index.get((s, r))
+        if i is not None:
+            out[i] = int(p)
+    return out
+
+
+def _spec_dict(spec: LinkSpec) -> dict[str, Any]:
+    return json.loads(json.dumps(dataclasses.asdict(spec), default=list))
+
+
+def link_store(
+    engine: Engine,
+    *,
+    spec: LinkSpec | None = None,
+    cfg: runner.EngineConfig | None = None,
+    actor: str,
+    threshold: float | None = None,
+    incremental: bool = False,
+) -> dict[str, Any]:
+    """Link the store's current records and record the run; return a summary."""
+    spec = spec or load_spec("interchange")
+    cfg = cfg or runner.EngineConfig()
+    started = datetime.now(UTC)
+    with engine.connect() as conn:
+        current = load_current(conn)
+        index = _key_index(current)
+        decisions = _decisions(conn, index)
+        existing = _memberships(conn, index)
+        last_model = conn.execute(
+            text("SELECT model FROM link_run WHERE model IS NOT NULL ORDER BY id DESC LIMIT 1")
+        ).scalar()
+    if current.empty:
+        raise LinkingError("the store holds no current records to link")
+    if isinstance(last_model, str):
+        last_model = json.loads(last_model)
+    features = _features(current, spec)
+    thr = spec.threshold if threshold is None else threshold
+    if incremental:
+        if last_model is None:
+            raise LinkingError("incremental linking needs an earlier full run (its model)")
+        is_new = existing < 0
+        if not is_new.any():
+            edges = pd.DataFrame(
+                columns=["unique_id_l", "unique_id_r", "match_weight", "match_probability"]
+            )
+        else:
+            edges = runner.score_new(features, is_new, spec, last_model, cfg)
+        assigned = attach_new(
+            existing,
+            edges["unique_id_l"].to_numpy(dtype=np.int64),
+            edges["unique_id_r"].to_numpy(dtype=np.int64),
+            edges["match_probability"].to_numpy(dtype=np.float64),
+            thr,
+            must_link=[(d.left, d.right) for d in decisions if d.must_link],
+            cannot_link=[(d.left, d.right) for d in decisions if not d.must_link],
+        )
+        model = last_model
+        n_new = int(is_new.sum())
+    else:
+        result = runner.link(features, spec, cfg, threshold=thr, decisions=decisions)
+        edges, model = result.edges, result.model
+        assigned = _reuse_persons(result.labels, existing)
+        n_new = len(current)
+    finished = datetime.now(UTC)
+    with engine.begin() as conn:
+        run_id = conn.execute(
+            text(
+                "INSERT INTO link_run (engine, settings, model, threshold, actor, started_at, "
+                "finished_at) VALUES (:e, :s, :m, :t, :a, :st, :fi) RETURNING id"
+            ),
+            {
+                "e": cfg.engine,
+                "s": json.dumps({"spec": _spec_dict(spec), "incremental": incremental}),
+                "m": json.dumps(model),
+                "t": thr,
+                "a": actor,
+                "st": started,
+                "fi": finished,
+            },
+        ).scalar_one()
+        summary = _write_run(
+            conn, int(run_id), current, assigned, existing, edges, incremental, finished
+        )
+        summary.update(
+            {
+                "link_run": int(run_id),
+                "records": len(current),
+                "records_linked_this_run": n_new,
+                "threshold": thr,
+                "review_band": [spec.review_low, thr],
+                "human_decisions_applied": len(decisions),
+                "incremental": incremental,
+            }
+        )
+        append_event(
+            conn,
+            actor=actor,
+            action="link.run",
+            entity_type="link_run",
+            entity_id=int(run_id),
+            detail={
+                **summary,
+                "model_sha256": hashlib.sha256(
+                    json.dumps(model, sort_keys=True).encode()
+                ).hexdigest(),
+            },
+        )
+    return summary
+
+
+def _reuse_persons(labels: np.ndarray, existing: np.ndarray) -> np.ndarray:
+    """Give each new cluster the existing person most of its records had (each once)."""
+    out = np.full(labels.size, -1, dtype=np.int64)
+    clusters: dict[int, list[int]] = {}
+    for i, c in enumerate(labels.tolist()):
+        clusters.setdefault(c, []).append(i)
+    votes: list[tuple[int, int, int]] = []  # (-count, cluster, person)
+    for c, members in clusters.items():
+        for person, count in Counter(int(existing[i]) for i in members if existing[i] >= 0).items():
+            votes.append((-count, c, person))
+    votes.sort()
+    given: dict[int, int] = {}
+    used: set[int] = set()
+    for _, c, person in votes:
+        if c in given or person in used:
+            continue
+        given[c] = person
+        used.add(person)
+    fresh = 0
+    for c, members in sorted(clusters.items()):
+        if c in given:
+            value = given[c]
+        else:
+            fresh += 1
+            value = -fresh
+        out[members] = value
+    return out
+
+
+def _write_run(
+    conn: Connection,
+    run_id: int,
+    current: pd.DataFrame,
+    assigned: np.ndarray,
+    existing: np.ndarray,
+    edges: pd.DataFrame,
+    incremental: bool,
+    now: datetime,
+) -> dict[str, Any]:
+    """Persons, memberships and automatic decisions of one run (in the caller's transaction)."""
+    new_groups = sorted({int(v) for v in assigned.tolist() if v < 0}, reverse=True)
+    person_ids = IdAllocator(conn, "person").take(len(new_groups))
+    bulk_insert(
+        conn, "person", ["id", "created_at", "link_run_id"], [(p, now, run_id) for p in person_ids]
+    )
+    new_person = dict(zip(new_groups, person_ids, strict=True))
+    final = np.array([new_person.get(int(v), int(v)) for v in assigned.tolist()], dtype=np.int64)
+    db_ids = current["db_id"].to_numpy(dtype=np.int64)
+    if incremental:
+        todo = np.nonzero(existing < 0)[0]
+    else:
+        # memberships are derived data: this run's clustering replaces the previous one
+        conn.execute(text("DELETE FROM person_record"))
+        todo = np.arange(len(current))
+    member_ids = IdAllocator(conn, "person_record").take(int(todo.size))
+    bulk_insert(
+        conn,
+        "person_record",
+        ["id", "person_id", "record_id", "link_run_id", "created_at"],
+        [
+            (mid, int(final[i]), int(db_ids[i]), run_id, now)
+            for mid, i in zip(member_ids, todo.tolist(), strict=True)
+        ],
+    )
+    dec_ids = IdAllocator(conn, "link_decision").take(len(edges))
+    bulk_insert(
+        conn,
+        "link_decision",
+        ["id", "kind", "record_a_id", "record_b_id", "score", "link_run_id", "decided_at"],
+        [
+            (did, "automatic", int(db_ids[a]), int(db_ids[b]), float(p), run_id, now)
+            for did, a, b, p in zip(
+                dec_ids,
+                edges["unique_id_l"].tolist(),
+                edges["unique_id_r"].tolist(),
+                edges["match_probability"].tolist(),
+                strict=True,
+            )
+        ],
+    )
+    return {
+        "persons": int(np.unique(final).size),
+        "new_persons": len(person_ids),
+        "automatic_decisions": len(edges),
+    }
+
+
+def _resolve(conn: Connection, ref: str | int) -> int:
+    """A record given as ``source:record_id`` (current version) or a record row id."""
+    if isinstance(ref, int):
+        found = conn.execute(text("SELECT id FROM record WHERE id = :i"), {"i": ref}).scalar()
+    else:
+        source, sep, rid = ref.partition(":")
+        if not sep:
+            raise LinkingError(f"{ref!r}: give a record as source:record_id")
+        found = conn.execute(
+            text(
+                "SELECT r.id FROM record r JOIN source s ON s.id = r.source_id "
+                "WHERE s.code = :s AND r.record_id = :r AND r.is_current"
+            ),
+            {"s": source, "r": rid},
+        ).scalar()
+    if found is None:
+        raise LinkingError(f"no such record: {ref}")
+    return int(found)
+
+
+def record_decision(
+    engine: Engine,
+    a: str | int,
+    b: str | int,
+    *,
+    must_link: bool,
+    actor: str,
+    reason: str,
+) -> int:
+    """Store a reviewer's decision on a pair (who, when, why) and audit it; return its id."""
+    if not actor.strip() or not reason.strip():
+        raise LinkingError("a review decision needs who (actor) and why (reason)")
+    kind = "must_link" if must_link else "cannot_link"
+    with engine.begin() as conn:
+        ra, rb = _resolve(conn, a), _resolve(conn, b)
+        if ra == rb:
+            raise LinkingError("a decision needs two different records")
+        now = datetime.now(UTC)
+        did = conn.execute(
+            text(
+                "INSERT INTO link_decision (kind, record_a_id, record_b_id, actor, reason, "
+                "decided_at) VALUES (:k, :a, :b, :who, :why, :t) RETURNING id"
+            ),
+            {"k": kind, "a": ra, "b": rb, "who": actor, "why": reason, "t": now},
+        ).scalar_one()
+        append_event(
+            conn,
+            actor=actor,
+            action=f"link.{kind}",
+            entity_type="link_decision",
+            entity_id=int(did),
+            detail={"record_a": ra, "record_b": rb, "reason": reason},
+        )
+    return int(did)
+
+
+def review_queue(engine: Engine, limit: int = 100) -> list[dict[str, Any]]:
+    """The latest run's pairs in the review band that no reviewer has decided yet."""
+    with engine.connect() as conn:
+        run = conn.execute(
+            text("SELECT id, threshold FROM link_run ORDER BY id DESC LIMIT 1")
+        ).one_or_none()
+        if run is None:
+            return []
+        rows = conn.execute(
+            text(
+                "SELECT d.record_a_id, d.record_b_id, d.score, "
+                "sa.code || ':' || ra.record_id, sb.code || ':' || rb.record_id "
+                "FROM link_decision d "
+                "JOIN record ra ON ra.id = d.record_a_id JOIN source sa ON sa.id = ra.source_id "
+                "JOIN record rb ON rb.id = d.record_b_id JOIN source sb ON sb.id = rb.source_id "
+                "WHERE d.kind = 'automatic' AND d.link_run_id = :run AND d.score < :t "
+                "AND NOT EXISTS (SELECT 1 FROM link_decision h WHERE h.kind <> 'automatic' AND "
+                "((h.record_a_id = d.record_a_id AND h.record_b_id = d.record_b_id) OR "
+                "(h.record_a_id = d.record_b_id AND h.record_b_id = d.record_a_id))) "
+                "ORDER BY d.score DESC LIMIT :n"
+            ),
+            {"run": run[0], "t": run[1], "n": limit},
+        ).all()
+    return [
+        {"record_a": a, "record_b": b, "score": float(s), "a": ka, "b": kb}
+        for a, b, s, ka, kb in rows
+    ]
+
+
+def explain_store_pair(
+    engine: Engine, a: str, b: str, *, spec: LinkSpec | None = None
+) -> dict[str, Any]:
+    """The waterfall for records ``a`` and ``b`` (source:record_id) under the latest model."""
+    spec = spec or load_spec("interchange")
+    with engine.connect() as conn:
+        model = conn.execute(
+            text("SELECT model FROM link_run WHERE model IS NOT NULL ORDER BY id DESC LIMIT 1")
+        ).scalar()
+        if model is None:
+            raise LinkingError("no link run in the store yet: run `athar link` first")
+        current = load_current(conn)
+    if isinstance(model, str):
+        model = json.loads(model)
+    index = _key_index(current)
+    pair = []
+    for ref in (a, b):
+        source, _, rid = ref.partition(":")
+        if (source, rid) not in index:
+            raise LinkingError(f"no such current record: {ref}")
+        pair.append(index[(source, rid)])
+    features = _features(current, spec)
+    return runner.explain_pairs(features, spec, model, [(pair[0], pair[1])])[0]
