@@ -265,3 +265,48 @@ def test_staff_sees_the_request_and_every_view_is_audited(web: Web) -> None:
         ("user:amira", "tracing_request.contact_view", reference)
     ] * 2
     assert any(e[1] == "tracing_request.list" for e in events)
+
+
+def test_a_case_worker_records_consent_withdrawal_and_it_is_audited(web: Web) -> None:
+    public = web.client()
+    reference = public.post(
+        "/api/v1/tracing-requests", json=intake_json(), headers={"X-CSRF-Token": csrf(public)}
+    ).json()["reference"]
+    web.add_user("amira", Role.CASE_WORKER)
+    staff = web.client()
+    token = api_login(staff, "amira")
+    r = staff.put(
+        f"/api/v1/tracing-requests/{reference}/consent",
+        json={"consent": ["research"]},
+        headers={"X-CSRF-Token": token},
+    )
+    assert r.status_code == 200 and r.json() == {"consent": ["research"]}
+    bad = staff.put(
+        f"/api/v1/tracing-requests/{reference}/consent",
+        json={"consent": ["everyone"]},
+        headers={"X-CSRF-Token": token},
+    )
+    assert bad.status_code == 422
+    page = staff.get(f"/requests/{reference}")
+    withdraw = staff.post(
+        f"/requests/{reference}/consent",
+        data={
+            "csrf_token": re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text).group(1)
+        },  # type: ignore[union-attr]
+        follow_redirects=False,
+    )
+    assert withdraw.status_code == 303
+    assert staff.get(f"/api/v1/tracing-requests/{reference}").json()["consent"] == []
+    with Session(web.engine) as db:
+        changes = [
+            json.loads(e.detail)
+            for e in db.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.action == "tracing_request.consent")
+                .order_by(AuditEvent.seq)
+            )
+        ]
+    assert changes == [
+        {"from": ["humanitarian", "partners"], "to": ["research"]},
+        {"from": ["research"], "to": []},
+    ]

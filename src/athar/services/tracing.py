@@ -27,6 +27,7 @@ from athar.domain.record import parse_row
 from athar.security.auth import NotFound, Permission, has_permission, require
 from athar.services.audit import append_event
 from athar.services.tracing_intake import (
+    CONSENT_SCOPES,
     FAMILY_SOURCE,
     RECORD_FIELDS,
     Intake,
@@ -366,6 +367,30 @@ def set_status(db: Session, *, actor: Actor, reference: str, status: str) -> str
     )
     db.commit()
     return status
+
+
+def set_consent(db: Session, *, actor: Actor, reference: str, consent: list[str]) -> list[str]:
+    """Record the family's new sharing choices (given or withdrawn); the next export follows."""
+    allowed = {code for code, _ in CONSENT_SCOPES}
+    chosen = sorted(set(consent))
+    if any(c not in allowed for c in chosen):
+        raise IntakeInvalid({"consent": N_("Unknown consent choice.")})
+    request, _ = _visible(db, actor, reference, Permission.WORK_REQUESTS)
+    old = list(request.consent)
+    at = datetime.now(UTC)
+    request.consent = chosen
+    request.consent_updated_at = at
+    request.updated_at = at
+    append_event(
+        db.connection(),
+        actor=actor.label,
+        action="tracing_request.consent",
+        entity_type="tracing_request",
+        entity_id=reference,
+        detail={"from": old, "to": chosen},
+    )
+    db.commit()
+    return chosen
 
 
 def count_by_status(conn: Connection) -> dict[str, int]:

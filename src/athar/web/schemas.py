@@ -126,3 +126,8 @@ class ContactOut(BaseModel):
 class StatusIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: str
+
+
+class ConsentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    consent: list[str] = Field(description="partners, humanitarian, un_missing, research")

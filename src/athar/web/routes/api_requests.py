@@ -16,6 +16,7 @@ from athar.services import tracing, tracing_intake
 from athar.web.deps import CsrfProtected, CurrentUser, SessionDep, WebUser, actor_of, requires
 from athar.web.errors import InvalidInput
 from athar.web.schemas import (
+    ConsentIn,
     ContactOut,
     ErrorOut,
     StatusIn,
@@ -126,3 +127,20 @@ def put_status(reference: str, body: StatusIn, db: SessionDep, user: CurrentUser
     except tracing.IntakeInvalid as exc:
         raise invalid(exc.errors) from None
     return StatusIn(status=status)
+
+
+@router.put(
+    "/{reference}/consent",
+    response_model=ConsentIn,
+    dependencies=[CsrfProtected],
+    responses={422: {"model": ErrorOut}},
+)
+def put_consent(reference: str, body: ConsentIn, db: SessionDep, user: CurrentUser) -> ConsentIn:
+    """Record the family's sharing choices as they stand now (withdrawal included)."""
+    try:
+        consent = tracing.set_consent(
+            db, actor=user.actor, reference=reference, consent=body.consent
+        )
+    except tracing.IntakeInvalid as exc:
+        raise invalid(exc.errors) from None
+    return ConsentIn(consent=consent)

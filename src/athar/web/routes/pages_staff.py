@@ -61,6 +61,7 @@ def request_page(reference: str, request: Request, db: SessionDep, user: Current
         status_labels=_labels(tracing.STATUSES),
         relationship_labels=_labels(tracing_intake.RELATIONSHIPS),
         consent_labels=_labels(tracing_intake.CONSENT_SCOPES),
+        consent_scopes=tracing_intake.CONSENT_SCOPES,
         contact=None,
     )
 
@@ -78,6 +79,7 @@ def contact_page(reference: str, request: Request, db: SessionDep, user: Current
         status_labels=_labels(tracing.STATUSES),
         relationship_labels=_labels(tracing_intake.RELATIONSHIPS),
         consent_labels=_labels(tracing_intake.CONSENT_SCOPES),
+        consent_scopes=tracing_intake.CONSENT_SCOPES,
         contact=contact,
     )
 
@@ -97,6 +99,16 @@ async def status_submit(
     tracing.set_status(
         db, actor=user.actor, reference=reference, status=value if isinstance(value, str) else ""
     )
+    return RedirectResponse(f"/requests/{reference}", status_code=303)
+
+
+@router.post("/requests/{reference}/consent", dependencies=[CsrfProtected])
+async def consent_submit(
+    reference: str, request: Request, db: SessionDep, user: CurrentUser
+) -> Response:
+    form = await request.form()
+    chosen = [c for c in form.getlist("consent") if isinstance(c, str)]
+    tracing.set_consent(db, actor=user.actor, reference=reference, consent=chosen)
     return RedirectResponse(f"/requests/{reference}", status_code=303)
 
 
