@@ -69,6 +69,11 @@ def _upload(client: TestClient, token: str, ref: str) -> dict[str, Any]:
     }
 
 
+def _upload_form(client: TestClient, token: str, ref: str) -> dict[str, Any]:
+    kwargs = _upload(client, token, ref)
+    return {"files": kwargs["files"], "data": {"csrf_token": token}}
+
+
 PHOTO = base64.b64encode(b"\xff\xd8\xff\xe0" + b"\0" * 32).decode()
 
 MATRIX = [
@@ -145,6 +150,9 @@ MATRIX = [
         RECORD,
         _form(lambda: {"consent": ["research"]}),
     ),
+    Call("GET", "/imports", roles(Permission.IMPORT_LISTS), 200),
+    Call("POST", "/imports", roles(Permission.IMPORT_LISTS), 201, build=_upload_form),
+    Call("GET", "/stats", roles(Permission.READ_AGGREGATES), 200),
     Call("GET", "/users", roles(Permission.MANAGE_USERS), 200),
     Call("POST", "/users", roles(Permission.MANAGE_USERS), 201, build=_form(_new_user)),
 ]

@@ -93,3 +93,35 @@ def test_researchers_see_only_suppressed_aggregates(web: Web) -> None:
     # and nothing with names is open to them
     for url in ("/api/v1/tracing-requests", "/requests"):
         assert researcher.get(url).status_code == 403
+
+
+def test_the_partner_upload_page_and_the_figures_page(web: Web) -> None:
+    import re
+
+    web.add_user("partner", Role.DATA_PARTNER, source_code="ngo_x")
+    client = web.client()
+    api_login(client, "partner")
+    page = client.get("/imports?lang=ar")
+    assert page.status_code == 200 and 'dir="rtl"' in page.text and "ngo_x" in page.text
+    token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text)
+    assert token
+    done = client.post(
+        "/imports?lang=ar",
+        files={"file": ("list.csv", CSV.encode("utf-8"), "text/csv")},
+        data={"csrf_token": token.group(1)},
+    )
+    assert done.status_code == 201 and "محفوظة جانبًا بسبب مشكلات" in done.text
+    assert "other_ngo" in done.text  # the reason names the refused source
+    bad = client.post(
+        "/imports",
+        files={"file": ("x.csv", b"given_name\nOmar\n", "text/csv")},
+        data={"csrf_token": token.group(1)},
+    )
+    assert bad.status_code == 422 and 'role="alert"' in bad.text
+    assert client.get("/stats").status_code == 403  # partners see no figures
+    web.add_user("rana", Role.RESEARCHER)
+    researcher = web.client()
+    api_login(researcher, "rana")
+    figures = researcher.get("/stats?lang=en")
+    assert figures.status_code == 200 and "ngo_x" in figures.text and "&lt; 5" in figures.text
+    assert "Omar" not in figures.text

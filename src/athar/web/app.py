@@ -41,6 +41,7 @@ def routers() -> list[APIRouter]:
         api_requests,
         api_users,
         pages_public,
+        pages_registry,
         pages_staff,
     )
 
@@ -51,6 +52,7 @@ def routers() -> list[APIRouter]:
         api_registry.router,
         pages_public.router,
         pages_staff.router,
+        pages_registry.router,
     ]
 
 

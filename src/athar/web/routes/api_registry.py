@@ -67,19 +67,8 @@ def import_source_for(user: WebUser, requested: str | None) -> str | None:
     return requested or None
 
 
-@router.post(
-    "/imports",
-    response_model=ImportOut,
-    status_code=201,
-    dependencies=[CsrfProtected],
-    responses={413: {"model": ErrorOut}, 422: {"model": ErrorOut}},
-)
-async def import_list(request: Request, response: Response, user: Importer) -> ImportOut:
-    """Import one list (interchange CSV, XLSX or JSON) as ``multipart/form-data`` ``file``.
-
-    A data partner's rows all go to their own source: a row naming another source is
-    quarantined with the reason.  Rows that fail validation are quarantined, never dropped.
-    """
+async def run_import(request: Request, user: WebUser) -> ImportOut:
+    """Store the uploaded ``file`` through the importer; shared by the API and the page."""
     settings = request.app.state.settings
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > settings.import_max_bytes + 65536:
@@ -104,8 +93,6 @@ async def import_list(request: Request, response: Response, user: Importer) -> I
         result = await run_in_threadpool(import_file, request.app.state.engine, path, opts)
     if result.outcome == "unusable":
         raise UnusableFile(result.message or "the file cannot be read")
-    if result.outcome in ("unchanged", "already_imported"):
-        response.status_code = 200
     return ImportOut(
         outcome=result.outcome,
         file_name=name,
@@ -127,6 +114,25 @@ async def import_list(request: Request, response: Response, user: Importer) -> I
     )
 
 
+@router.post(
+    "/imports",
+    response_model=ImportOut,
+    status_code=201,
+    dependencies=[CsrfProtected],
+    responses={413: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+)
+async def import_list(request: Request, response: Response, user: Importer) -> ImportOut:
+    """Import one list (interchange CSV, XLSX or JSON) as ``multipart/form-data`` ``file``.
+
+    A data partner's rows all go to their own source: a row naming another source is
+    quarantined with the reason.  Rows that fail validation are quarantined, never dropped.
+    """
+    result = await run_import(request, user)
+    if result.outcome in ("unchanged", "already_imported"):
+        response.status_code = 200
+    return result
+
+
 class StatsOut(BaseModel):
     """Counts only; a count below ``suppressed_below`` is given as ``null``."""
 
@@ -140,9 +146,7 @@ def _suppress(counts: dict[str, int], threshold: int) -> dict[str, int | None]:
     return {k: (v if v >= threshold else None) for k, v in counts.items() if v > 0}
 
 
-@router.get("/stats", response_model=StatsOut)
-def stats(request: Request, user: Aggregates) -> StatsOut:
-    """Aggregate figures: no names, no records, small cells suppressed."""
+def compute_stats(request: Request) -> StatsOut:
     threshold = request.app.state.settings.small_cell
     with request.app.state.engine.connect() as conn:
         summary = summarise(conn)
@@ -155,3 +159,9 @@ def stats(request: Request, user: Aggregates) -> StatsOut:
         status_claims=_suppress(summary.status_claims, threshold),
         tracing_requests_by_status=_suppress(by_status, threshold),
     )
+
+
+@router.get("/stats", response_model=StatsOut)
+def stats(request: Request, user: Aggregates) -> StatsOut:
+    """Aggregate figures: no names, no records, small cells suppressed."""
+    return compute_stats(request)
