@@ -50,7 +50,8 @@ for f in sorted(world.glob("*.csv")):
     if f.name not in {"truth.csv", "persons.csv", "contacts.csv"}:
         import_file(engine, f, ImportOptions(actor="bench"))
 from sqlalchemy.orm import Session
-from athar.services.tracing import submit_request, validate_intake
+from athar.services.tracing import submit_request
+from athar.services.tracing_intake import validate_intake
 from athar.services.users import PUBLIC
 for i in range(n_req):
     intake = validate_intake(
@@ -76,7 +77,15 @@ ring = KeyRing.from_file(keyfile)
 crypto.configure(ring)
 engine = make_engine(db)
 out = {}
-if mode == "backup":
+if mode.endswith("-heap"):  # peak Python heap only (tracemalloc slows it: not timed)
+    import tracemalloc
+    tracemalloc.start()
+    if mode == "backup-heap":
+        bk.backup(engine, archive, ring=ring, overwrite=True)
+    else:
+        bk.restore(engine, archive, ring=ring)
+    out["heap_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
+elif mode == "backup":
     from sqlalchemy import select
     t0 = time.perf_counter()
     rows = 0
@@ -152,6 +161,12 @@ def main(argv: list[str]) -> None:
         r_sqlite = _child(
             CHILD, "restore", f"sqlite:///{base / f'dst-{n}.db'}", str(archive), str(keyfile)
         )
+        heap_b = _child(
+            CHILD, "backup-heap", f"sqlite:///{src}", str(base / "heap.athar-backup"), str(keyfile)
+        )
+        heap_r = _child(
+            CHILD, "restore-heap", f"sqlite:///{base / f'heap-{n}.db'}", str(archive), str(keyfile)
+        )
         name = f"athar_bench_backup_{uuid.uuid4().hex[:8]}"
         with admin.connect() as c:
             c.exec_driver_sql(f'CREATE DATABASE "{name}"')
@@ -170,6 +185,8 @@ def main(argv: list[str]) -> None:
                 "backup": b,
                 "restore_sqlite": r_sqlite,
                 "restore_postgresql": r_pg,
+                "backup_heap_peak_mb": heap_b["heap_peak_mb"],
+                "restore_heap_peak_mb": heap_r["heap_peak_mb"],
             }
         )
         print(json.dumps(runs[-1])[:400], flush=True)
@@ -184,8 +201,8 @@ def main(argv: list[str]) -> None:
         "",
         "| records | rows (all tables) | archive MiB | backup s | read-only baseline s | "
         "ratio | backup peak RSS MiB | restore SQLite s | peak RSS MiB | restore PostgreSQL s "
-        "| peak RSS MiB | counts equal, chain verifies |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| peak RSS MiB | Python heap peak MiB (backup / restore) | counts equal, chain verifies |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in runs:
         b, s, p = r["backup"], r["restore_sqlite"], r["restore_postgresql"]
@@ -194,8 +211,17 @@ def main(argv: list[str]) -> None:
             f"| {r['records']} | {r['rows']} | {b['archive_bytes'] / 2**20:.1f} | "
             f"{b['seconds']:.1f} | {b['read_only_s']:.1f} | {b['seconds'] / b['read_only_s']:.1f} | "
             f"{b['peak_rss_mb']:.0f} | {s['seconds']:.1f} | {s['peak_rss_mb']:.0f} | "
-            f"{p['seconds']:.1f} | {p['peak_rss_mb']:.0f} | {'yes' if ok else 'NO'} |"
+            f"{p['seconds']:.1f} | {p['peak_rss_mb']:.0f} | "
+            f"{r['backup_heap_peak_mb']:.1f} / {r['restore_heap_peak_mb']:.1f} | "
+            f"{'yes' if ok else 'NO'} |"
         )
+    lines += [
+        "",
+        "Peak RSS on SQLite includes SQLite's own page cache, which `athar.store.engine` sets "
+        "to 64 MiB per connection (`PRAGMA cache_size = -65536`): it fills as more pages are "
+        "read, then stays at that bound. The Python heap peak (tracemalloc, a separate "
+        "untimed run) is what the streaming keeps flat; PostgreSQL restore RSS shows the same.",
+    ]
     write_results("backup", {"runs": runs}, "\n".join(lines))
     if not all(
         x["counts_equal"] and x["chain_ok"]

@@ -152,7 +152,8 @@ def file_requests(engine: sa.Engine, n: int, photo: bool = True) -> list[str]:
     """File ``n`` tracing requests with synthetic contact details; return their references."""
     from sqlalchemy.orm import Session
 
-    from athar.services.tracing import submit_request, validate_intake
+    from athar.services.tracing import submit_request
+    from athar.services.tracing_intake import validate_intake
     from athar.services.users import PUBLIC
 
     refs = []
