@@ -197,6 +197,8 @@ def _single_name(frame: pd.DataFrame, f: FeatureSpec, nc: _NameCache) -> dict[st
 
 _TEXT_WS = re.compile(r"\s+")
 _ID_KEEP = re.compile(r"[^0-9A-Za-z/]+")
+_ID_HAS = re.compile(r"[0-9A-Za-z]")
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 
 def _col(frame: pd.DataFrame, name: str) -> list[str]:
@@ -242,7 +244,9 @@ def prepare_features(
         elif f.kind == "text":
             out[f.name] = [_TEXT_WS.sub(" ", v.strip().lower()) or None for v in _col(frame, src)]
         elif f.kind == "identifier":
-            out[f.name] = [_ID_KEEP.sub("", v).upper() or None for v in _col(frame, src)]
+            ids = [_ID_KEEP.sub("", v.translate(_DIGITS)).upper() for v in _col(frame, src)]
+            # an identifier with no digit or letter left (e.g. only "/") is unknown
+            out[f.name] = [v if _ID_HAS.search(v) else None for v in ids]
         elif f.kind == "sex":
             vals = []
             for r, v in zip(rows, _col(frame, src), strict=True):
