@@ -158,3 +158,12 @@ def test_backup_with_passphrase_file(
     assert wrong.exit_code == 1 and "passphrase" in wrong.output
     ok = athar("restore", str(archive), "--passphrase-file", str(pfile), db=empty_db_url)
     assert ok.exit_code == 0, ok.output
+
+
+def test_commands_on_a_database_without_schema_say_so(
+    env: dict[str, str], empty_db_url: str, tmp_path: Path
+) -> None:
+    assert athar("keys", "generate", env["ATHAR_KEY_FILE"]).exit_code == 0
+    for args in (["backup", str(tmp_path / "x.athar-backup")], ["keys", "reencrypt"]):
+        res = athar(*args, db=empty_db_url)
+        assert res.exit_code == 1 and "athar db upgrade" in res.output, (args, res.output)

@@ -83,7 +83,7 @@ def backup_command(out: Path, ask: bool, passphrase_file: Path | None, actor: st
     """
     from athar.services.backup import BackupError, backup
     from athar.store.engine import display_url, make_engine
-    from athar.store.migrate import require_current
+    from athar.store.migrate import SchemaNotReady, require_current
 
     passphrase = _passphrase(ask, passphrase_file, confirm=True)
     ring = _ring(required=passphrase is None)
@@ -91,7 +91,7 @@ def backup_command(out: Path, ask: bool, passphrase_file: Path | None, actor: st
     try:
         require_current(engine)
         report = backup(engine, out, ring=ring, passphrase=passphrase, audit=_audit_fn(actor))
-    except BackupError as exc:
+    except (BackupError, SchemaNotReady) as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         engine.dispose()

@@ -92,13 +92,16 @@ def status(key_file: Path | None) -> None:
 def _run_reencrypt(ring: KeyRing, batch_size: int, passes: int, actor: str) -> int:
     from athar.services.key_rotation import key_usage, reencrypt_all, store_metadata
     from athar.store.engine import make_engine
-    from athar.store.migrate import require_current
+    from athar.store.migrate import SchemaNotReady, require_current
 
     engine = make_engine()
     md = store_metadata()
     unreadable = 0
     try:
-        require_current(engine)
+        try:
+            require_current(engine)
+        except SchemaNotReady as exc:
+            raise click.ClickException(str(exc)) from None
         for n in range(1, passes + 1):
             report = reencrypt_all(engine, md, ring, batch_size=batch_size, audit=_audit_fn(actor))
             unreadable = report.unreadable
