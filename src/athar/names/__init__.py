@@ -10,6 +10,8 @@ True
 True
 """
 
+from typing import Any
+
 from athar.names.compare import (
     CLOSE_THRESHOLD,
     AlignedPart,
@@ -23,6 +25,44 @@ from athar.names.parse import ParsedName, parse_name
 from athar.names.places import canonical_place, place_key
 from athar.names.romanize import canonical, phonetic_key
 
+
+def clear_caches() -> None:
+    """Empty the per-token and per-name caches (for benchmarks and memory-bound runs)."""
+    import importlib
+
+    def mod(name: str) -> Any:
+        return importlib.import_module(f"athar.names.{name}")
+
+    _normalize, _skeleton, _tokens = mod("normalize"), mod("skeleton"), mod("tokens")
+    _romanize, _parse, _compare, _places = (
+        mod("romanize"),
+        mod("parse"),
+        mod("compare"),
+        mod("places"),
+    )
+    for fn in (
+        _normalize._normalize,
+        _skeleton.arabic_skeleton,
+        _skeleton.latin_skeleton,
+        _tokens.split_words,
+        _tokens._pieces,
+        _normalize._token,
+        _normalize.normalize,
+        _romanize.analyse,
+        _romanize._part_forms,
+        _romanize._word_forms,
+        _romanize.canonical,
+        _romanize.phonetic_key,
+        _parse.parse_name,
+        _compare._parts,
+        _compare.compare,
+        _places._place_words,
+        _places.place_key,
+        _places.canonical_place,
+    ):
+        fn.cache_clear()
+
+
 __all__ = [
     "CLOSE_THRESHOLD",
     "AlignedPart",
@@ -32,6 +72,7 @@ __all__ = [
     "align",
     "canonical",
     "canonical_place",
+    "clear_caches",
     "compare",
     "is_arabic",
     "normalize",

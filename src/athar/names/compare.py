@@ -15,8 +15,8 @@ from functools import lru_cache
 from rapidfuzz.distance import JaroWinkler
 
 from athar.names.normalize import normalize
-from athar.names.romanize import part_canonical, part_key
-from athar.names.tokens import Part, Word, group, split_words
+from athar.names.romanize import analyse
+from athar.names.tokens import FULL_NAME_CACHE, Word
 
 #: Jaro-Winkler similarity of canonical forms at or above which two names are CLOSE
 CLOSE_THRESHOLD = 0.88
@@ -63,17 +63,18 @@ def _words_exact(words: tuple[Word, ...]) -> str:
     return " ".join(w.text for w in words)
 
 
-def _prep(part: Part) -> _P:
-    return _P(_words_exact(part.words), part_canonical(part), part_key(part))
-
-
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=FULL_NAME_CACHE)
 def _parts(full: str) -> tuple[_P, ...]:
-    grouped = group(split_words(full))
-    if None in grouped:  # "FAMILY, Given Father" -> Given Father FAMILY
-        i = grouped.index(None)
-        grouped = grouped[i + 1 :] + grouped[:i]
-    return tuple(_prep(p) for p in grouped if p is not None)
+    analysis = analyse(full)
+    real = [p for p in analysis.parts if p is not None]
+    out = [
+        _P(_words_exact(p.words), c, k)
+        for p, c, k in zip(real, analysis.canonicals, analysis.keys, strict=True)
+    ]
+    if None in analysis.parts:  # "FAMILY, Given Father" -> Given Father FAMILY
+        n_before = sum(1 for p in analysis.parts[: analysis.parts.index(None)] if p is not None)
+        out = out[n_before:] + out[:n_before]
+    return tuple(out)
 
 
 def _level(a: _P, b: _P) -> tuple[NameLevel, float]:
@@ -151,7 +152,7 @@ def align(full_a: str, full_b: str) -> list[AlignedPart]:
     return _align(_parts(full_a), _parts(full_b))
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=FULL_NAME_CACHE)
 def compare(a: str, b: str) -> NameComparison:
     """Compare two names or name parts; full names are aligned part by part.
 

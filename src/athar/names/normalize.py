@@ -96,8 +96,13 @@ def _split_glued_article(word: str) -> str:
     return word
 
 
+_NEEDS_STRIP = re.compile(r"[^\x00-\x7f\u0600-\u06ff]")
+
+
 def _strip_diacritics(text: str) -> str:
     """Drop Latin (and other non-Arabic) combining marks; Arabic letters pass untouched."""
+    if not _NEEDS_STRIP.search(text):
+        return text
     out = []
     for ch in text:
         if ch.isascii() or "\u0600" <= ch <= "\u06ff":
@@ -109,48 +114,65 @@ def _strip_diacritics(text: str) -> str:
     return "".join(out)
 
 
+def _token_once(text: str, table: dict[int, str | None]) -> str:
+    # NFKC unfolds Arabic presentation forms and compatibility characters (ﻻ -> لا).
+    s = text if text.isascii() else unicodedata.normalize("NFKC", text)
+    s = s.translate(table)
+    if not s.isascii():
+        s = _strip_diacritics(s).translate(table)
+    s = s.casefold()
+    s = _SEPARATORS.sub(" ", s)
+    s = _DROP.sub("", s)
+    s = _SPACES.sub(" ", s).strip()
+    if s.startswith(("al", "el")) or " al" in s or " el" in s:
+        s = " ".join(_split_glued_article(w) for w in s.split(" "))
+    return s
+
+
 @lru_cache(maxsize=1 << 18)
-def _normalize(text: str, keep_hamza: bool) -> str:
-    s = _normalize_once(text, keep_hamza)
+def _token(text: str, keep_hamza: bool) -> str:
+    """Normalise one whitespace-free token (cached: names are Zipf-distributed)."""
+    table = _FOLD_KEEP_HAMZA if keep_hamza else _FOLD
+    s = _token_once(text, table)
     # casefolding and NFKC can each produce what the other changes (rare letters such as
     # Þ -> þ -> th); repeat until stable so that normalisation is idempotent
     for _ in range(4):
-        if s.isascii():
+        if s.isascii() and not s.startswith(("al", "el")):
             break
-        again = _normalize_once(s, keep_hamza)
+        again = " ".join(_token_once(w, table) for w in s.split(" "))
         if again == s:
             break
         s = again
     return s
 
 
-def _normalize_once(text: str, keep_hamza: bool) -> str:
-    if not text:
-        return ""
-    table = _FOLD_KEEP_HAMZA if keep_hamza else _FOLD
-    # NFKC unfolds Arabic presentation forms and compatibility characters (ﻻ -> لا).
-    s = unicodedata.normalize("NFKC", text).translate(table)
-    if not s.isascii():
-        s = _strip_diacritics(s).translate(table)
-    s = s.casefold()
-    s = _SEPARATORS.sub(" ", s)
-    s = _DROP.sub("", s)
-    s = _COMMA.sub(", ", s)
-    s = _SPACES.sub(" ", s).strip(" ,")
-    if " al" in " " + s or " el" in " " + s:
-        s = " ".join(_split_glued_article(w) for w in s.split(" "))
+@lru_cache(maxsize=1 << 16)
+def _normalize(text: str, keep_hamza: bool) -> str:
+    s = " ".join(t for t in (_token(w, keep_hamza) for w in text.split()) if t)
+    if "," in s:
+        s = _COMMA.sub(", ", s).strip(" ,")
+        s = _SPACES.sub(" ", s)
     return s
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize(text: str) -> str:
     """Normalise a name, place or full name, in any script.  Idempotent."""
-    return _normalize(text, False)
+    return fold_hamza(_normalize(text, True))
 
 
 def normalize_keep_hamza(text: str) -> str:
     """Like :func:`normalize` but keep hamza on alef (أ إ آ), which tells the article ``ال``
     (always plain alef) from a name that begins with ``أل``/``إل`` (``ألبرت``, ``إلياس``)."""
     return _normalize(text, True)
+
+
+_HAMZA_ALEF = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا"})
+
+
+def fold_hamza(text: str) -> str:
+    """Turn the output of :func:`normalize_keep_hamza` into that of :func:`normalize`."""
+    return text if text.isascii() else text.translate(_HAMZA_ALEF)
 
 
 def is_arabic(text: str) -> bool:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from athar.names.lexicon import names_lexicon
-from athar.names.romanize import part_canonical
-from athar.names.tokens import ABD, ABU, DIN, NAME, Part, group, split_words
+from athar.names.romanize import analyse
+from athar.names.tokens import ABD, ABU, DIN, FULL_NAME_CACHE, NAME, Part
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +58,7 @@ def _family_evidence(part: Part) -> float:
     return score
 
 
-def _assign(parts: list[Part]) -> tuple[list[str | None], float]:
-    names = [part_canonical(p) for p in parts]
+def _assign(parts: list[Part], names: list[str]) -> tuple[list[str | None], float]:
     n = len(names)
     if n == 0:
         return [None, None, None, None], 0.0
@@ -89,23 +88,23 @@ def _assign(parts: list[Part]) -> tuple[list[str | None], float]:
     return [names[0], names[1], grandfather, family], conf
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=FULL_NAME_CACHE)
 def parse_name(full: str) -> ParsedName:
     """Split a full name into given, father, grandfather and family, with a confidence."""
-    grouped = group(split_words(full))
+    analysis = analyse(full)
+    grouped = analysis.parts
     parts = [p for p in grouped if p is not None]
-    tokens = tuple(part_canonical(p) for p in parts)
+    tokens = analysis.canonicals
     if None in grouped:  # inverted "FAMILY, Given Father"
         comma = grouped.index(None)
-        before = [p for p in grouped[:comma] if p is not None]
-        after = [p for p in grouped[comma + 1 :] if p is not None]
-        if before and after:
-            family = " ".join(part_canonical(p) for p in before)
-            rest = [part_canonical(p) for p in after]
+        n_before = sum(1 for p in grouped[:comma] if p is not None)
+        before, rest = list(tokens[:n_before]), list(tokens[n_before:])
+        if before and rest:
+            family = " ".join(before)
             given = rest[0]
             father = rest[1] if len(rest) > 1 else None
             grandfather = " ".join(rest[2:]) or None
             conf = 0.9 if len(before) == 1 and len(rest) <= 3 else 0.75
             return ParsedName(given, father, grandfather, family, conf, tokens, True)
-    slots, conf = _assign(parts)
+    slots, conf = _assign(parts, list(tokens))
     return ParsedName(slots[0], slots[1], slots[2], slots[3], round(max(0.0, conf), 2), tokens)

@@ -10,10 +10,11 @@ word takes the entry's display form and key, so ``محمد``, ``Mohamed`` and ``
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
 
 from athar.names.lexicon import Lexicon, names_lexicon
 from athar.names.skeleton import coarse, medium, render, word_skeleton
-from athar.names.tokens import ABD, ABU, ALLAH, DIN, Part, Word, group, split_words
+from athar.names.tokens import ABD, ABU, ALLAH, DIN, FULL_NAME_CACHE, Part, Word, group, split_words
 
 # fixed keys of the compound elements, so every spelling of them agrees
 _FIXED_KEY = {ABD: "bd", ABU: "b", DIN: "dn", ALLAH: "l"}
@@ -71,15 +72,37 @@ def part_key(part: Part) -> str:
     return "".join(word_key(w) for w in part.words)
 
 
+class Analysis(NamedTuple):
+    """A name split into parts (``None`` marks the comma of an inverted name), with the
+    canonical form and key of each part (in the order of the parts that are not None)."""
+
+    parts: tuple[Part | None, ...]
+    canonicals: tuple[str, ...]
+    keys: tuple[str, ...]
+
+
+@lru_cache(maxsize=FULL_NAME_CACHE)
+def analyse(text: str) -> Analysis:
+    """Split, group and romanise a name once; parse, canonical, key and compare share it."""
+    parts = tuple(group(split_words(text)))
+    forms = [_part_forms(p) for p in parts if p is not None]
+    return Analysis(parts, tuple(f[0] for f in forms), tuple(f[1] for f in forms))
+
+
+@lru_cache(maxsize=1 << 18)
+def _part_forms(part: Part) -> tuple[str, str]:
+    return part_canonical(part), part_key(part)
+
+
 @lru_cache(maxsize=1 << 18)
 def canonical(part: str) -> str:
     """Canonical Latin display form of a name or name part, from any script.
 
     The article is dropped (``al-Halabi`` -> ``Halabi``) so that lists that keep it and lists
     that drop it agree.  A word outside the names data is shown as its consonant skeleton
-    in Latin letters (``الغندور`` -> ``Ghndwr``): a matching form, not a spelling advice.
+    in Latin letters (``الغندور`` -> ``Ghndr``): a matching form, not a spelling advice.
     """
-    return " ".join(part_canonical(p) for p in group(split_words(part)) if p is not None)
+    return " ".join(analyse(part).canonicals)
 
 
 @lru_cache(maxsize=1 << 18)
@@ -89,4 +112,4 @@ def phonetic_key(part: str) -> str:
     One part gives one key without spaces (``Abd al-Rahman`` -> ``bdrhmn``); several parts
     give their keys separated by spaces.
     """
-    return " ".join(part_key(p) for p in group(split_words(part)) if p is not None)
+    return " ".join(analyse(part).keys)

@@ -11,10 +11,10 @@ name parts.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
-from athar.names.normalize import normalize, normalize_keep_hamza
+from athar.names.normalize import fold_hamza, normalize_keep_hamza
 
 NAME, ABD, ABU, DIN, ALLAH, ARTICLE, CONNECTOR, COMMA = (
     "name",
@@ -60,11 +60,14 @@ _ALLAH_SUFFIXES = ("allah", "ullah", "ollah", "ellah")
 _LATIN_ABD = re.compile(r"^ab[e]?d(?P<rest>[a-z]*)$")
 _ALLAH_AFTER_ABD = re.compile(r"^[aeiou]?ll?ahi?$|^[aeiou]?lla$")
 _VOWELS = frozenset("aeiou")
+#: size of the caches keyed by a whole name.  Full names rarely repeat, and large caches of
+#: tuples make the garbage collector's full passes slow; words are cached far more widely.
+FULL_NAME_CACHE = 1 << 12
+
 _M_DOT = re.compile(r"(?<![^\s,])(?:[Mm]|م)\.(?=\s|$)")
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
+class Word(NamedTuple):
     """One word of a name.  ``text`` is normalised (hamza folded) with the article removed."""
 
     text: str
@@ -128,39 +131,84 @@ def _expand(token: str) -> list[tuple[str, str]]:
     return [(token, NAME)]
 
 
+_SPECIAL = (
+    _ARTICLES
+    | set(_SUN_ARTICLES)
+    | {"ul", "ol", "الله"}
+    | _CONNECTORS
+    | _ABD
+    | _ABU
+    | _ALLAH
+    | _DIN
+)
+
+
+class _Piece(NamedTuple):
+    tok: str  # keep-hamza text, Arabic article removed
+    kind: str
+    special: bool  # needs the neighbouring words to be classified
+    article: bool  # the Arabic article was glued to it
+    word: Word  # the finished word when not special and no article comes before it
+
+
+def _piece(tok: str, kind: str) -> _Piece:
+    article = False
+    if (
+        kind == NAME
+        and not tok.isascii()
+        and tok.startswith("ال")
+        and len(tok) >= 4
+        and tok != "الله"
+    ):
+        tok, article = tok[2:], True
+    special = kind != NAME or tok in _SPECIAL
+    return _Piece(tok, kind, special, article, Word(fold_hamza(tok), kind, article))
+
+
 @lru_cache(maxsize=1 << 18)
+def _pieces(token: str) -> tuple[_Piece, ...]:
+    if token == ",":
+        return (_piece(",", COMMA),)
+    if token in _MUHAMMAD_ABBREV:
+        return (_piece("محمد" if token == "م" else "muhammad", NAME),)
+    return tuple(_piece(t, k) for t, k in _expand(token))
+
+
+@lru_cache(maxsize=FULL_NAME_CACHE)
 def split_words(text: str) -> tuple[Word, ...]:
     """The words of a name (or full name), classified; commas kept as COMMA words."""
     if "." in text:
         text = _M_DOT.sub(" محمد " if "م." in text else " muhammad ", text)
     light = normalize_keep_hamza(text)
-    pieces: list[tuple[str, str]] = []
-    for token in light.replace(",", " , ").split():
-        if token == ",":
-            pieces.append((",", COMMA))
-        elif token in _MUHAMMAD_ABBREV:
-            pieces.append(("محمد" if token == "م" else "muhammad", NAME))
-        else:
-            pieces.extend(_expand(token))
+    pieces: list[_Piece] = []
+    for token in (light.replace(",", " , ") if "," in light else light).split():
+        pieces.extend(_pieces(token))
     words: list[Word] = []
     pending_article = False
     n = len(pieces)
-    for i, (tok, kind) in enumerate(pieces):
-        nxt = pieces[i + 1][0] if i + 1 < n else ""
+    for i, piece in enumerate(pieces):
+        if not piece.special:
+            if pending_article and not piece.article:
+                words.append(piece.word._replace(article=True))
+            else:
+                words.append(piece.word)
+            pending_article = False
+            continue
+        tok, kind = piece.tok, piece.kind
+        if piece.article:
+            pending_article = True
+        nxt = pieces[i + 1].tok if i + 1 < n else ""
         if kind == NAME:
-            if tok in _ARTICLES and nxt and pieces[i + 1][1] != COMMA:
+            if tok in _ARTICLES and nxt and pieces[i + 1].kind != COMMA:
                 pending_article = True
                 continue
             sun = _SUN_ARTICLES.get(tok)
-            if sun and nxt.startswith(sun) and pieces[i + 1][1] != COMMA:
+            if sun and nxt.startswith(sun) and pieces[i + 1].kind != COMMA:
                 pending_article = True
                 continue
             if tok in ("ul", "ol") and words and words[-1].kind == ABD:
                 pending_article = True
                 continue
-            if not tok.isascii() and tok.startswith("ال") and len(tok) >= 4 and tok != "الله":
-                tok = tok[2:]
-                pending_article = True
             if tok in _CONNECTORS and nxt and i > 0:
                 words.append(Word(tok, CONNECTOR))
                 continue
@@ -174,14 +222,11 @@ def split_words(text: str) -> tuple[Word, ...]:
                 kind = DIN
         article = pending_article
         pending_article = False
-        if kind == NAME and tok == "الله" and words and words[-1].kind in (NAME, ABD):
-            kind = ALLAH
-        words.append(Word(normalize(tok), kind, article))
+        words.append(Word(fold_hamza(tok), kind, article))
     return tuple(words)
 
 
-@dataclass(frozen=True, slots=True)
-class Part:
+class Part(NamedTuple):
     """A name part: one word, or a compound (Abd al-X, Abu X, X al-Din, X-allah)."""
 
     words: tuple[Word, ...]
@@ -192,6 +237,8 @@ class Part:
 
 def group(words: tuple[Word, ...]) -> list[Part | None]:
     """Group words into parts; a COMMA becomes ``None`` (the inverted-name separator)."""
+    if all(w.kind == NAME for w in words):
+        return [Part((w,), NAME, w.article, False) for w in words]
     parts: list[Part | None] = []
     i, n = 0, len(words)
     connector = False
