@@ -31,6 +31,8 @@ LOGGED_IN = frozenset(Role)
 ROLE_GATE = "role"  # refused with 403
 RECORD = "record"  # refused with 404
 _counter = itertools.count()
+#: two records for the review endpoints, filled in by the test
+PAIR: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,19 @@ def _upload(client: TestClient, token: str, ref: str) -> dict[str, Any]:
 def _upload_form(client: TestClient, token: str, ref: str) -> dict[str, Any]:
     kwargs = _upload(client, token, ref)
     return {"files": kwargs["files"], "data": {"csrf_token": token}}
+
+
+def _pair(client: TestClient, token: str, ref: str) -> dict[str, Any]:
+    return {"params": dict(PAIR)}
+
+
+def _decision_json(client: TestClient, token: str, ref: str) -> dict[str, Any]:
+    body = {**PAIR, "decision": "no_match", "reason": "different mothers"}
+    return {"json": body, "headers": {"X-CSRF-Token": token}}
+
+
+def _decision_form(client: TestClient, token: str, ref: str) -> dict[str, Any]:
+    return {"data": {**PAIR, "decision": "no_match", "reason": "different", "csrf_token": token}}
 
 
 PHOTO = base64.b64encode(b"\xff\xd8\xff\xe0" + b"\0" * 32).decode()
@@ -119,7 +134,13 @@ MATRIX = [
     ),
     Call("POST", "/api/v1/imports", roles(Permission.IMPORT_LISTS), 201, build=_upload),
     Call("GET", "/api/v1/stats", roles(Permission.READ_AGGREGATES), 200),
+    Call("GET", "/api/v1/review/queue", roles(Permission.REVIEW), 200),
+    Call("GET", "/api/v1/review/pair", roles(Permission.REVIEW), 200, build=_pair),
+    Call("POST", "/api/v1/review/decisions", roles(Permission.REVIEW), 201, build=_decision_json),
     # pages
+    Call("GET", "/review", roles(Permission.REVIEW), 200),
+    Call("GET", "/review/pair", roles(Permission.REVIEW), 200, build=_pair),
+    Call("POST", "/review/decisions", roles(Permission.REVIEW), 303, build=_decision_form),
     Call("GET", "/", PUBLIC, 200),
     Call("GET", "/request", PUBLIC, 200),
     Call(
@@ -199,6 +220,10 @@ def test_every_role_against_every_endpoint(web: Web) -> None:
         json=intake_json(photo_base64=PHOTO),
         headers={"X-CSRF-Token": csrf(public)},
     ).json()["reference"]
+    other = public.post(
+        "/api/v1/tracing-requests", json=intake_json(), headers={"X-CSRF-Token": csrf(public)}
+    ).json()["reference"]
+    PAIR.update(a=f"family:{reference}", b=f"family:{other}")
 
     failures: list[str] = []
     for role in [None, *Role]:

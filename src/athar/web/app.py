@@ -39,9 +39,11 @@ def routers() -> list[APIRouter]:
         api_auth,
         api_registry,
         api_requests,
+        api_review,
         api_users,
         pages_public,
         pages_registry,
+        pages_review,
         pages_staff,
     )
 
@@ -50,9 +52,11 @@ def routers() -> list[APIRouter]:
         api_requests.router,
         api_users.router,
         api_registry.router,
+        api_review.router,
         pages_public.router,
         pages_staff.router,
         pages_registry.router,
+        pages_review.router,
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -131,3 +132,38 @@ class StatusIn(BaseModel):
 class ConsentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     consent: list[str] = Field(description="partners, humanitarian, un_missing, research")
+
+
+class QueueItemOut(BaseModel):
+    a: str = Field(description="source:record_id")
+    b: str
+    score: float = Field(description="match weight of the pair under the latest link run")
+
+
+class SideRecordOut(BaseModel):
+    key: str
+    source: str
+    record_id: str
+    imported_at: str
+    fields: dict[str, str | None]
+
+
+class PairOut(BaseModel):
+    a: SideRecordOut
+    b: SideRecordOut
+    explanation: dict[str, Any] | None = Field(
+        description="per-comparison waterfall (prior, steps, match_weight); null before a link run"
+    )
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    a: str
+    b: str
+    decision: Literal["match", "no_match"]
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class DecisionOut(BaseModel):
+    id: int
+    decision: str

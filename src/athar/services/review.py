@@ -1,0 +1,140 @@
+"""Reviewers' access to the linkage review queue: who may see it, and an audit of every view.
+
+The queue, the explanations and the decisions themselves come from
+:mod:`athar.services.linking` (the one write path for link decisions); this module adds the
+permission check, the side-by-side records and the audit of each view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from athar.security.auth import NotFound, Permission, require
+from athar.services import linking
+from athar.services.audit import append_event
+from athar.services.users import Actor
+from athar.store.models import ImportBatch, Record, Source
+
+#: the fields shown side by side, in this order
+PAIR_FIELDS = (
+    "full_name",
+    "given_name",
+    "father_name",
+    "grandfather_name",
+    "family_name",
+    "mother_name",
+    "sex_text",
+    "birth_date",
+    "age_text",
+    "birth_place",
+    "arrest_date",
+    "arrest_place",
+    "facility",
+    "last_seen_date",
+    "status_text",
+    "detainee_number",
+)
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    a: str
+    b: str
+    score: float
+
+
+@dataclass(frozen=True)
+class SideRecord:
+    key: str
+    source: str
+    record_id: str
+    imported_at: str
+    fields: dict[str, str | None]
+
+
+@dataclass(frozen=True)
+class PairView:
+    a: SideRecord
+    b: SideRecord
+    #: the waterfall from the latest link run, or ``None`` before the first run
+    explanation: dict[str, Any] | None
+
+
+def queue_for(engine: Engine, actor: Actor, limit: int = 50) -> list[QueueItem]:
+    require(actor.role, Permission.REVIEW)
+    items = [
+        QueueItem(str(i["a"]), str(i["b"]), float(i["score"]))
+        for i in linking.review_queue(engine, limit=limit)
+    ]
+    with engine.begin() as conn:
+        append_event(
+            conn,
+            actor=actor.label,
+            action="review.queue_view",
+            entity_type="link_pair",
+            detail={"pairs": [[i.a, i.b] for i in items]},
+        )
+    return items
+
+
+def _side(db: Session, key: str) -> SideRecord:
+    source, sep, rid = key.partition(":")
+    if not sep:
+        raise NotFound("not found")
+    row = db.execute(
+        select(Record, Source.code, ImportBatch.imported_at)
+        .join(Source, Source.id == Record.source_id)
+        .join(ImportBatch, ImportBatch.id == Record.batch_id)
+        .where(Source.code == source, Record.record_id == rid, Record.is_current.is_(True))
+    ).first()
+    if row is None:
+        raise NotFound("not found")
+    record, code, imported_at = row
+    return SideRecord(
+        key=key,
+        source=code,
+        record_id=record.record_id,
+        imported_at=imported_at.date().isoformat() if imported_at else "",
+        fields={f: getattr(record, f) for f in PAIR_FIELDS},
+    )
+
+
+def pair_for(engine: Engine, actor: Actor, a: str, b: str) -> PairView:
+    """Both records side by side with the model's explanation; audited."""
+    require(actor.role, Permission.REVIEW)
+    if a == b:
+        raise NotFound("not found")
+    with Session(engine) as db:
+        left, right = _side(db, a), _side(db, b)
+    try:
+        explanation: dict[str, Any] | None = linking.explain_store_pair(engine, a, b)
+    except linking.LinkingError:
+        explanation = None  # no link run yet: the records alone
+    with engine.begin() as conn:
+        append_event(
+            conn,
+            actor=actor.label,
+            action="review.pair_view",
+            entity_type="link_pair",
+            detail={"a": a, "b": b},
+        )
+    return PairView(left, right, explanation)
+
+
+def decide(engine: Engine, actor: Actor, a: str, b: str, *, match: bool, reason: str) -> int:
+    """A reviewer's decision (same person or not), with why; written by the linking service."""
+    require(actor.role, Permission.REVIEW)
+    if not reason.strip():
+        raise ValueError("say why")
+    try:
+        return linking.record_decision(
+            engine, a, b, must_link=match, actor=actor.label, reason=reason.strip()
+        )
+    except linking.LinkingError as exc:
+        if "no such record" in str(exc):
+            raise NotFound("not found") from None
+        raise ValueError(str(exc)) from None

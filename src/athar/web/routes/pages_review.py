@@ -1,0 +1,64 @@
+"""Review queue pages: the uncertain pairs, both records side by side with the waterfall."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from athar.security.auth import Permission
+from athar.services import review
+from athar.web.deps import CsrfProtected, WebUser, requires
+from athar.web.render import render
+
+router = APIRouter(include_in_schema=False)
+Reviewer = Annotated[WebUser, Depends(requires(Permission.REVIEW))]
+
+
+@router.get("/review", response_class=HTMLResponse)
+async def queue_page(request: Request, user: Reviewer) -> Response:
+    items = await run_in_threadpool(review.queue_for, request.app.state.engine, user.actor, 50)
+    links = [(i, "/review/pair?" + urlencode({"a": i.a, "b": i.b})) for i in items]
+    return render(request, "review.html", items=links)
+
+
+@router.get("/review/pair", response_class=HTMLResponse)
+async def pair_page(
+    request: Request,
+    user: Reviewer,
+    a: Annotated[str, Query(max_length=300)],
+    b: Annotated[str, Query(max_length=300)],
+) -> Response:
+    view = await run_in_threadpool(review.pair_for, request.app.state.engine, user.actor, a, b)
+    running = []
+    if view.explanation:
+        total = view.explanation["prior"]
+        for step in view.explanation["steps"]:
+            total += step["weight"] + step["tf_adjustment"]
+            running.append((step, step["weight"] + step["tf_adjustment"], total))
+    return render(request, "review_pair.html", view=view, steps=running, fields=review.PAIR_FIELDS)
+
+
+@router.post("/review/decisions", dependencies=[CsrfProtected])
+async def decide_submit(request: Request, user: Reviewer) -> Response:
+    form = await request.form()
+    values = {
+        k: v if isinstance(v := form.get(k), str) else "" for k in ("a", "b", "decision", "reason")
+    }
+    if values["decision"] not in ("match", "no_match") or not values["reason"].strip():
+        back = "/review/pair?" + urlencode({"a": values["a"], "b": values["b"], "missing": "1"})
+        return RedirectResponse(back, status_code=303)
+    await run_in_threadpool(
+        lambda: review.decide(
+            request.app.state.engine,
+            user.actor,
+            values["a"],
+            values["b"],
+            match=values["decision"] == "match",
+            reason=values["reason"],
+        )
+    )
+    return RedirectResponse("/review", status_code=303)

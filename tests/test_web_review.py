@@ -1,0 +1,118 @@
+"""A reviewer clears a queue item: both records side by side with the waterfall, then a
+decision that the linking service stores and later runs obey.  On both stores."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from athar.linkage import runner
+from athar.security.auth import Role
+from athar.services import linking
+from athar.services.importer import ImportOptions, import_file
+from athar.store.models import AuditEvent, LinkDecision
+from web_fixtures import Web, api_login, keyring, web  # noqa: F401
+
+__all__ = ["keyring", "web"]
+
+FAST = runner.EngineConfig(memory_limit="1GB", threads=1)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from click.testing import CliRunner
+
+    from athar.cli import main
+
+    out = tmp_path_factory.mktemp("world")
+    r = CliRunner().invoke(main, ["synth", str(out), "--persons", "300", "--seed", "11", "--quiet"])
+    assert r.exit_code == 0, r.output
+    return out
+
+
+def test_a_reviewer_clears_a_queue_item(web: Web, world: Path) -> None:
+    for source in ("ngo_ar", "ngo_en"):
+        assert import_file(
+            web.engine, world / f"{source}.csv", ImportOptions(actor="t")
+        ).exit_code in (0, 1)
+    linking.link_store(web.engine, cfg=FAST, actor="tester")
+    web.add_user("rami", Role.REVIEWER)
+    client = web.client()
+    token = api_login(client, "rami")
+
+    queue = client.get("/api/v1/review/queue").json()
+    assert queue, "the synthetic world should leave uncertain pairs to review"
+    first = queue[0]
+    pair = client.get("/api/v1/review/pair", params={"a": first["a"], "b": first["b"]}).json()
+    assert pair["a"]["key"] == first["a"] and pair["b"]["source"] in ("ngo_ar", "ngo_en")
+    explanation = pair["explanation"]
+    total = explanation["prior"] + sum(
+        s["weight"] + s["tf_adjustment"] for s in explanation["steps"]
+    )
+    assert total == pytest.approx(explanation["match_weight"], abs=1e-6)
+
+    page = client.get("/review/pair", params={"a": first["a"], "b": first["b"], "lang": "ar"})
+    assert page.status_code == 200 and 'dir="rtl"' in page.text
+    assert "لماذا أعطى النموذج هذا الزوج هذه الدرجة" in page.text
+    form_token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text)
+    assert form_token
+    # no reason: sent back to the pair with a message, nothing stored
+    back = client.post(
+        "/review/decisions",
+        data={
+            "a": first["a"],
+            "b": first["b"],
+            "decision": "match",
+            "reason": "",
+            "csrf_token": form_token.group(1),
+        },
+        follow_redirects=False,
+    )
+    assert back.status_code == 303 and "missing=1" in back.headers["location"]
+    done = client.post(
+        "/review/decisions",
+        data={
+            "a": first["a"],
+            "b": first["b"],
+            "decision": "no_match",
+            "reason": "different mothers' names",
+            "csrf_token": form_token.group(1),
+        },
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/review"
+    after = client.get("/api/v1/review/queue").json()
+    assert [first["a"], first["b"]] not in [[i["a"], i["b"]] for i in after]
+
+    if len(after) > 0:
+        second = after[0]
+        r = client.post(
+            "/api/v1/review/decisions",
+            json={
+                "a": second["a"],
+                "b": second["b"],
+                "decision": "match",
+                "reason": "same register number",
+            },
+            headers={"X-CSRF-Token": token},
+        )
+        assert r.status_code == 201
+    missing = client.get("/api/v1/review/pair", params={"a": "ngo_ar:NOPE", "b": first["b"]})
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+    with Session(web.engine) as db:
+        human = db.scalars(select(LinkDecision).where(LinkDecision.kind != "automatic")).all()
+        assert {d.actor for d in human} == {"user:rami"}
+        assert any(
+            d.kind == "cannot_link" and d.reason == "different mothers' names" for d in human
+        )
+        views = [
+            json.loads(e.detail)
+            for e in db.scalars(select(AuditEvent).where(AuditEvent.action == "review.pair_view"))
+        ]
+    assert {"a": first["a"], "b": first["b"]} in views
