@@ -89,7 +89,9 @@ def _split_glued_article(word: str) -> str:
     rest = word[2:]
     if rest[0] in "aeiouwyl":
         return word
-    if len(rest) >= 4 and (_NISBA_END.search(rest) or rest.startswith(("kh", "gh", "sh", "q"))):
+    if len(rest) >= 4 and (
+        _NISBA_END.search(rest) or rest.startswith(("kh", "gh", "sh", "q", "h"))
+    ):
         return word[:2] + " " + rest
     if rest[0] == rest[1] and _ARABIC_START.match(rest):  # assimilated: "assayed"
         return word[:2] + " " + rest

@@ -187,8 +187,17 @@ def latin_skeleton(word: str) -> str:
         if pair == "ch":
             after = w[i + 2] if i + 2 < n else ""
             # German/Dutch ch (bach, macht, reichstein) is kh; before a vowel, r or l it is
-            # the French sh of Maghrebi and Levantine spellings (aicha, bouchra, chehade)
-            out.append("S" if after and (after in _VOWELS or after in "rly") else "x")
+            # the French sh of Maghrebi and Levantine spellings (aicha, bouchra, chehade), and
+            # so is a final -ouch (allouch); a final -ich is Slavic or German (ivanovich,
+            # friedrich), which Arabic writes تش or ش
+            if after:
+                out.append("S" if after in _VOWELS or after in "rly" else "x")
+            else:
+                out.append("S" if w.endswith(("ich", "ouch")) else "x")
+            i += 2
+            continue
+        if pair == "ij" and i + 2 < n and w[i + 2] not in _VOWELS:
+            out.append("y")  # Dutch ij (rijsbergen), never j before a consonant
             i += 2
             continue
         if pair in _LATIN_DIGRAPHS:
@@ -242,7 +251,9 @@ def medium(skeleton: str) -> str:
 
 def coarse(skeleton: str) -> str:
     """The coarse phonetic key of a fine skeleton."""
-    return _collapse(skeleton.translate(COARSE))
+    key = _collapse(skeleton.translate(COARSE))
+    # t+s is one sound in German z/tz and Slavic c (Arabic writes تس): fold it into s
+    return _collapse(key.replace("ts", "s")) if "ts" in key else key
 
 
 _RENDER = {
