@@ -89,6 +89,20 @@ def _decision_form(client: TestClient, token: str, ref: str) -> dict[str, Any]:
     return {"data": {**PAIR, "decision": "no_match", "reason": "different", "csrf_token": token}}
 
 
+def _candidate(client: TestClient, token: str, ref: str) -> dict[str, Any]:
+    return {"params": {"b": PAIR["b"]}}
+
+
+def _candidate_json(client: TestClient, token: str, ref: str) -> dict[str, Any]:
+    body = {"b": PAIR.get("b", ""), "decision": "no_match", "reason": "different person"}
+    return {"json": body, "headers": {"X-CSRF-Token": token}}
+
+
+def _candidate_form(client: TestClient, token: str, ref: str) -> dict[str, Any]:
+    body = {"b": PAIR.get("b", ""), "decision": "no_match", "reason": "different"}
+    return {"data": {**body, "csrf_token": token}}
+
+
 PHOTO = base64.b64encode(b"\xff\xd8\xff\xe0" + b"\0" * 32).decode()
 
 MATRIX = [
@@ -132,6 +146,29 @@ MATRIX = [
         RECORD,
         _json(lambda: {"consent": ["partners"]}),
     ),
+    Call(
+        "GET",
+        "/api/v1/tracing-requests/{reference}/candidates",
+        roles(Permission.READ_REQUESTS),
+        200,
+        RECORD,
+    ),
+    Call(
+        "GET",
+        "/api/v1/tracing-requests/{reference}/candidates/pair",
+        roles(Permission.READ_REQUESTS),
+        200,
+        RECORD,
+        _candidate,
+    ),
+    Call(
+        "POST",
+        "/api/v1/tracing-requests/{reference}/candidates/decisions",
+        roles(Permission.WORK_REQUESTS),
+        201,
+        RECORD,
+        _candidate_json,
+    ),
     Call("POST", "/api/v1/imports", roles(Permission.IMPORT_LISTS), 201, build=_upload),
     Call("GET", "/api/v1/stats", roles(Permission.READ_AGGREGATES), 200),
     Call("GET", "/api/v1/review/queue", roles(Permission.REVIEW), 200),
@@ -170,6 +207,23 @@ MATRIX = [
         303,
         RECORD,
         _form(lambda: {"consent": ["research"]}),
+    ),
+    Call("GET", "/requests/{reference}/candidates", roles(Permission.READ_REQUESTS), 200, RECORD),
+    Call(
+        "GET",
+        "/requests/{reference}/candidates/pair",
+        roles(Permission.READ_REQUESTS),
+        200,
+        RECORD,
+        _candidate,
+    ),
+    Call(
+        "POST",
+        "/requests/{reference}/candidates/decisions",
+        roles(Permission.WORK_REQUESTS),
+        303,
+        RECORD,
+        _candidate_form,
     ),
     Call("GET", "/imports", roles(Permission.IMPORT_LISTS), 200),
     Call("POST", "/imports", roles(Permission.IMPORT_LISTS), 201, build=_upload_form),

@@ -116,3 +116,75 @@ def test_a_reviewer_clears_a_queue_item(web: Web, world: Path) -> None:
             for e in db.scalars(select(AuditEvent).where(AuditEvent.action == "review.pair_view"))
         ]
     assert {"a": first["a"], "b": first["b"]} in views
+
+
+def test_a_case_worker_sees_candidates_with_explanations_and_confirms_one(
+    web: Web, world: Path
+) -> None:
+    import csv
+
+    from web_fixtures import csrf, intake_json
+
+    with (world / "persons.csv").open(encoding="utf-8") as fh:
+        persons = [p for p in csv.DictReader(fh) if "ngo_ar" in p["on_lists"] and p["birth_date"]]
+    with (world / "truth.csv").open(encoding="utf-8") as fh:
+        truth = list(csv.DictReader(fh))
+    person = persons[0]
+    expected = {
+        f"{t['source']}:{t['record_id']}"
+        for t in truth
+        if t["person_id"] == person["person_id"] and t["source"] in ("ngo_ar", "ngo_en")
+    }
+    for source in ("ngo_ar", "ngo_en"):
+        assert import_file(
+            web.engine, world / f"{source}.csv", ImportOptions(actor="t")
+        ).exit_code in (0, 1)
+    public = web.client()
+    body = intake_json(
+        given_name=person["given_name"],
+        father_name=person["father_name"],
+        grandfather_name=person["grandfather_name"],
+        family_name=person["family_name"],
+        mother_name=person["mother_name"],
+        sex=person["sex"],
+        birth_date=person["birth_date"],
+        arrest_date=person["arrest_date"],
+        facility=None,
+        arrest_place=None,
+    )
+    reference = public.post(
+        "/api/v1/tracing-requests", json=body, headers={"X-CSRF-Token": csrf(public)}
+    ).json()["reference"]
+    linking.link_store(web.engine, cfg=FAST, actor="tester")
+
+    web.add_user("amira", Role.CASE_WORKER)
+    client = web.client()
+    token = api_login(client, "amira")
+    found = client.get(f"/api/v1/tracing-requests/{reference}/candidates").json()
+    keys = [c["key"] for c in found]
+    assert expected & set(keys), (expected, keys[:5])
+    best = next(c for c in found if c["key"] in expected)
+    pair = client.get(
+        f"/api/v1/tracing-requests/{reference}/candidates/pair", params={"b": best["key"]}
+    ).json()
+    assert pair["a"]["key"] == f"family:{reference}" and pair["b"]["key"] == best["key"]
+    assert pair["explanation"] and pair["explanation"]["steps"]
+    page = client.get(
+        f"/requests/{reference}/candidates/pair", params={"b": best["key"], "lang": "ar"}
+    )
+    assert page.status_code == 200 and 'dir="rtl"' in page.text
+    listing = client.get(f"/requests/{reference}/candidates?lang=en")
+    assert best["key"] in listing.text
+    r = client.post(
+        f"/api/v1/tracing-requests/{reference}/candidates/decisions",
+        json={"b": best["key"], "decision": "match", "reason": "same mother and birth date"},
+        headers={"X-CSRF-Token": token},
+    )
+    assert r.status_code == 201
+    after = client.get(f"/api/v1/tracing-requests/{reference}/candidates").json()
+    assert after[0]["key"] == best["key"] and after[0]["decision"] == "must_link"
+    with Session(web.engine) as db:
+        decision = db.scalars(select(LinkDecision).where(LinkDecision.kind == "must_link")).one()
+        assert decision.actor == "user:amira" and decision.reason == "same mother and birth date"
+        actions = {e.action for e in db.scalars(select(AuditEvent))}
+    assert {"tracing_request.candidates_view", "review.pair_view", "link.must_link"} <= actions

@@ -103,9 +103,11 @@ def _side(db: Session, key: str) -> SideRecord:
     )
 
 
-def pair_for(engine: Engine, actor: Actor, a: str, b: str) -> PairView:
+def pair_for(
+    engine: Engine, actor: Actor, a: str, b: str, permission: Permission = Permission.REVIEW
+) -> PairView:
     """Both records side by side with the model's explanation; audited."""
-    require(actor.role, Permission.REVIEW)
+    require(actor.role, permission)
     if a == b:
         raise NotFound("not found")
     with Session(engine) as db:
@@ -125,9 +127,18 @@ def pair_for(engine: Engine, actor: Actor, a: str, b: str) -> PairView:
     return PairView(left, right, explanation)
 
 
-def decide(engine: Engine, actor: Actor, a: str, b: str, *, match: bool, reason: str) -> int:
+def decide(
+    engine: Engine,
+    actor: Actor,
+    a: str,
+    b: str,
+    *,
+    match: bool,
+    reason: str,
+    permission: Permission = Permission.REVIEW,
+) -> int:
     """A reviewer's decision (same person or not), with why; written by the linking service."""
-    require(actor.role, Permission.REVIEW)
+    require(actor.role, permission)
     if not reason.strip():
         raise ValueError("say why")
     try:

@@ -247,7 +247,7 @@ def _load(db: Session, reference: str) -> tuple[TracingRequest, Record] | None:
     return None if row is None else (row[0], row[1])
 
 
-def _visible(
+def visible_request(
     db: Session, actor: Actor, reference: str, permission: Permission
 ) -> tuple[TracingRequest, Record]:
     """The request, or :class:`NotFound` when it is missing *or* the actor may not see it."""
@@ -260,7 +260,7 @@ def _visible(
 
 
 def get_request_for(db: Session, actor: Actor, reference: str) -> RequestView:
-    request, record = _visible(db, actor, reference, Permission.READ_REQUESTS)
+    request, record = visible_request(db, actor, reference, Permission.READ_REQUESTS)
     person = {
         k: getattr(record, k)
         for k in (
@@ -316,7 +316,7 @@ class Contact:
 
 def get_contact_for(db: Session, actor: Actor, reference: str) -> Contact:
     """The family's contact details (decrypted); every call is audited."""
-    request, _ = _visible(db, actor, reference, Permission.READ_CONTACT)
+    request, _ = visible_request(db, actor, reference, Permission.READ_CONTACT)
     append_event(
         db.connection(),
         actor=actor.label,
@@ -335,7 +335,7 @@ def get_contact_for(db: Session, actor: Actor, reference: str) -> Contact:
 
 
 def get_photo_for(db: Session, actor: Actor, reference: str) -> tuple[bytes, str]:
-    request, _ = _visible(db, actor, reference, Permission.READ_REQUESTS)
+    request, _ = visible_request(db, actor, reference, Permission.READ_REQUESTS)
     if request.photo is None or request.photo_type is None:
         raise NotFound(NOT_FOUND)
     append_event(
@@ -353,7 +353,7 @@ def set_status(db: Session, *, actor: Actor, reference: str, status: str) -> str
     """Change a request's status (``STATUSES``); returns the new status."""
     if status not in {code for code, _ in STATUSES}:
         raise IntakeInvalid({"status": N_("Unknown status.")})
-    request, _ = _visible(db, actor, reference, Permission.WORK_REQUESTS)
+    request, _ = visible_request(db, actor, reference, Permission.WORK_REQUESTS)
     old = request.status
     request.status = status
     request.updated_at = datetime.now(UTC)
@@ -375,7 +375,7 @@ def set_consent(db: Session, *, actor: Actor, reference: str, consent: list[str]
     chosen = sorted(set(consent))
     if any(c not in allowed for c in chosen):
         raise IntakeInvalid({"consent": N_("Unknown consent choice.")})
-    request, _ = _visible(db, actor, reference, Permission.WORK_REQUESTS)
+    request, _ = visible_request(db, actor, reference, Permission.WORK_REQUESTS)
     old = list(request.consent)
     at = datetime.now(UTC)
     request.consent = chosen

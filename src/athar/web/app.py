@@ -37,10 +37,12 @@ def routers() -> list[APIRouter]:
     """Every router of the app, one per capability (the permission-matrix test walks them)."""
     from athar.web.routes import (
         api_auth,
+        api_candidates,
         api_registry,
         api_requests,
         api_review,
         api_users,
+        pages_candidates,
         pages_public,
         pages_registry,
         pages_review,
@@ -50,11 +52,13 @@ def routers() -> list[APIRouter]:
     return [
         api_auth.router,
         api_requests.router,
+        api_candidates.router,
         api_users.router,
         api_registry.router,
         api_review.router,
         pages_public.router,
         pages_staff.router,
+        pages_candidates.router,
         pages_registry.router,
         pages_review.router,
     ]

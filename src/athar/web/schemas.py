@@ -167,3 +167,21 @@ class DecisionIn(BaseModel):
 class DecisionOut(BaseModel):
     id: int
     decision: str
+
+
+class CandidateOut(BaseModel):
+    key: str = Field(description="source:record_id")
+    source: str
+    name: str | None
+    birth: str | None
+    facility: str | None
+    score: float | None = Field(description="match weight in the latest link run")
+    same_person: bool = Field(description="linked into the same person as the request")
+    decision: str | None = Field(description="must_link or cannot_link, when a person decided")
+
+
+class CandidateDecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    b: str = Field(description="the candidate, source:record_id")
+    decision: Literal["match", "no_match"]
+    reason: str = Field(min_length=1, max_length=2000)

@@ -33,13 +33,28 @@ async def pair_page(
     b: Annotated[str, Query(max_length=300)],
 ) -> Response:
     view = await run_in_threadpool(review.pair_for, request.app.state.engine, user.actor, a, b)
+    return render_pair(request, view, "/review/decisions", {"a": a, "b": b})
+
+
+def render_pair(
+    request: Request, view: review.PairView, action: str | None, hidden: dict[str, str]
+) -> Response:
+    """Two records side by side with the waterfall (running totals) and a decision form."""
     running = []
     if view.explanation:
         total = view.explanation["prior"]
         for step in view.explanation["steps"]:
             total += step["weight"] + step["tf_adjustment"]
             running.append((step, step["weight"] + step["tf_adjustment"], total))
-    return render(request, "review_pair.html", view=view, steps=running, fields=review.PAIR_FIELDS)
+    return render(
+        request,
+        "review_pair.html",
+        view=view,
+        steps=running,
+        fields=review.PAIR_FIELDS,
+        decision_action=action,
+        hidden=hidden,
+    )
 
 
 @router.post("/review/decisions", dependencies=[CsrfProtected])
