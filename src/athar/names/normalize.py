@@ -139,8 +139,10 @@ def _token(text: str, keep_hamza: bool) -> str:
     # casefolding and NFKC can each produce what the other changes (rare letters such as
     # Þ -> þ -> th); repeat until stable so that normalisation is idempotent
     for _ in range(4):
-        if s.isascii() and not s.startswith(("al", "el")):
-            break
+        if not _NEEDS_STRIP.search(s) and not (
+            s.startswith(("al", "el")) or " al" in s or " el" in s
+        ):
+            break  # only ASCII and Arabic letters, no article left to split: stable
         again = " ".join(_token_once(w, table) for w in s.split(" "))
         if again == s:
             break
