@@ -512,17 +512,3 @@ def test_concurrent_imports(db_engine: Engine, tmp_path: Path) -> None:
     c = counts(db_engine)
     assert c["record"] == 180 and c["source"] == 4 and c["import_batch"] == 3
     assert chain_ok(db_engine)
-
-
-def test_worker_processes_give_the_same_result(db_engine: Engine, tmp_path: Path) -> None:
-    lines = ["source,record_id,given_name,birth_date,status"]
-    lines += [f"s,{i},name{i % 17},{1950 + i % 60},missing" for i in range(300)]
-    lines += ["s,7,other,1980,missing", "s,,x,1980,missing", "s,400,y,1985-13,missing"]
-    a = write(tmp_path / "a.csv", lines)
-    r = import_file(db_engine, a, opts(workers=2, chunk_size=25))
-    assert (r.rows_total, r.rows_new, r.rows_quarantined) == (303, 299, 4)
-    q = [x.row_number for x in rows(db_engine, "SELECT row_number FROM quarantine_row")]
-    assert sorted(q) == [9, 302, 303, 304]
-    stored = rows(db_engine, "SELECT record_id, row_number, raw FROM record ORDER BY row_number")
-    assert [x.row_number for x in stored] == [n for n in range(2, 302) if n != 9]
-    assert json.loads(stored[0].raw)["given_name"] == "name0"

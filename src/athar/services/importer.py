@@ -25,12 +25,11 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
-import multiprocessing
 import operator
 import os
 from array import array
-from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -138,7 +137,6 @@ class ImportOptions:
     today: date | None = None
     chunk_size: int = 5000
     max_problems: int = 1000  # kept in the result; every problem goes to ``on_problem``
-    workers: int | None = None  # processes preparing rows; None: 2 for big files, else 0
     on_problem: Callable[[Problem], None] | None = None
 
 
@@ -487,70 +485,26 @@ class Prepared(NamedTuple):
     content_hash: str
 
 
-def _prepare(plan: ColumnPlan, today: date, order: str, rows: list[RawRow]) -> list[Prepared]:
-    """Map, parse and validate a chunk of rows (pure; runs in worker processes too)."""
-    out = []
-    for row in rows:
-        cells, extra, issues = plan.apply(row.raw)
-        parsed, row_issues = parse_row(cells, today, order)
-        out.append(
-            Prepared(
-                row.number,
-                _json(row.raw),
-                parsed,
-                _json(extra) if extra else None,
-                [*row.issues, *issues, *row_issues],
-                _content_hash(cells, extra),
-            )
-        )
-    return out
-
-
-#: files at least this large are prepared by worker processes when ``workers`` is automatic
-PARALLEL_MIN_BYTES = 8 << 20
-
-
-def _chunks(rows: Iterator[RawRow], size: int) -> Iterator[list[RawRow]]:
-    chunk: list[RawRow] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def _prepared(
-    table: Table, plan: ColumnPlan, today: date, opts: ImportOptions
-) -> Iterator[Prepared]:
-    """Prepared rows in file order.  Big files are prepared by worker processes while this
-    process reads and stores; at most a few chunks are in flight, so memory stays flat."""
-    order = plan.mapping.date_order
-    workers = opts.workers
-    if workers is None:
-        big = table.path.stat().st_size >= PARALLEL_MIN_BYTES
-        workers = min(2, os.cpu_count() or 1) if big and (os.cpu_count() or 1) > 1 else 0
-    chunks = _chunks(table.rows(), max(1, min(opts.chunk_size, 2000)))
-    if workers <= 0:
-        for chunk in chunks:
-            yield from _prepare(plan, today, order, chunk)
-        return
-    ctx = multiprocessing.get_context("forkserver")
-    with ctx.Pool(workers) as pool:
-        pending: deque[Any] = deque()
-        for chunk in chunks:
-            pending.append(pool.apply_async(_prepare, (plan, today, order, chunk)))
-            if len(pending) > 2 * workers:
-                yield from pending.popleft().get()
-        while pending:
-            yield from pending.popleft().get()
+def _prepare(plan: ColumnPlan, today: date, order: str, row: RawRow) -> Prepared:
+    """Map, parse and validate one row (pure: no database)."""
+    cells, extra, issues = plan.apply(row.raw)
+    parsed, row_issues = parse_row(cells, today, order)
+    return Prepared(
+        row.number,
+        _json(row.raw),
+        parsed,
+        _json(extra) if extra else None,
+        [*row.issues, *issues, *row_issues] if issues or row.issues else row_issues,
+        _content_hash(cells, extra),
+    )
 
 
 def _process(table: Table, plan: ColumnPlan, dups: set[int], batch: _Batch, today: date) -> None:
     held: dict[tuple[str, str], list[Prepared]] = {}
     result = batch.result
-    for row in _prepared(table, plan, today, batch.opts):
+    order = plan.mapping.date_order
+    for raw_row in table.rows():
+        row = _prepare(plan, today, order, raw_row)
         result.rows_total += 1
         src, rid = row.parsed["source"], row.parsed["record_id"]
         if src and rid and dups and _key_hash(src, rid) in dups:
