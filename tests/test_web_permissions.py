@@ -15,12 +15,15 @@ import base64
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from athar.security.auth import PERMISSIONS, Permission, Role
+from athar.store.models import Person
 from athar.web.app import routers
 from web_fixtures import PASSWORD, Web, api_login, csrf, intake_json, keyring, web  # noqa: F401
 
@@ -169,6 +172,7 @@ MATRIX = [
         RECORD,
         _candidate_json,
     ),
+    Call("GET", "/api/v1/persons/{person_id}", roles(Permission.READ_PERSONS), 200, RECORD),
     Call("POST", "/api/v1/imports", roles(Permission.IMPORT_LISTS), 201, build=_upload),
     Call("GET", "/api/v1/stats", roles(Permission.READ_AGGREGATES), 200),
     Call("GET", "/api/v1/review/queue", roles(Permission.REVIEW), 200),
@@ -225,6 +229,7 @@ MATRIX = [
         RECORD,
         _candidate_form,
     ),
+    Call("GET", "/persons/{person_id}", roles(Permission.READ_PERSONS), 200, RECORD),
     Call("GET", "/imports", roles(Permission.IMPORT_LISTS), 200),
     Call("POST", "/imports", roles(Permission.IMPORT_LISTS), 201, build=_upload_form),
     Call("GET", "/stats", roles(Permission.READ_AGGREGATES), 200),
@@ -278,12 +283,17 @@ def test_every_role_against_every_endpoint(web: Web) -> None:
         "/api/v1/tracing-requests", json=intake_json(), headers={"X-CSRF-Token": csrf(public)}
     ).json()["reference"]
     PAIR.update(a=f"family:{reference}", b=f"family:{other}")
+    with Session(web.engine) as db:
+        person = Person(created_at=datetime.now(UTC))
+        db.add(person)
+        db.commit()
+        person_id = str(person.id)
 
     failures: list[str] = []
     for role in [None, *Role]:
         client, token = _client(web, role)
         for call in MATRIX:
-            url = call.route.replace("{reference}", reference)
+            url = call.route.replace("{reference}", reference).replace("{person_id}", person_id)
             kwargs = call.build(client, token, reference) if call.build else {}
             response = client.request(call.method, url, follow_redirects=False, **kwargs)
             if role in call.allowed:
@@ -336,7 +346,7 @@ def test_every_state_changing_route_requires_csrf(web: Web) -> None:
     for call in MATRIX + SESSION_CALLS:
         if call.method == "GET":
             continue
-        url = call.route.replace("{reference}", "T-2026-AAAAAAAA")
+        url = call.route.replace("{reference}", "T-2026-AAAAAAAA").replace("{person_id}", "1")
         kwargs: dict[str, Any] = {}
         if call.build:
             kwargs = call.build(client, "bad-token", "T-2026-AAAAAAAA")

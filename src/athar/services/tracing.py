@@ -35,7 +35,7 @@ from athar.services.tracing_intake import (
 )
 from athar.services.users import Actor
 from athar.store.casework import TracingRequest
-from athar.store.models import ImportBatch, Record, Source, StatusEvent
+from athar.store.models import ImportBatch, PersonRecord, Record, Source, StatusEvent
 
 #: the one message for "missing" and "not yours": the two must be indistinguishable
 NOT_FOUND = "not found"
@@ -236,6 +236,8 @@ class RequestView:
     circumstances: str | None
     has_photo: bool
     record_id: int
+    #: the person linkage put the request's record into, if a link run has seen it
+    person_id: int | None
 
 
 def _load(db: Session, reference: str) -> tuple[TracingRequest, Record] | None:
@@ -302,6 +304,12 @@ def get_request_for(db: Session, actor: Actor, reference: str) -> RequestView:
         circumstances=request.circumstances,
         has_photo=request.photo is not None,
         record_id=record.id,
+        person_id=db.scalar(
+            select(PersonRecord.person_id)
+            .where(PersonRecord.record_id == record.id)
+            .order_by(PersonRecord.id.desc())
+            .limit(1)
+        ),
     )
 
 

@@ -114,6 +114,7 @@ class TracingRequestOut(BaseModel):
     circumstances: str | None
     has_photo: bool
     record_id: int
+    person_id: int | None
 
 
 class ContactOut(BaseModel):
@@ -185,3 +186,28 @@ class CandidateDecisionIn(BaseModel):
     b: str = Field(description="the candidate, source:record_id")
     decision: Literal["match", "no_match"]
     reason: str = Field(min_length=1, max_length=2000)
+
+
+class PersonRecordOut(BaseModel):
+    key: str
+    source: str
+    imported_at: str
+    fields: dict[str, str | None]
+
+
+class StatusClaimOut(BaseModel):
+    date: str | None
+    status: str
+    as_written: str
+    source: str
+    record: str
+    facility: str | None
+
+
+class PersonOut(BaseModel):
+    id: int
+    records: list[PersonRecordOut]
+    timeline: list[StatusClaimOut]
+    conflicts: list[dict[str, list[str]]] = Field(
+        description="claims that cannot all be true (released and deceased), with their records"
+    )
