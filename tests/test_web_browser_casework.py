@@ -1,0 +1,196 @@
+"""Browser tests of the case work, in headless Chromium (Playwright), Arabic and English:
+
+* a case worker logs in, sees the candidates for a family's request with explanations, and
+  confirms one;
+* the person page shows both sources;
+* a reviewer clears a review-queue item;
+* a researcher cannot open a person page.
+
+Screenshots of every page go to ``test-artifacts/`` (``casework-*-ar.png`` / ``-en.png``).
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from athar.linkage import runner
+from athar.security.auth import Role
+from athar.services import linking
+from athar.services.importer import ImportOptions, import_file
+from athar.services.users import CLI, create_user
+from test_web_browser import ARTIFACTS, CHROMIUM, server  # noqa: F401
+from web_fixtures import PASSWORD, intake_json
+
+__all__ = ["server"]
+pytestmark = pytest.mark.browser
+FAST = runner.EngineConfig(memory_limit="1GB", threads=1)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from click.testing import CliRunner
+
+    from athar.cli import main
+
+    out = tmp_path_factory.mktemp("world")
+    r = CliRunner().invoke(main, ["synth", str(out), "--persons", "300", "--seed", "11", "--quiet"])
+    assert r.exit_code == 0, r.output
+    return out
+
+
+def _setup(engine: Engine, world: Path, base: str) -> tuple[str, set[str]]:
+    import httpx2
+    from sqlalchemy.orm import Session
+
+    for source in ("ngo_ar", "ngo_en"):
+        assert import_file(engine, world / f"{source}.csv", ImportOptions(actor="t")).exit_code in (
+            0,
+            1,
+        )
+    with (world / "persons.csv").open(encoding="utf-8") as fh:
+        person = next(
+            p for p in csv.DictReader(fh) if "ngo_ar" in p["on_lists"] and p["birth_date"]
+        )
+    with (world / "truth.csv").open(encoding="utf-8") as fh:
+        expected = {
+            f"{t['source']}:{t['record_id']}"
+            for t in csv.DictReader(fh)
+            if t["person_id"] == person["person_id"] and t["source"] in ("ngo_ar", "ngo_en")
+        }
+    with httpx2.Client(base_url=base) as client:
+        token = client.get("/api/v1/session").json()["csrf_token"]
+        body = intake_json(
+            given_name=person["given_name"],
+            father_name=person["father_name"],
+            grandfather_name=person["grandfather_name"],
+            family_name=person["family_name"],
+            mother_name=person["mother_name"],
+            sex=person["sex"],
+            birth_date=person["birth_date"],
+            arrest_date=person["arrest_date"],
+            facility=None,
+            arrest_place=None,
+        )
+        reference = client.post(
+            "/api/v1/tracing-requests", json=body, headers={"X-CSRF-Token": token}
+        ).json()["reference"]
+    linking.link_store(engine, cfg=FAST, actor="tester")
+    with Session(engine) as db:
+        for name, role in (
+            ("amira", Role.CASE_WORKER),
+            ("rami", Role.REVIEWER),
+            ("rana", Role.RESEARCHER),
+        ):
+            create_user(
+                db, actor=CLI, username=name, display_name=name, role=role, password=PASSWORD
+            )
+    return reference, expected
+
+
+def _login(page: Any, base: str, username: str, lang: str) -> None:
+    page.goto(f"{base}/login?lang={lang}")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def _shot(page: Any, name: str, lang: str) -> None:
+    expected = "rtl" if lang == "ar" else "ltr"
+    assert page.evaluate("document.documentElement.dir") == expected, (name, lang)
+    page.screenshot(path=str(ARTIFACTS / f"casework-{name}-{lang}.png"), full_page=True)
+
+
+def test_case_work_in_the_browser(server: tuple[str, Any], world: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    base, engine = server
+    assert CHROMIUM.exists(), "Chromium is missing: run `make chromium` (part of `make test`)"
+    ARTIFACTS.mkdir(exist_ok=True)
+    reference, expected = _setup(engine, world, base)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+        )
+        try:
+            # 1. a case worker sees the candidates with explanations and confirms one
+            context = browser.new_context(viewport={"width": 1100, "height": 900})
+            page = context.new_page()
+            _login(page, base, "amira", "ar")
+            _shot(page, "home", "ar")
+            for lang in ("en", "ar"):
+                page.goto(f"{base}/requests/{reference}?lang={lang}")
+                _shot(page, "request", lang)
+                page.goto(f"{base}/requests/{reference}/candidates?lang={lang}")
+                _shot(page, "candidates", lang)
+            keys = page.locator("table tbody tr td:first-child").all_inner_texts()
+            best = next(k for k in keys if k in expected)
+            row = page.locator("table tbody tr", has_text=best)
+            row.get_by_role("link").click()
+            page.wait_for_selector("table.waterfall")
+            assert page.locator("table.waterfall tbody tr").count() >= 3
+            _shot(page, "candidate-waterfall", "ar")
+            page.check("input[name=decision][value=match]")
+            page.fill("#r-reason", "نفس اسم الأم وتاريخ الولادة")
+            page.click("form.form button[type=submit]")
+            page.wait_for_url(f"{base}/requests/{reference}/candidates")
+            assert "الشخص نفسه" in page.locator("table tbody tr", has_text=best).inner_text()
+            _shot(page, "candidate-confirmed", "ar")
+
+            # 2. the person page shows both sources (the next link run obeys the decision)
+            linking.link_store(engine, cfg=FAST, actor="tester")
+            page.goto(f"{base}/requests/{reference}?lang=ar")
+            page.get_by_role("link", name="صفحة الشخص").click()
+            page.wait_for_selector("table.records")
+            person_url = page.url.split("?")[0]
+            header = page.locator("table.records thead").inner_text()
+            assert f"family:{reference}" in header and best in header
+            _shot(page, "person", "ar")
+            page.goto(f"{person_url}?lang=en")
+            _shot(page, "person", "en")
+            context.close()
+
+            # 3. a reviewer clears a queue item
+            context = browser.new_context(viewport={"width": 1100, "height": 900})
+            page = context.new_page()
+            _login(page, base, "rami", "en")
+            page.goto(f"{base}/review?lang=en")
+            _shot(page, "review-queue", "en")
+            first_a = page.locator("table tbody tr td:nth-child(1)").first.inner_text()
+            first_b = page.locator("table tbody tr td:nth-child(2)").first.inner_text()
+            page.locator("table tbody tr").first.get_by_role("link").click()
+            page.wait_for_selector("table.pair")
+            _shot(page, "review-pair", "en")
+            page.goto(
+                page.url.replace("lang=en", "lang=ar")
+                if "lang=" in page.url
+                else page.url + "&lang=ar"
+            )
+            _shot(page, "review-pair", "ar")
+            page.check("input[name=decision][value=no_match]")
+            page.fill("#r-reason", "different mothers' names")
+            page.click("form.form button[type=submit]")
+            page.wait_for_url(f"{base}/review")
+            rows = page.locator("table tbody tr").all_inner_texts()
+            assert not any(first_a in r and first_b in r for r in rows)
+            _shot(page, "review-queue", "ar")
+            context.close()
+
+            # 4. a researcher cannot open a person page
+            context = browser.new_context(viewport={"width": 1100, "height": 900})
+            page = context.new_page()
+            _login(page, base, "rana", "ar")
+            response = page.goto(f"{person_url}?lang=ar")
+            assert response is not None and response.status == 404
+            assert page.locator("table.records").count() == 0
+            _shot(page, "researcher-person-refused", "ar")
+            page.goto(f"{base}/stats?lang=en")
+            _shot(page, "researcher-figures", "en")
+            context.close()
+        finally:
+            browser.close()
