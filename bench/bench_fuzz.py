@@ -12,7 +12,8 @@ crash: its input is saved under ``bench/work/fuzz-crashes/`` and counted.  Targe
     (a) arbitrary bytes as ``.csv``/``.json``/``.xlsx``, (b) interchange CSVs with hostile
     cells (formula prefixes, NUL and control characters, bidi marks, huge cells, ragged rows,
     duplicate and missing headers) in UTF-8, UTF-8 with BOM, Windows-1256, CRLF, (c) JSON of
-    arbitrary shape, (d) a valid XLSX with flipped bytes.  Besides "no exception", each
+    arbitrary shape, (d) a valid XLSX with flipped bytes; about 4 in 10 with a column-mapping
+    YAML file (plausible, malformed, or arbitrary bytes).  Besides "no exception", each
     import must be all-or-nothing: an unusable file stores nothing, a stored batch adds
     exactly the records and quarantine rows it reports.
 ``names``
@@ -169,6 +170,45 @@ files = st.one_of(
     xlsx_files(),
 )
 
+MAPPING_KEYS = ["source", "constants", "columns", "split", "ignore", "date_order", "sheet",
+                "delimiter"]  # fmt: skip
+plausible = {
+    "source": st.sampled_from(["ngo_x", "", "x" * 300]) | cells,
+    "constants": st.dictionaries(st.sampled_from(HEADER), cells | json_values, max_size=3)
+    | json_values,
+    "columns": st.dictionaries(cells, st.sampled_from(HEADER) | cells, max_size=4) | json_values,
+    "split": st.dictionaries(
+        cells,
+        st.fixed_dictionaries(
+            {"into": st.lists(st.sampled_from(HEADER) | cells, max_size=4)},
+            optional={"separator": st.sampled_from([" ", "", ",", None, 5]) | cells},
+        )
+        | json_values,
+        max_size=2,
+    ),
+    "ignore": st.lists(cells, max_size=3) | json_values,
+    "date_order": st.sampled_from(["iso", "dmy", "mdy", "ymd", ""]) | json_values,
+    "sheet": st.sampled_from(["Sheet", "Sheet1", ""]) | json_values,
+    "delimiter": st.sampled_from([",", ";", "\t", "", ",,", "\n", '"']) | json_values,
+}
+
+
+@st.composite
+def mapping_docs(draw: st.DrawFn) -> bytes | None:
+    """Mostly no mapping; else a YAML mapping, plausible or hostile, or arbitrary bytes."""
+    kind = draw(st.integers(0, 9))
+    if kind < 6:
+        return None
+    if kind == 6:
+        return draw(st.binary(max_size=512))
+    keys = draw(st.lists(st.sampled_from(MAPPING_KEYS), max_size=5, unique=True))
+    doc: Any = {k: draw(plausible[k]) for k in keys}
+    if kind == 7:
+        doc = draw(json_values) if draw(st.booleans()) else {**doc, draw(cells): 1}
+    import yaml
+
+    return yaml.safe_dump(doc, allow_unicode=True).encode("utf-8")
+
 
 class Violation(Exception):
     """A property the code under test must keep was broken (not an exception it raised)."""
@@ -215,6 +255,9 @@ class Fuzz:
         path = self.crash_dir / f"{target}-{kind}-{len(self.counts):03d}-{seen}{suffix}"
         path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8", "replace"))
         path.with_suffix(path.suffix + ".txt").write_text(tb)
+        mapping_path = getattr(self, "mapping_path", None)
+        if target == "import" and mapping_path is not None:
+            shutil.copy(mapping_path, path.with_suffix(path.suffix + ".mapping.yaml"))
         if seen == 0:
             entry = {
                 "target": target,
@@ -234,11 +277,16 @@ class Fuzz:
             q = conn.execute(select(func.count()).select_from(QuarantineRow)).scalar_one()
         return int(r), int(q)
 
-    def import_one(self, suffix: str, data: bytes) -> None:
+    def import_one(self, suffix: str, data: bytes, mapping: bytes | None = None) -> None:
         self.iterations["import"] += 1
         self.n += 1
         path = self.workdir / f"in-{self.n % 8}{suffix}"
         path.write_bytes(data)
+        self.mapping_path: Path | None = None
+        if mapping is not None:
+            self.mapping_path = self.workdir / f"map-{self.n % 8}.yaml"
+            self.mapping_path.write_bytes(mapping)
+            self.iterations["with_mapping"] = self.iterations.get("with_mapping", 0) + 1
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ResourceWarning)
             crashes = sum(self.counts.values())
@@ -254,9 +302,8 @@ class Fuzz:
 
         try:
             before = self._counts()
-            res = import_file(
-                self.engine, path, ImportOptions(actor="fuzz", source=None, chunk_size=7)
-            )
+            opts = ImportOptions(actor="fuzz", chunk_size=7, mapping=self.mapping_path)
+            res = import_file(self.engine, path, opts)
             after = self._counts()
             self.outcomes[res.outcome] = self.outcomes.get(res.outcome, 0) + 1
             added = (after[0] - before[0], after[1] - before[1])
@@ -325,9 +372,9 @@ def run(
     }
 
     @settings(**common)
-    @given(files)
-    def import_round(f: tuple[str, bytes]) -> None:
-        fz.import_one(*f)
+    @given(files, mapping_docs())
+    def import_round(f: tuple[str, bytes], mapping: bytes | None) -> None:
+        fz.import_one(*f, mapping)
 
     @settings(**{**common, "max_examples": 500})
     @given(name_text)

@@ -108,3 +108,33 @@ def test_damaged_xlsx_is_reported_unusable(tmp_path: Path) -> None:
     if error is not None:
         raise zlib.error(error)
     assert res.outcome == "unusable" and res.exit_code == 2
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=(TypeError, ValueError),
+    reason="found by bench fuzz: athar.ingest.mapping.parse_mapping lets TypeError/ValueError "
+    "escape for a mapping whose 'constants', 'columns' or 'ignore' has the wrong shape, "
+    "instead of a MappingError (file unusable, exit 2)",
+)
+@pytest.mark.parametrize(
+    "mapping",
+    ["constants: [1]\n", "ignore: 5\n", "columns: [a]\n"],
+    ids=["constants", "ignore", "columns"],
+)
+def test_malformed_mapping_is_reported_unusable(tmp_path: Path, mapping: str) -> None:
+    from athar.services.importer import ImportOptions, import_file
+    from athar.store.engine import make_engine
+    from athar.store.migrate import upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    upgrade(engine)
+    data = tmp_path / "list.csv"
+    data.write_text(",".join(bench_fuzz.HEADER) + "\nngo_x,A-1,x" + "," * 16 + "\n")
+    mpath = tmp_path / "m.yaml"
+    mpath.write_text(mapping)
+    try:
+        res = import_file(engine, data, ImportOptions(actor="test", mapping=mpath))
+    finally:
+        engine.dispose()
+    assert res.outcome == "unusable" and res.exit_code == 2
