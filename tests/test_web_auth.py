@@ -224,3 +224,43 @@ def test_cookies_are_http_only_and_same_site(web: Web) -> None:
     )
     cookie = next(h for h in r.headers.get_list("set-cookie") if h.startswith("athar_session="))
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+
+
+def test_sliding_window_forgets_old_hits() -> None:
+    from athar.web.ratelimit import SlidingWindow
+
+    window = SlidingWindow(2, window_seconds=60)
+    assert window.allow("a", now=0) and window.allow("a", now=1)
+    assert not window.allow("a", now=30) and window.allow("b", now=30)
+    assert window.allow("a", now=61)
+
+
+def test_candidate_search_is_rate_limited_per_user(db_url: str, keyring: object) -> None:
+    from athar.store.engine import make_engine
+    from web_fixtures import intake_json
+
+    engine = make_engine(db_url)
+    try:
+        app = create_app(
+            settings(db_url, search_rate_per_minute=3),
+            engine=engine,
+            keyring=keyring,  # type: ignore[arg-type]
+        )
+        web = Web(app, engine, app.state.settings)
+        public = web.client()
+        reference = public.post(
+            "/api/v1/tracing-requests", json=intake_json(), headers={"X-CSRF-Token": csrf(public)}
+        ).json()["reference"]
+        web.add_user("amira", Role.CASE_WORKER)
+        web.add_user("badr", Role.CASE_WORKER)
+        amira, badr = web.client(), web.client()
+        api_login(amira, "amira")
+        api_login(badr, "badr")
+        url = f"/api/v1/tracing-requests/{reference}/candidates"
+        codes = [amira.get(url).status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        assert amira.get(url).json()["error"]["code"] == "rate_limited"
+        assert amira.get(f"/requests/{reference}/candidates").status_code == 429
+        assert badr.get(url).status_code == 200
+    finally:
+        engine.dispose()

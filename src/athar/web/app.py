@@ -23,6 +23,7 @@ from athar.store.migrate import require_current
 from athar.web.deps import ANON_COOKIE, SESSION_COOKIE, WebUser
 from athar.web.errors import install_error_handlers
 from athar.web.i18n import LANG_COOKIE, LOCALES, load_languages, negotiate
+from athar.web.ratelimit import SlidingWindow
 from athar.web.render import build_environments
 from athar.web.settings import Settings
 
@@ -105,6 +106,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker(engine, expire_on_commit=False)
+    app.state.limiters = {"candidates": SlidingWindow(settings.search_rate_per_minute)}
     app.state.languages = load_languages()
     app.state.jinja = build_environments(app.state.languages)
 

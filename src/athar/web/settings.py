@@ -67,6 +67,9 @@ SETTINGS: dict[str, Setting] = {
     "small_cell": Setting(
         "ATHAR_SMALL_CELL", "5", "aggregate counts below this are shown as suppressed"
     ),
+    "search_rate_per_minute": Setting(
+        "ATHAR_SEARCH_RATE_PER_MINUTE", "120", "candidate searches per user per minute"
+    ),
     "cookie_secure": Setting(
         "ATHAR_COOKIE_SECURE", "true", "mark cookies Secure (HTTPS only); false for plain HTTP"
     ),
@@ -98,6 +101,7 @@ class Settings:
     photo_max_bytes: int = 2 * 1024 * 1024
     import_max_bytes: int = 50 * 1024 * 1024
     small_cell: int = 5
+    search_rate_per_minute: int = 120
     cookie_secure: bool = True
     default_locale: str = "ar"
     extra: dict[str, Any] = field(default_factory=dict)

@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from athar.services import candidates
-from athar.web.deps import CsrfProtected, CurrentUser, SessionDep
+from athar.web.deps import CsrfProtected, CurrentUser, SessionDep, WebUser
 from athar.web.errors import InvalidInput
+from athar.web.ratelimit import limited
 from athar.web.schemas import (
     CandidateDecisionIn,
     CandidateOut,
@@ -19,6 +20,8 @@ from athar.web.schemas import (
     ErrorOut,
     PairOut,
 )
+
+Searcher = Annotated[WebUser, Depends(limited("candidates"))]
 
 router = APIRouter(
     prefix="/api/v1/tracing-requests/{reference}/candidates",
@@ -28,7 +31,7 @@ router = APIRouter(
 
 
 @router.get("", response_model=list[CandidateOut])
-def list_candidates(reference: str, db: SessionDep, user: CurrentUser) -> list[CandidateOut]:
+def list_candidates(reference: str, db: SessionDep, user: Searcher) -> list[CandidateOut]:
     """Records from every list that linkage put near this request, best first."""
     return [CandidateOut(**asdict(c)) for c in candidates.candidates_for(db, user.actor, reference)]
 
@@ -37,7 +40,7 @@ def list_candidates(reference: str, db: SessionDep, user: CurrentUser) -> list[C
 async def candidate_pair(
     reference: str,
     request: Request,
-    user: CurrentUser,
+    user: Searcher,
     b: Annotated[str, Query(max_length=300)],
 ) -> PairOut:
     """The request's record and candidate ``b`` side by side, with the per-field waterfall."""

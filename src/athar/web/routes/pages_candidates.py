@@ -6,22 +6,23 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from athar.services import candidates
-from athar.web.deps import CsrfProtected, CurrentUser, SessionDep
+from athar.web.deps import CsrfProtected, CurrentUser, SessionDep, WebUser
+from athar.web.ratelimit import limited
 from athar.web.render import render
 from athar.web.routes.pages_review import render_pair
+
+Searcher = Annotated[WebUser, Depends(limited("candidates"))]
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/requests/{reference}/candidates", response_class=HTMLResponse)
-def candidates_page(
-    reference: str, request: Request, db: SessionDep, user: CurrentUser
-) -> Response:
+def candidates_page(reference: str, request: Request, db: SessionDep, user: Searcher) -> Response:
     found = candidates.candidates_for(db, user.actor, reference)
     base = f"/requests/{quote(reference)}/candidates/pair?"
     rows = [(c, base + urlencode({"b": c.key})) for c in found]
@@ -30,7 +31,7 @@ def candidates_page(
 
 @router.get("/requests/{reference}/candidates/pair", response_class=HTMLResponse)
 async def candidate_pair_page(
-    reference: str, request: Request, user: CurrentUser, b: Annotated[str, Query(max_length=300)]
+    reference: str, request: Request, user: Searcher, b: Annotated[str, Query(max_length=300)]
 ) -> Response:
     view = await run_in_threadpool(
         candidates.candidate_pair, request.app.state.engine, user.actor, reference, b
