@@ -43,7 +43,7 @@ set +e
 "$ATHAR" import "${lists[@]}" --report "$DIR/import-problems.csv" >"$DIR/import-report.txt"
 rc=$?
 set -e
-grep -E '^(/|total|problem report)' "$DIR/import-report.txt" | sed "s|$DIR/||g"
+{ grep -E "^(/|total|problem report)" "$DIR/import-report.txt" || true; } | sed "s|$DIR/||g"
 case $rc in
   0) echo "every row stored" ;;
   1) echo "some rows were quarantined with their reasons (exit 1 means exactly that)" ;;
@@ -52,6 +52,11 @@ esac
 
 echo "== 4/4 summary"
 "$ATHAR" db status
+errors=$(grep -c ',error$' "$DIR/import-problems.csv" || true)
+if [ "${errors:-0}" -gt 0 ]; then
+  echo "first quarantine reasons (file,row,column,reason,severity):"
+  grep ',error$' "$DIR/import-problems.csv" | head -n 5 | sed 's/^/  /'
+fi
 "$ATHAR" audit verify
 cat <<EOT
 
