@@ -14,18 +14,20 @@ like one that does not exist.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
-from athar.domain.record import parse_row
 from athar.security.auth import NotFound, Permission, has_permission, require
 from athar.services.audit import append_event
+from athar.services.form_records import (
+    FormRecordInvalid,
+    free_reference,
+    source_row,
+    store_form_record,
+)
 from athar.services.tracing_intake import (
     CONSENT_SCOPES,
     FAMILY_SOURCE,
@@ -35,7 +37,7 @@ from athar.services.tracing_intake import (
 )
 from athar.services.users import Actor
 from athar.store.casework import TracingRequest
-from athar.store.models import ImportBatch, PersonRecord, Record, Source, StatusEvent
+from athar.store.models import PersonRecord, Record
 
 #: the one message for "missing" and "not yours": the two must be indistinguishable
 NOT_FOUND = "not found"
@@ -52,89 +54,28 @@ STATUSES: tuple[tuple[str, str], ...] = (
     ("closed", N_("Closed")),
 )
 
-_REF_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-
-
-def new_reference(today: date | None = None) -> str:
-    """``T-<year>-<8 characters>``: random, no 0/O or 1/I confusion."""
-    year = (today or date.today()).year
-    code = "".join(secrets.choice(_REF_ALPHABET) for _ in range(8))
-    return f"T-{year}-{code}"
-
-
-def _family_source(db: Session, at: datetime) -> Source:
-    source = db.scalar(select(Source).where(Source.code == FAMILY_SOURCE))
-    if source is None:
-        source = Source(code=FAMILY_SOURCE, name="Family tracing requests", created_at=at)
-        db.add(source)
-        db.flush()
-    return source
-
 
 def submit_request(db: Session, *, actor: Actor, intake: Intake, language: str) -> TracingRequest:
     """Store a tracing request and its ``family`` record; returns the stored request."""
     at = datetime.now(UTC)
-    reference = new_reference(at.date())
-    source = _family_source(db, at)
-    while db.scalar(
-        select(Record.id).where(Record.source_id == source.id, Record.record_id == reference)
-    ) or db.scalar(select(TracingRequest.id).where(TracingRequest.reference == reference)):
-        reference = new_reference(at.date())
-    cells: dict[str, str] = {"source": FAMILY_SOURCE, "record_id": reference}
-    cells.update({k: v for k in RECORD_FIELDS if (v := intake.values.get(k)) is not None})
+    source = source_row(db, FAMILY_SOURCE, "Family tracing requests", at)
+    reference = free_reference(db, source, "T", at)
+    while db.scalar(select(TracingRequest.id).where(TracingRequest.reference == reference)):
+        reference = free_reference(db, source, "T", at)
+    cells = {k: v for k in RECORD_FIELDS if (v := intake.values.get(k)) is not None}
     cells["status"] = "missing"
-    parsed, issues = parse_row(cells, at.date())
-    if any(i.severity == "error" for i in issues):  # validate_intake already caught these
-        raise IntakeInvalid({i.column or "": i.reason for i in issues if i.severity == "error"})
-    raw_json = json.dumps(cells, ensure_ascii=False)
-    batch = ImportBatch(
-        file_name=f"tracing-request:{reference}",
-        file_format="form",
-        encoding="utf-8",
-        content_hash=hashlib.sha256(raw_json.encode("utf-8")).hexdigest(),
-        options_hash=hashlib.sha256(b"tracing-request").hexdigest(),
-        source_option=FAMILY_SOURCE,
-        mapping=None,
-        actor=actor.label,
-        imported_at=at,
-        rows_total=1,
-        rows_new=1,
-        rows_new_version=0,
-        rows_unchanged=0,
-        rows_quarantined=0,
-        warnings=sum(1 for i in issues if i.severity != "error"),
-    )
-    db.add(batch)
-    db.flush()
-    fields = {k: v for k, v in parsed.items() if k not in ("source", "record_id")}
-    record = Record(
-        source_id=source.id,
-        record_id=reference,
-        version=1,
-        is_current=True,
-        batch_id=batch.id,
-        row_number=1,
-        content_hash=batch.content_hash,
-        raw=raw_json,
-        **fields,
-    )
-    db.add(record)
-    db.flush()
-    db.add(
-        StatusEvent(
-            record_id=record.id,
-            source_id=source.id,
-            status_code="missing",
+    try:
+        record = store_form_record(
+            db,
+            source=source,
+            reference=reference,
+            cells=cells,
             status_text="missing (tracing request)",
-            # the same rule as the importer: the last-seen date, else the arrest date
-            event_date=parsed.get("last_seen_date") or parsed.get("arrest_date"),
-            event_date_precision=parsed.get("last_seen_date_precision")
-            if parsed.get("last_seen_date")
-            else parsed.get("arrest_date_precision"),
-            facility_code=parsed.get("facility_code"),
-            created_at=at,
+            actor_label=actor.label,
+            at=at,
         )
-    )
+    except FormRecordInvalid as exc:  # validate_intake already catches these
+        raise IntakeInvalid(exc.errors) from None
     values = intake.values
     request = TracingRequest(
         reference=reference,
