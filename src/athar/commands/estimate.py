@@ -168,6 +168,12 @@ def _json_safe(obj: Any) -> Any:
     show_default=True,
     help="Log-linear model selection criterion.",
 )
+@click.option(
+    "--max-order",
+    type=int,
+    default=None,
+    help="Highest interaction order in the log-linear search [J-1; 6,893 models for J=5].",
+)
 @click.option("--delta", type=float, default=None, help="dga hyper-Dirichlet delta [2^-J].")
 @click.option("--seed", type=int, default=LcmcrSettings.seed, show_default=True)
 @click.option(
@@ -202,6 +208,7 @@ def estimate(
     methods: str,
     model: str | None,
     criterion: str,
+    max_order: int | None,
     delta: float | None,
     seed: int,
     k: int,

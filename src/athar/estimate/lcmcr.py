@@ -19,6 +19,17 @@ The Gibbs sampler works on capture-pattern *counts*, never on individuals:
 5. the ``n0`` unobserved people are split across classes by a multinomial draw;
 6. ``alpha ~ Gamma(a + K - 1, b - log pi_K)``.
 
+Step 1b (Athar's addition, ``collapsed_moves`` per sweep; 0 turns it off and leaves
+exactly the C++ package's sampler) is a partially collapsed Metropolis move: the
+number of unobserved people in one class moves by a random-walk step with lambda and
+the stick-breaking weights integrated out, and steps 2-3 then redraw them from their
+full conditionals, so the joint posterior is unchanged.  Without it the plain Gibbs
+sampler mixes slowly in N on sparse tables: on the UK 2013 data, runs of HRDAG's
+length (10,000 draws at thinning 500) gave lower 95% bounds from 12,252 to 14,388
+depending on the seed and effective sample sizes of 144-664, while both a 20-million
+sweep plain Gibbs run and the collapsed sampler settle at median ~22,300
+[~15,700-~34,400] with R-hat 1.00.
+
 Each iteration costs O(cells x K x J) arithmetic in a numba-compiled loop.  Several
 chains run from independent seeds; the split R-hat and effective sample size of N
 (Vehtari et al. 2021) are reported so that non-convergence is visible.
@@ -109,9 +120,9 @@ def _lbeta(a: float, b: float) -> float:
 
 
 @numba.njit(cache=True, nogil=True)
-def _collapsed_log_target(
+def _collapsed_log_ratio(
     k: int,
-    c0k: int,
+    d: int,
     n0: int,
     n: int,
     kk: int,
@@ -120,21 +131,40 @@ def _collapsed_log_target(
     count0_k: IntArray,
     on_jk: IntArray,
 ) -> float:
-    """log p(count0 | observed allocations, alpha) up to a constant, with lambda and the
-    stick-breaking weights integrated out, when class k holds ``c0k`` unobserved people
-    (all other classes as in ``count0_k``) and ``n0`` people are unobserved in all.
-    Only the terms that depend on class k's count are included."""
-    jj = on_jk.shape[0]
-    out = math.lgamma(n + n0) - math.lgamma(c0k + 1.0)
-    # stick-breaking: classes l <= k see class k in their "rest" count m_l
-    rest = 0
-    for l in range(kk - 1, -1, -1):
-        nl = obs_k[l] + (c0k if l == k else count0_k[l])
-        if l < kk - 1 and l <= k:
-            out += _lbeta(1.0 + nl, alpha + rest)
+    """log p(count0') - log p(count0) when class k gains ``d`` unobserved people, where
+
+        p(count0 | observed allocations, alpha) is proportional to
+        (N - 1)! / prod_k count0_k!                        (multinomial x 1/N prior)
+        x prod_{k<K} B(1 + n_k, alpha + sum_{l>k} n_l)     (stick-breaking weights integrated)
+        x prod_{j,k} B(1 + on_jk, 1 + off_jk)              (lambda integrated, Beta(1,1) prior)
+
+    with N = n + n0, n_k the class sizes and off_jk counting the unobserved people."""
+    lg = math.lgamma
+    c0 = count0_k[k]
+    out = lg(n + n0 + d) - lg(n + n0) - lg(c0 + d + 1.0) + lg(c0 + 1.0)
+    # stick-breaking: classes l < k see the change in their "rest" count, class k in its own
+    if k < kk - 1:
+        rest = 0
+        for q in range(kk - 1, k, -1):
+            rest += obs_k[q] + count0_k[q]
+        nk = obs_k[k] + c0
+        out += lg(1.0 + nk + d) - lg(1.0 + nk) - lg(1.0 + nk + d + alpha + rest)
+        out += lg(1.0 + nk + alpha + rest)
+        rest += nk
+    else:
+        rest = obs_k[k] + c0
+    for q in range(min(k, kk - 1) - 1, -1, -1):
+        nl = obs_k[q] + count0_k[q]
+        out += lg(alpha + rest + d) - lg(alpha + rest)
+        out += lg(1.0 + nl + alpha + rest) - lg(1.0 + nl + alpha + rest + d)
         rest += nl
+    # lambda: every list sees class k's "off" count change
+    t = obs_k[k] + c0
+    jj = on_jk.shape[0]
     for j in range(jj):
-        out += _lbeta(1.0 + on_jk[j, k], 1.0 + (obs_k[k] - on_jk[j, k]) + c0k)
+        off = obs_k[k] - on_jk[j, k] + c0
+        out += lg(1.0 + off + d) - lg(1.0 + off)
+    out += jj * (lg(2.0 + t) - lg(2.0 + t + d))
     return out
 
 
@@ -181,9 +211,7 @@ def _collapsed_moves(
         new_n0 = n0 + d
         if new < 0 or new_n0 > max_n0:
             continue
-        log_r = _collapsed_log_target(
-            k, new, new_n0, n, kk, alpha, obs_k, count0_k, on_jk
-        ) - _collapsed_log_target(k, count0_k[k], n0, n, kk, alpha, obs_k, count0_k, on_jk)
+        log_r = _collapsed_log_ratio(k, d, n0, n, kk, alpha, obs_k, count0_k, on_jk)
         if log_r >= 0.0 or np.random.random() < math.exp(log_r):
             count0_k[k] = new
             n0 = new_n0
@@ -228,9 +256,7 @@ def _sweep(
         _multinomial(freq[m], w, count_mk[m])
     # 1b. (optional) collapsed moves on the unobserved people's classes
     if moves > 0:
-        n0 = _collapsed_moves(
-            x, count_mk, count0_k, n, n0, kk, alpha, moves, max_n0, obs_k, on_jk
-        )
+        n0 = _collapsed_moves(x, count_mk, count0_k, n, n0, kk, alpha, moves, max_n0, obs_k, on_jk)
     # 2. list-capture probabilities
     for k in range(kk):
         nk = count0_k[k]
@@ -513,9 +539,10 @@ class LcmcrSettings:
     chains: int = 4
     seed: int = 20160101
     threads: int = 2  # chains run in parallel threads (numba releases the GIL)
-    #: extra Metropolis moves per sweep on the unobserved people's classes with lambda
-    #: and the weights integrated out (0 = the plain Gibbs sampler of the C++ package)
-    collapsed_moves: int = 0
+    #: Metropolis moves per sweep on the unobserved people's classes with lambda and the
+    #: weights integrated out; 0 = exactly the plain Gibbs sampler of the C++ package,
+    #: which can stay for a long time in a low-N region (see the module docstring)
+    collapsed_moves: int = 16
 
     def __post_init__(self) -> None:
         for name in ("K", "burnin", "samples", "thinning", "chains", "threads", "collapsed_moves"):

@@ -311,16 +311,21 @@ def profile_interval(
     def g(v: float) -> float:
         return f(v) - target
 
+    lower: float = float(n)
     if g(n) < 0:
-        lower = float(optimize.brentq(g, n, n_max, xtol=1e-4))
+        try:
+            lower = float(optimize.brentq(g, n, n_max, xtol=1e-4))
+        except ValueError:
+            warn.append("the CI lower bound could not be found; set to the sample size n")
     else:
-        lower = float(n)
         warn.append("the CI lower bound is set to the sample size n")
-    upper: float | None
+    upper: float | None = None
     if g(max_factor * big) < 0:
-        upper = float(optimize.brentq(g, n_max, max_factor * big, xtol=1e-4))
+        try:
+            upper = float(optimize.brentq(g, n_max, max_factor * big, xtol=1e-4))
+        except ValueError:
+            warn.append("the CI upper bound could not be found")
     else:
-        upper = None
         warn.append(f"the CI upper bound is larger than {max_factor} x the estimate")
     return ProfileInterval(n_max, lower, upper, level, warn + notes)
 
