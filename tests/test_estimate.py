@@ -358,3 +358,17 @@ def test_collapsed_move_ratio_matches_direct_target() -> None:
             on.astype(np.int64),
         )
         assert got == pytest.approx(want, abs=1e-8)
+
+
+def test_core_imports_without_web_or_database() -> None:
+    """The pure core pulls in neither the store, the web app nor the linkage engines."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, athar.estimate, athar.estimate.plot;"
+        "bad = [m for m in ('sqlalchemy', 'fastapi', 'duckdb', 'splink', 'pyspark', 'psycopg')"
+        " if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
