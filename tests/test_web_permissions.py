@@ -23,6 +23,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from athar.security.auth import PERMISSIONS, Permission, Role
+from athar.services.unidentified import register, validate
+from athar.services.users import CLI
 from athar.store.models import Person
 from athar.web.app import routers
 from web_fixtures import PASSWORD, Web, api_login, csrf, intake_json, keyring, web  # noqa: F401
@@ -106,6 +108,31 @@ def _candidate_form(client: TestClient, token: str, ref: str) -> dict[str, Any]:
     return {"data": {**body, "csrf_token": token}}
 
 
+def _unidentified_json(client: TestClient, token: str, ref: str) -> dict[str, Any]:
+    return {
+        "json": {"kind": "body", "sex": "M", "age": "30-40"},
+        "headers": {"X-CSRF-Token": token},
+    }
+
+
+def _unidentified_form(client: TestClient, token: str, ref: str) -> dict[str, Any]:
+    return {"data": {"kind": "living", "age": "25-35", "csrf_token": token}}
+
+
+def _other(client: TestClient, token: str, ref: str) -> dict[str, Any]:
+    return {"params": {"b": PAIR["a"]}}
+
+
+def _other_json(client: TestClient, token: str, ref: str) -> dict[str, Any]:
+    body = {"b": PAIR.get("a", ""), "decision": "no_match", "reason": "different person"}
+    return {"json": body, "headers": {"X-CSRF-Token": token}}
+
+
+def _other_form(client: TestClient, token: str, ref: str) -> dict[str, Any]:
+    body = {"b": PAIR.get("a", ""), "decision": "no_match", "reason": "different"}
+    return {"data": {**body, "csrf_token": token}}
+
+
 PHOTO = base64.b64encode(b"\xff\xd8\xff\xe0" + b"\0" * 32).decode()
 
 MATRIX = [
@@ -173,6 +200,30 @@ MATRIX = [
         _candidate_json,
     ),
     Call("GET", "/api/v1/persons/{person_id}", roles(Permission.READ_PERSONS), 200, RECORD),
+    Call(
+        "POST",
+        "/api/v1/unidentified",
+        roles(Permission.WORK_REQUESTS),
+        201,
+        build=_unidentified_json,
+    ),
+    Call("GET", "/api/v1/unidentified/{reference}", roles(Permission.READ_REQUESTS), 200, RECORD),
+    Call(
+        "GET",
+        "/api/v1/unidentified/{reference}/pair",
+        roles(Permission.READ_REQUESTS),
+        200,
+        RECORD,
+        _other,
+    ),
+    Call(
+        "POST",
+        "/api/v1/unidentified/{reference}/decisions",
+        roles(Permission.WORK_REQUESTS),
+        201,
+        RECORD,
+        _other_json,
+    ),
     Call("POST", "/api/v1/imports", roles(Permission.IMPORT_LISTS), 201, build=_upload),
     Call("GET", "/api/v1/stats", roles(Permission.READ_AGGREGATES), 200),
     Call("GET", "/api/v1/review/queue", roles(Permission.REVIEW), 200),
@@ -230,6 +281,27 @@ MATRIX = [
         _candidate_form,
     ),
     Call("GET", "/persons/{person_id}", roles(Permission.READ_PERSONS), 200, RECORD),
+    Call("GET", "/unidentified/new", roles(Permission.WORK_REQUESTS), 200),
+    Call(
+        "POST", "/unidentified/new", roles(Permission.WORK_REQUESTS), 303, build=_unidentified_form
+    ),
+    Call("GET", "/unidentified/{reference}", roles(Permission.READ_REQUESTS), 200, RECORD),
+    Call(
+        "GET",
+        "/unidentified/{reference}/pair",
+        roles(Permission.READ_REQUESTS),
+        200,
+        RECORD,
+        _other,
+    ),
+    Call(
+        "POST",
+        "/unidentified/{reference}/decisions",
+        roles(Permission.WORK_REQUESTS),
+        303,
+        RECORD,
+        _other_form,
+    ),
     Call("GET", "/imports", roles(Permission.IMPORT_LISTS), 200),
     Call("POST", "/imports", roles(Permission.IMPORT_LISTS), 201, build=_upload_form),
     Call("GET", "/stats", roles(Permission.READ_AGGREGATES), 200),
@@ -283,6 +355,8 @@ def test_every_role_against_every_endpoint(web: Web) -> None:
         "/api/v1/tracing-requests", json=intake_json(), headers={"X-CSRF-Token": csrf(public)}
     ).json()["reference"]
     PAIR.update(a=f"family:{reference}", b=f"family:{other}")
+    with Session(web.engine, expire_on_commit=False) as db:
+        unknown = register(db, actor=CLI, values=validate({"kind": "body", "sex": "F"}))
     with Session(web.engine) as db:
         person = Person(created_at=datetime.now(UTC))
         db.add(person)
@@ -293,7 +367,8 @@ def test_every_role_against_every_endpoint(web: Web) -> None:
     for role in [None, *Role]:
         client, token = _client(web, role)
         for call in MATRIX:
-            url = call.route.replace("{reference}", reference).replace("{person_id}", person_id)
+            ref = unknown if "unidentified" in call.route else reference
+            url = call.route.replace("{reference}", ref).replace("{person_id}", person_id)
             kwargs = call.build(client, token, reference) if call.build else {}
             response = client.request(call.method, url, follow_redirects=False, **kwargs)
             if role in call.allowed:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import Session
 
-from athar.security.auth import NotFound, Permission
-from athar.services import review
+from athar.security.auth import NotFound, Permission, has_permission
+from athar.services import review, unidentified
 from athar.services.audit import append_event
 from athar.services.tracing import visible_request
 from athar.services.tracing_intake import FAMILY_SOURCE
@@ -42,10 +42,11 @@ def _name(r: Record) -> str | None:
     return " ".join(p for p in parts if p) or None
 
 
-def candidates_for(db: Session, actor: Actor, reference: str) -> list[Candidate]:
-    """Ranked candidates for a request (best first); the view is audited."""
-    _, record = visible_request(db, actor, reference, Permission.READ_REQUESTS)
-    rid = record.id
+#: statuses of a missing-person report (what an unidentified person or body is matched against)
+REPORT_STATUSES = frozenset({"missing", "detained"})
+
+
+def _ranked(db: Session, rid: int, reports_only: bool = False) -> list[Candidate]:
     latest = db.scalar(select(LinkRun.id).order_by(LinkRun.id.desc()).limit(1))
     scores: dict[int, float] = {}
     decisions: dict[int, str] = {}
@@ -83,6 +84,7 @@ def candidates_for(db: Session, actor: Actor, reference: str) -> list[Candidate]
             decision=decisions.get(r.id),
         )
         for r, code in rows
+        if not reports_only or r.status_code is None or r.status_code in REPORT_STATUSES
     ]
     found.sort(
         key=lambda c: (
@@ -92,15 +94,38 @@ def candidates_for(db: Session, actor: Actor, reference: str) -> list[Candidate]
             c.key,
         )
     )
+    return found
+
+
+def _audit_view(
+    db: Session, actor: Actor, action: str, entity: str, found: list[Candidate]
+) -> None:
     append_event(
         db.connection(),
         actor=actor.label,
-        action="tracing_request.candidates_view",
-        entity_type="tracing_request",
-        entity_id=reference,
+        action=action,
+        entity_type="tracing_request" if action.startswith("tracing") else "record",
+        entity_id=entity,
         detail={"candidates": [c.key for c in found]},
     )
     db.commit()
+
+
+def candidates_for(db: Session, actor: Actor, reference: str) -> list[Candidate]:
+    """Ranked candidates for a request (best first); the view is audited."""
+    _, record = visible_request(db, actor, reference, Permission.READ_REQUESTS)
+    found = _ranked(db, record.id)
+    _audit_view(db, actor, "tracing_request.candidates_view", reference, found)
+    return found
+
+
+def candidates_for_unidentified(db: Session, actor: Actor, reference: str) -> list[Candidate]:
+    """The missing-person reports linkage put near an unidentified person or body."""
+    record = unidentified.record_of(db, actor, reference)
+    found = _ranked(db, record.id, reports_only=True)
+    _audit_view(
+        db, actor, "unidentified.candidates_view", f"{unidentified.SOURCE}:{reference}", found
+    )
     return found
 
 
@@ -123,6 +148,30 @@ def decide_candidate(
 ) -> int:
     """Confirm (same person) or reject a candidate: a human link decision with who and why."""
     key = _request_key(engine, actor, reference, Permission.WORK_REQUESTS)
+    return review.decide(
+        engine, actor, key, other, match=match, reason=reason, permission=Permission.WORK_REQUESTS
+    )
+
+
+def _unidentified_key(engine: Engine, actor: Actor, reference: str, permission: Permission) -> str:
+    with Session(engine) as db:
+        unidentified.record_of(db, actor, reference)
+    if actor.role is None or not has_permission(actor.role, permission):
+        raise NotFound("not found")
+    return f"{unidentified.SOURCE}:{reference}"
+
+
+def unidentified_pair(engine: Engine, actor: Actor, reference: str, other: str) -> review.PairView:
+    key = _unidentified_key(engine, actor, reference, Permission.READ_REQUESTS)
+    if other == key:
+        raise NotFound("not found")
+    return review.pair_for(engine, actor, key, other, permission=Permission.READ_REQUESTS)
+
+
+def decide_unidentified(
+    engine: Engine, actor: Actor, reference: str, other: str, *, match: bool, reason: str
+) -> int:
+    key = _unidentified_key(engine, actor, reference, Permission.WORK_REQUESTS)
     return review.decide(
         engine, actor, key, other, match=match, reason=reason, permission=Permission.WORK_REQUESTS
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Mapping
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -60,7 +61,7 @@ def store_form_record(
     status_text: str,
     actor_label: str,
     at: datetime,
-    extra: dict[str, object] | None = None,
+    extra: Mapping[str, object] | None = None,
 ) -> Record:
     """Store ``cells`` (interchange columns) as record ``reference`` of ``source``."""
     row = {"source": source.code, "record_id": reference, **cells}
@@ -100,7 +101,7 @@ def store_form_record(
         row_number=1,
         content_hash=batch.content_hash,
         raw=raw_json,
-        extra=json.dumps(extra, ensure_ascii=False) if extra else None,
+        extra=json.dumps(dict(extra), ensure_ascii=False) if extra else None,
         **fields,
     )
     db.add(record)

@@ -43,6 +43,7 @@ def routers() -> list[APIRouter]:
         api_registry,
         api_requests,
         api_review,
+        api_unidentified,
         api_users,
         pages_candidates,
         pages_persons,
@@ -50,6 +51,7 @@ def routers() -> list[APIRouter]:
         pages_registry,
         pages_review,
         pages_staff,
+        pages_unidentified,
     )
 
     return [
@@ -60,12 +62,14 @@ def routers() -> list[APIRouter]:
         api_users.router,
         api_registry.router,
         api_review.router,
+        api_unidentified.router,
         pages_public.router,
         pages_staff.router,
         pages_candidates.router,
         pages_persons.router,
         pages_registry.router,
         pages_review.router,
+        pages_unidentified.router,
     ]
 
 

@@ -211,3 +211,31 @@ class PersonOut(BaseModel):
     conflicts: list[dict[str, list[str]]] = Field(
         description="claims that cannot all be true (released and deceased), with their records"
     )
+
+
+class UnidentifiedIn(BaseModel):
+    """Descriptors of a person who cannot say who they are, or of an unidentified body."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["living", "body"]
+    sex: str | None = Field(default=None, description="M or F")
+    age: str | None = Field(default=None, description="34 or a range such as 25-35")
+    height_cm: str | None = None
+    marks: str | None = Field(default=None, description="distinguishing marks")
+    found_place: str | None = Field(default=None, description="where found or released")
+    found_date: str | None = Field(default=None, description="when, ISO, possibly partial")
+    facility: str | None = None
+    detainee_number: str | None = None
+    notes: str | None = None
+
+
+class UnidentifiedCreated(BaseModel):
+    reference: str
+
+
+class UnidentifiedOut(BaseModel):
+    reference: str
+    kind: str
+    fields: dict[str, str | None]
+    extra: dict[str, Any]
+    candidates: list[CandidateOut]

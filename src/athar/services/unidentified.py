@@ -1,0 +1,200 @@
+"""People who cannot identify themselves, and unidentified bodies: intake of descriptors, and
+their candidate missing-person reports.
+
+An intake becomes a record of the ``unidentified`` source (status ``unidentified_living`` or
+``unidentified_body``) so linkage scores it against every list; the descriptors the interchange
+format has no column for (height, distinguishing marks, where found) are kept in the record's
+``extra`` and summarised in ``notes``.  Candidates are the missing-person reports among the
+records linkage put near it.  Every write and view is audited.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from athar.domain.record import parse_row
+from athar.security.auth import NotFound, Permission, has_permission, require
+from athar.services.audit import append_event
+from athar.services.form_records import (
+    FormRecordInvalid,
+    free_reference,
+    source_row,
+    store_form_record,
+)
+from athar.services.users import Actor
+from athar.store.models import Record, Source
+
+SOURCE = "unidentified"
+
+
+def N_(message: str) -> str:  # noqa: N802 - marks a message for pybabel
+    return message
+
+
+KINDS: tuple[tuple[str, str], ...] = (
+    ("living", N_("A living person who cannot say who they are")),
+    ("body", N_("An unidentified body")),
+)
+STATUS = {"living": "unidentified living", "body": "unidentified body"}
+FIELDS = (
+    "kind",
+    "sex",
+    "age",
+    "height_cm",
+    "marks",
+    "found_place",
+    "found_date",
+    "facility",
+    "detainee_number",
+    "notes",
+)
+_HEIGHT = re.compile(r"^\d{2,3}$")
+
+
+class DescriptorsInvalid(ValueError):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def validate(raw: dict[str, Any], today: date | None = None) -> dict[str, str | None]:
+    """Check every descriptor; collect every problem before failing."""
+    values: dict[str, str | None] = {}
+    errors: dict[str, str] = {}
+    for name in FIELDS:
+        value = raw.get(name)
+        text = str(value).strip() if value is not None else ""
+        if len(text) > (2000 if name in ("marks", "notes") else 200):
+            errors[name] = N_("This is too long.")
+        values[name] = text or None
+    if values["kind"] not in STATUS:
+        errors["kind"] = N_("Please choose from the list.")
+    if values["sex"] not in (None, "M", "F"):
+        errors["sex"] = N_("Please choose from the list.")
+    height = values["height_cm"]
+    if height and (not _HEIGHT.match(height) or not 40 <= int(height) <= 250):
+        errors["height_cm"] = N_("Please give a height in centimetres, such as 172.")
+    cells = {"source": SOURCE, "record_id": "check"}
+    for column, name in (("age", "age"), ("last_seen_date", "found_date")):
+        if values[name]:
+            cells[column] = values[name] or ""
+    _, issues = parse_row(cells, today or date.today())
+    for issue in issues:
+        if issue.severity == "error" and issue.column == "age":
+            errors.setdefault("age", N_("Please give an age in years, such as 34 or 30-35."))
+        elif issue.severity == "error" and issue.column == "last_seen_date":
+            errors.setdefault(
+                "found_date", N_("This is not a valid date (use 1985, 1985-03 or 1985-03-12).")
+            )
+    if errors:
+        raise DescriptorsInvalid(errors)
+    return values
+
+
+def register(db: Session, *, actor: Actor, values: dict[str, str | None]) -> str:
+    """Store the descriptors as an ``unidentified`` record; returns its reference (``U-...``)."""
+    require(actor.role, Permission.WORK_REQUESTS)
+    at = datetime.now(UTC)
+    source = source_row(db, SOURCE, "Unidentified people and bodies", at)
+    reference = free_reference(db, source, "U", at)
+    kind = values["kind"] or "living"
+    notes = [
+        f"{label}: {values[name]}"
+        for name, label in (
+            ("found_place", "found or released at"),
+            ("height_cm", "height cm"),
+            ("marks", "distinguishing marks"),
+            ("notes", "notes"),
+        )
+        if values.get(name)
+    ]
+    cells = {
+        k: v
+        for k, v in {
+            "sex": values["sex"],
+            "age": values["age"],
+            "facility": values["facility"],
+            "last_seen_date": values["found_date"],
+            "detainee_number": values["detainee_number"],
+            "status": STATUS[kind],
+            "notes": "; ".join(notes) or None,
+        }.items()
+        if v
+    }
+    extra = {k: values[k] for k in ("height_cm", "marks", "found_place") if values.get(k)}
+    try:
+        record = store_form_record(
+            db,
+            source=source,
+            reference=reference,
+            cells=cells,
+            status_text=STATUS[kind],
+            actor_label=actor.label,
+            at=at,
+            extra=extra,
+        )
+    except FormRecordInvalid as exc:
+        raise DescriptorsInvalid(exc.errors) from None
+    append_event(
+        db.connection(),
+        actor=actor.label,
+        action="unidentified.create",
+        entity_type="record",
+        entity_id=f"{SOURCE}:{reference}",
+        detail={"record_id": record.id, "kind": kind},
+    )
+    db.commit()
+    return reference
+
+
+@dataclass(frozen=True)
+class UnidentifiedView:
+    reference: str
+    kind: str
+    fields: dict[str, str | None]
+    extra: dict[str, Any]
+    record_id: int
+
+
+def record_of(db: Session, actor: Actor, reference: str) -> Record:
+    """The record, or :class:`NotFound` when missing *or* not visible to the actor."""
+    if actor.role is None or not has_permission(actor.role, Permission.READ_REQUESTS):
+        raise NotFound("not found")
+    record = db.scalar(
+        select(Record)
+        .join(Source, Source.id == Record.source_id)
+        .where(Source.code == SOURCE, Record.record_id == reference, Record.is_current.is_(True))
+    )
+    if record is None:
+        raise NotFound("not found")
+    return record
+
+
+def view_for(db: Session, actor: Actor, reference: str) -> UnidentifiedView:
+    record = record_of(db, actor, reference)
+    kind = "body" if record.status_code == "unidentified_body" else "living"
+    fields = {
+        "sex": record.sex_code,
+        "age": record.age_text,
+        "found_date": record.last_seen_date,
+        "facility": record.facility,
+        "detainee_number": record.detainee_number,
+        "notes": record.notes,
+    }
+    append_event(
+        db.connection(),
+        actor=actor.label,
+        action="unidentified.view",
+        entity_type="record",
+        entity_id=f"{SOURCE}:{reference}",
+    )
+    db.commit()
+    extra = json.loads(record.extra) if record.extra else {}
+    return UnidentifiedView(reference, kind, fields, extra, record.id)
