@@ -52,10 +52,11 @@ esac
 
 echo "== 4/4 summary"
 "$ATHAR" db status
-errors=$(grep -c ',error$' "$DIR/import-problems.csv" || true)
+error_line=$',error\r?$'  # the report is RFC 4180 CSV (CRLF line ends)
+errors=$(grep -cE "$error_line" "$DIR/import-problems.csv" || true)
 if [ "${errors:-0}" -gt 0 ]; then
   echo "first quarantine reasons (file,row,column,reason,severity):"
-  grep ',error$' "$DIR/import-problems.csv" | head -n 5 | sed 's/^/  /'
+  grep -E "$error_line" "$DIR/import-problems.csv" | head -n 5 | tr -d '\r' | sed 's/^/  /'
 fi
 "$ATHAR" audit verify
 cat <<EOT
