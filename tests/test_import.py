@@ -346,6 +346,9 @@ def test_xlsx(db_engine: Engine, tmp_path: Path) -> None:
     assert recs["17"].birth_date == "1985-03-12" and recs["17"].age_min == 34
     assert json.loads(recs["17"].raw)["record_id"] == 17  # raw keeps the cell's type
     assert recs["18"].status_code == "released"
+    # A formula written without a saved value (as programs write them) is kept as its text.
+    assert recs["18"].given_name == "=1+1"
+    assert any(p.row == 3 and p.severity == "warning" and "formula" in p.reason for p in r.problems)
     q = rows(db_engine, "SELECT row_number FROM quarantine_row")
     assert [x.row_number for x in q] == [5]  # the sheet's own row number
 

@@ -21,7 +21,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Protocol
 
-from athar.domain.record import Issue
+from athar.domain.record import WARNING, Issue
 from athar.ingest.encoding import file_hash, sniff_text
 from athar.ingest.mapping import Mapping, header_key
 
@@ -160,40 +160,66 @@ class XlsxTable:
             header.pop()
         self.header = _check_header(path, header)
 
-    def _iter(self) -> Generator[tuple[int, tuple[Any, ...]], None, None]:
+    def _iter(self) -> Generator[tuple[int, tuple[Any, ...], tuple[Any, ...]], None, None]:
+        """(sheet row, saved values, formulas): a formula cell without a saved value (a file
+        written by a program rather than Excel) is still imported, as its formula text."""
         from openpyxl import load_workbook
         from openpyxl.utils.exceptions import InvalidFileException
 
+        books = []
         try:
-            wb = load_workbook(self.path, read_only=True, data_only=True)
+            for data_only in (True, False):
+                books.append(load_workbook(self.path, read_only=True, data_only=data_only))
         except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
+            for wb in books:
+                wb.close()
             raise UnusableInput(f"{self.path.name}: not a readable XLSX workbook: {e}") from e
         try:
-            if self.sheet is not None and self.sheet not in wb.sheetnames:
+            values_wb, formulas_wb = books
+            if self.sheet is not None and self.sheet not in values_wb.sheetnames:
                 raise UnusableInput(
-                    f"{self.path.name}: no sheet {self.sheet!r} (sheets: {wb.sheetnames})"
+                    f"{self.path.name}: no sheet {self.sheet!r} (sheets: {values_wb.sheetnames})"
                 )
-            ws = wb[self.sheet] if self.sheet is not None else wb.worksheets[0]
-            for n, values in enumerate(ws.iter_rows(values_only=True), start=1):
-                yield n, tuple(values)
+            sheets = [
+                wb[self.sheet] if self.sheet is not None else wb.worksheets[0] for wb in books
+            ]
+            rows = zip(
+                sheets[0].iter_rows(values_only=True),
+                sheets[1].iter_rows(values_only=True),
+                strict=False,
+            )
+            for n, (values, formulas) in enumerate(rows, start=1):
+                yield n, tuple(values), tuple(formulas)
         except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as e:
             raise UnusableInput(f"{self.path.name}: cannot read the workbook: {e}") from e
         finally:
-            wb.close()
+            for wb in books:
+                wb.close()
 
     def rows(self) -> Iterator[RawRow]:
         header = self.header
         width = len(header)
         it = self._iter()
         next(it, None)
-        for n, values in it:
+        for n, values, formulas in it:
             vals = [_xlsx_value(v) for v in values]
+            issues = []
+            for i, f in enumerate(formulas):
+                if i < len(vals) and vals[i] is None and isinstance(f, str) and f.startswith("="):
+                    vals[i] = f
+                    col = header[i] if i < width else None
+                    issues.append(
+                        Issue(
+                            col,
+                            "the cell holds a formula with no saved value; its text was imported",
+                            WARNING,
+                        )
+                    )
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in vals):
                 continue
             raw: dict[str, Any] = {
                 h: v for h, v in zip(header, vals, strict=False) if v is not None
             }
-            issues = []
             beyond = [v for v in vals[width:] if v is not None and str(v).strip()]
             if beyond:
                 raw[OVERFLOW_KEY] = vals[width:]
