@@ -152,7 +152,8 @@ def _token(text: str, keep_hamza: bool) -> str:
 
 @lru_cache(maxsize=1 << 16)
 def _normalize(text: str, keep_hamza: bool) -> str:
-    s = " ".join(t for t in (_token(w, keep_hamza) for w in text.split()) if t)
+    tokens = [_token(w, keep_hamza) for w in text.split()]
+    s = " ".join(tokens) if all(tokens) else " ".join(t for t in tokens if t)
     if "," in s:
         s = _COMMA.sub(", ", s).strip(" ,")
         s = _SPACES.sub(" ", s)

@@ -9,6 +9,7 @@ connectors all count; a last part that is a common given name counts against.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -58,7 +59,7 @@ def _family_evidence(part: Part) -> float:
     return score
 
 
-def _assign(parts: list[Part], names: list[str]) -> tuple[list[str | None], float]:
+def _assign(parts: Sequence[Part], names: Sequence[str]) -> tuple[list[str | None], float]:
     n = len(names)
     if n == 0:
         return [None, None, None, None], 0.0
@@ -93,18 +94,21 @@ def parse_name(full: str) -> ParsedName:
     """Split a full name into given, father, grandfather and family, with a confidence."""
     analysis = analyse(full)
     grouped = analysis.parts
-    parts = [p for p in grouped if p is not None]
     tokens = analysis.canonicals
-    if None in grouped:  # inverted "FAMILY, Given Father"
-        comma = grouped.index(None)
-        n_before = sum(1 for p in grouped[:comma] if p is not None)
-        before, rest = list(tokens[:n_before]), list(tokens[n_before:])
-        if before and rest:
-            family = " ".join(before)
-            given = rest[0]
-            father = rest[1] if len(rest) > 1 else None
-            grandfather = " ".join(rest[2:]) or None
-            conf = 0.9 if len(before) == 1 and len(rest) <= 3 else 0.75
-            return ParsedName(given, father, grandfather, family, conf, tokens, True)
-    slots, conf = _assign(parts, list(tokens))
+    if None not in grouped:
+        slots, conf = _assign(grouped, tokens)  # type: ignore[arg-type]  # no None in it
+        return ParsedName(slots[0], slots[1], slots[2], slots[3], round(max(0.0, conf), 2), tokens)
+    # inverted "FAMILY, Given Father"
+    parts = [p for p in grouped if p is not None]
+    comma = grouped.index(None)
+    n_before = sum(1 for p in grouped[:comma] if p is not None)
+    before, rest = list(tokens[:n_before]), list(tokens[n_before:])
+    if before and rest:
+        family = " ".join(before)
+        given = rest[0]
+        father = rest[1] if len(rest) > 1 else None
+        grandfather = " ".join(rest[2:]) or None
+        conf = 0.9 if len(before) == 1 and len(rest) <= 3 else 0.75
+        return ParsedName(given, father, grandfather, family, conf, tokens, True)
+    slots, conf = _assign(parts, tokens)
     return ParsedName(slots[0], slots[1], slots[2], slots[3], round(max(0.0, conf), 2), tokens)

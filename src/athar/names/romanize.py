@@ -14,7 +14,18 @@ from typing import NamedTuple
 
 from athar.names.lexicon import Lexicon, names_lexicon
 from athar.names.skeleton import coarse, medium, render, word_skeleton
-from athar.names.tokens import ABD, ABU, ALLAH, DIN, FULL_NAME_CACHE, Part, Word, group, split_words
+from athar.names.tokens import (
+    ABD,
+    ABU,
+    ALLAH,
+    DIN,
+    FULL_NAME_CACHE,
+    NAME,
+    Part,
+    Word,
+    group,
+    split_words,
+)
 
 # fixed keys of the compound elements, so every spelling of them agrees
 _FIXED_KEY = {ABD: "bd", ABU: "b", DIN: "dn", ALLAH: "l"}
@@ -85,13 +96,18 @@ class Analysis(NamedTuple):
 def analyse(text: str) -> Analysis:
     """Split, group and romanise a name once; parse, canonical, key and compare share it."""
     parts = tuple(group(split_words(text)))
-    forms = [_part_forms(p) for p in parts if p is not None]
-    return Analysis(parts, tuple(f[0] for f in forms), tuple(f[1] for f in forms))
-
-
-@lru_cache(maxsize=1 << 18)
-def _part_forms(part: Part) -> tuple[str, str]:
-    return part_canonical(part), part_key(part)
+    canonicals: list[str] = []
+    keys: list[str] = []
+    for p in parts:
+        if p is None:
+            continue
+        if p.kind == NAME:  # one plain word: its forms straight from the word cache
+            c, k = _word_forms(p.words[0].text)
+        else:
+            c, k = part_canonical(p), part_key(p)
+        canonicals.append(c)
+        keys.append(k)
+    return Analysis(parts, tuple(canonicals), tuple(keys))
 
 
 @lru_cache(maxsize=1 << 18)

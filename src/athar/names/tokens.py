@@ -64,6 +64,7 @@ _VOWELS = frozenset("aeiou")
 #: tuples make the garbage collector's full passes slow; words are cached far more widely.
 FULL_NAME_CACHE = 1 << 12
 
+_COMMAS = re.compile(r"([,،؛，﹐﹑、])")
 _M_DOT = re.compile(r"(?<![^\s,])(?:[Mm]|م)\.(?=\s|$)")
 
 
@@ -143,12 +144,12 @@ _SPECIAL = (
 )
 
 
-class _Piece(NamedTuple):
-    tok: str  # keep-hamza text, Arabic article removed
-    kind: str
-    special: bool  # needs the neighbouring words to be classified
-    article: bool  # the Arabic article was glued to it
-    word: Word  # the finished word when not special and no article comes before it
+# A piece is a plain tuple (tok, kind, special, article, text), not a NamedTuple: the piece
+# caches hold hundreds of thousands of them, and plain tuples of strings and booleans are
+# untracked by the garbage collector, whose full passes would otherwise walk them all.
+#   tok: keep-hamza text, Arabic article removed; special: needs the neighbouring words to be
+#   classified; article: the Arabic article was glued to it; text: the word's text (hamza folded)
+_Piece = tuple[str, str, bool, bool, str]
 
 
 def _piece(tok: str, kind: str) -> _Piece:
@@ -162,7 +163,7 @@ def _piece(tok: str, kind: str) -> _Piece:
     ):
         tok, article = tok[2:], True
     special = kind != NAME or tok in _SPECIAL
-    return _Piece(tok, kind, special, article, Word(fold_hamza(tok), kind, article))
+    return (tok, kind, special, article, fold_hamza(tok))
 
 
 @lru_cache(maxsize=1 << 18)
@@ -174,36 +175,46 @@ def _pieces(token: str) -> tuple[_Piece, ...]:
     return tuple(_piece(t, k) for t, k in _expand(token))
 
 
+@lru_cache(maxsize=1 << 18)
+def _raw_pieces(raw: str) -> tuple[_Piece, ...]:
+    """The pieces of one whitespace-free token of the input, normalised and expanded."""
+    if _COMMAS.search(raw):  # keep the comma of "FAMILY, Given" as a piece of its own
+        out: list[_Piece] = []
+        for t in _COMMAS.split(raw):
+            out.extend(_pieces(",") if _COMMAS.fullmatch(t) else _raw_pieces(t) if t else ())
+        return tuple(out)
+    light = normalize_keep_hamza(raw)
+    if "," in light:
+        light = light.replace(",", " , ")
+    return tuple(p for token in light.split() for p in _pieces(token))
+
+
 @lru_cache(maxsize=FULL_NAME_CACHE)
 def split_words(text: str) -> tuple[Word, ...]:
     """The words of a name (or full name), classified; commas kept as COMMA words."""
     if "." in text:
         text = _M_DOT.sub(" محمد " if "م." in text else " muhammad ", text)
-    light = normalize_keep_hamza(text)
-    pieces: list[_Piece] = []
-    for token in (light.replace(",", " , ") if "," in light else light).split():
-        pieces.extend(_pieces(token))
+    pieces = [p for raw in text.split() for p in _raw_pieces(raw)]
+    if not any(p[2] for p in pieces):
+        return tuple([Word(p[4], NAME, p[3]) for p in pieces])
     words: list[Word] = []
     pending_article = False
     n = len(pieces)
     for i, piece in enumerate(pieces):
-        if not piece.special:
-            if pending_article and not piece.article:
-                words.append(piece.word._replace(article=True))
-            else:
-                words.append(piece.word)
+        tok, kind, special, glued_article, text = piece
+        if not special:
+            words.append(Word(text, kind, glued_article or pending_article))
             pending_article = False
             continue
-        tok, kind = piece.tok, piece.kind
-        if piece.article:
+        if glued_article:
             pending_article = True
-        nxt = pieces[i + 1].tok if i + 1 < n else ""
+        nxt = pieces[i + 1][0] if i + 1 < n else ""
         if kind == NAME:
-            if tok in _ARTICLES and nxt and pieces[i + 1].kind != COMMA:
+            if tok in _ARTICLES and nxt and pieces[i + 1][1] != COMMA:
                 pending_article = True
                 continue
             sun = _SUN_ARTICLES.get(tok)
-            if sun and nxt.startswith(sun) and pieces[i + 1].kind != COMMA:
+            if sun and nxt.startswith(sun) and pieces[i + 1][1] != COMMA:
                 pending_article = True
                 continue
             if tok in ("ul", "ol") and words and words[-1].kind == ABD:
