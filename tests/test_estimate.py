@@ -166,9 +166,29 @@ def test_dga_uk_reference(uk5: CaptureTable) -> None:
 
 def test_dga_posterior_is_normalised(kosovo: CaptureTable) -> None:
     r = dga.estimate(kosovo)
-    assert r.weights.sum() == pytest.approx(1.0)
-    assert r.model_weights.argmax() == r.model_weights.argmax()  # sanity
-    assert len(r.graphs) == 61
+    assert r.posterior.sum() == pytest.approx(1.0)
+    assert r.model_weights.sum() == pytest.approx(1.0)
+    assert len(r.graphs) == 61 and len(r.model_weights) == 61
+
+
+def test_six_lists() -> None:
+    """dga enumerates the 18,154 graphs on 6 lists; more lists or a full search refuse."""
+    rng = np.random.default_rng(4)
+    caught = rng.random((600, 6)) < [0.3, 0.35, 0.25, 0.3, 0.3, 0.25]
+    t = capture_table(
+        {i: [str(j) for j in range(6) if row[j]] for i, row in enumerate(caught)},
+        lists=[str(j) for j in range(6)],
+    )
+    r = dga.estimate(t)
+    assert len(r.graphs) == 18154
+    assert r.quantile(0.025) <= 600 <= r.quantile(0.975)
+    with pytest.raises(EstimateInputError, match="max_order"):
+        loglinear.estimate(t)
+    res = loglinear.estimate(t, "[1,2,3,4,5,6]")
+    assert res.interval.lower <= 600 <= (res.interval.upper or np.inf)
+    seven = CaptureTable(tuple("abcdefg"), np.r_[0, np.ones(127, dtype=np.int64)])
+    with pytest.raises(EstimateInputError, match="decomposable"):
+        dga.estimate(seven)
 
 
 # ----------------------------------------------------------------------------- LCMCR

@@ -28,6 +28,9 @@ from athar.estimate.table import CaptureTable, EstimateInputError, all_patterns
 
 FloatArray = NDArray[np.float64]
 
+#: most lists for which every decomposable graph is enumerated (18,154 graphs for 6)
+MAX_LISTS = 6
+
 #: default grid: the missing count runs over 0 .. GRID_FACTOR * n (see ``default_grid``)
 GRID_FACTOR = 10
 
@@ -68,20 +71,12 @@ class DgaResult:
     delta: float
     grid: NDArray[np.int64]  # missing counts
     graphs: tuple[Decomposable, ...]
-    weights: FloatArray  # graphs x grid, sums to 1
+    posterior: FloatArray  # posterior probability of each N on the grid (sums to 1)
+    model_weights: FloatArray  # posterior probability of each graph (sums to 1)
 
     @property
     def n_values(self) -> NDArray[np.int64]:
         return self.grid + self.n_observed
-
-    @property
-    def posterior(self) -> FloatArray:
-        """Posterior probability of each N on the grid (averaged over graphs)."""
-        return np.asarray(self.weights.sum(axis=0), dtype=float)
-
-    @property
-    def model_weights(self) -> FloatArray:
-        return np.asarray(self.weights.sum(axis=1), dtype=float)
 
     def quantile(self, q: float) -> float:
         """Smallest N on the grid whose posterior CDF reaches ``q``."""
@@ -150,6 +145,11 @@ def estimate(
     miss = default_grid(table.n_observed) if grid is None else np.asarray(grid, dtype=np.int64)
     if miss.ndim != 1 or len(miss) == 0 or (miss < 0).any():
         raise EstimateInputError("the grid of missing counts must be non-negative integers")
+    if graphs is None and j > MAX_LISTS:
+        raise EstimateInputError(
+            f"dga averages over every decomposable graph; {j} lists is more than the "
+            f"{MAX_LISTS} it can enumerate"
+        )
     gs = tuple(graphs) if graphs is not None else decomposable_graphs(j)
     n = table.n_observed
     big_n = miss + n
@@ -160,19 +160,34 @@ def estimate(
             cache[mask] = _marginal_log_ml(table, mask, miss, d)
         return cache[mask]
 
-    logw = np.empty((len(gs), len(miss)))
-    for gi, g in enumerate(gs):
-        row = np.zeros(len(miss))
-        for c in g.cliques:
-            row += comp(c)
-        for s in g.separators:
-            if s:  # the empty separator contributes exactly 0
-                row -= comp(s)
-        logw[gi] = row
     multinom = gammaln(big_n + 1.0) - gammaln(table.counts[1:] + 1.0).sum() - gammaln(miss + 1.0)
     prior = -np.log(big_n.astype(float)) if log_prior is None else np.asarray(log_prior(big_n))
-    logw += multinom + prior
-    logw -= logw.max()
-    w = np.exp(logw)
-    w /= w.sum()
-    return DgaResult(n, d, miss, gs, w)
+    base = multinom + prior
+    # graphs x grid can be large (18,154 graphs for J=6): accumulate in chunks with a
+    # running maximum instead of holding the whole matrix
+    post = np.zeros(len(miss))
+    graph_log = np.empty(len(gs))
+    top = -np.inf
+    chunk = max(1, 2_000_000 // max(1, len(miss)))
+    for start in range(0, len(gs), chunk):
+        block = gs[start : start + chunk]
+        logw = np.empty((len(block), len(miss)))
+        for gi, g in enumerate(block):
+            row = base.copy()
+            for c in g.cliques:
+                row += comp(c)
+            for s in g.separators:
+                if s:  # the empty separator contributes exactly 0
+                    row -= comp(s)
+            logw[gi] = row
+        m = float(logw.max())
+        if m > top:
+            post *= np.exp(top - m) if np.isfinite(top) else 0.0
+            top = m
+        w = np.exp(logw - top)
+        post += w.sum(axis=0)
+        with np.errstate(divide="ignore"):
+            graph_log[start : start + len(block)] = np.log(w.sum(axis=1)) + top
+    total = post.sum()
+    model_w = np.exp(graph_log - top)
+    return DgaResult(n, d, miss, gs, post / total, model_w / model_w.sum())

@@ -149,6 +149,13 @@ def all_hierarchical_models(n_lists: int, max_order: int | None = None) -> list[
     top = n_lists - 1 if max_order is None else max_order
     if not 1 <= top <= n_lists - 1:
         raise EstimateInputError(f"max_order must be between 1 and {n_lists - 1}")
+    if (n_lists == 6 and top >= 3) or (n_lists >= 7 and top >= 2):
+        # Rcapture closedpMS.t's "stopiflong" rule: millions of models
+        raise EstimateInputError(
+            f"searching every hierarchical model on {n_lists} lists up to order {top} "
+            "would fit too many models: state a model, or a lower max_order "
+            f"({'2' if n_lists == 6 else '1'} at most)"
+        )
     cands: list[Term] = [
         frozenset(c) for r in range(top, 1, -1) for c in itertools.combinations(range(n_lists), r)
     ]
