@@ -515,3 +515,27 @@ def test_concurrent_imports(db_engine: Engine, tmp_path: Path) -> None:
     c = counts(db_engine)
     assert c["record"] == 180 and c["source"] == 4 and c["import_batch"] == 3
     assert chain_ok(db_engine)
+
+
+def test_broken_xlsx_is_unusable(db_engine: Engine, tmp_path: Path) -> None:
+    import zipfile
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["source", "record_id"])
+    ws.append(["s", "1"])
+    good = tmp_path / "good.xlsx"
+    wb.save(good)
+    bad = tmp_path / "bad.xlsx"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename.endswith("sheet1.xml"):
+                data = data[: len(data) // 2]  # truncated XML
+            zout.writestr(item, data)
+    r = import_file(db_engine, bad, opts())
+    assert r.exit_code == 2 and "bad.xlsx" in (r.message or "")
+    assert counts(db_engine)["record"] == 0
+    (tmp_path / "fake.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
+    assert import_file(db_engine, tmp_path / "fake.xlsx", opts()).exit_code == 2

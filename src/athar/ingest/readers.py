@@ -174,6 +174,12 @@ class XlsxTable:
             for wb in books:
                 wb.close()
             raise UnusableInput(f"{self.path.name}: not a readable XLSX workbook: {e}") from e
+        except Exception as e:  # malformed XML inside the zip surfaces as parser errors
+            for wb in books:
+                wb.close()
+            raise UnusableInput(
+                f"{self.path.name}: not a readable XLSX workbook: {type(e).__name__}: {e}"
+            ) from e
         try:
             values_wb, formulas_wb = books
             if self.sheet is not None and self.sheet not in values_wb.sheetnames:
@@ -190,8 +196,12 @@ class XlsxTable:
             )
             for n, (values, formulas) in enumerate(rows, start=1):
                 yield n, tuple(values), tuple(formulas)
-        except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as e:
-            raise UnusableInput(f"{self.path.name}: cannot read the workbook: {e}") from e
+        except UnusableInput:
+            raise
+        except Exception as e:  # openpyxl reports broken sheets with many exception types
+            raise UnusableInput(
+                f"{self.path.name}: cannot read the workbook: {type(e).__name__}: {e}"
+            ) from e
         finally:
             for wb in books:
                 wb.close()
