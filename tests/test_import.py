@@ -539,3 +539,10 @@ def test_broken_xlsx_is_unusable(db_engine: Engine, tmp_path: Path) -> None:
     assert counts(db_engine)["record"] == 0
     (tmp_path / "fake.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
     assert import_file(db_engine, tmp_path / "fake.xlsx", opts()).exit_code == 2
+
+
+def test_overlong_ids_are_quarantined(db_engine: Engine, tmp_path: Path) -> None:
+    f = write(tmp_path / "long.csv", ["source,record_id", "s," + "x" * 5000, "s,ok"])
+    r = import_file(db_engine, f, opts())
+    assert (r.exit_code, r.rows_new, r.rows_quarantined) == (1, 1, 1)
+    assert "longer than 200" in r.problems[0].reason

@@ -6,7 +6,7 @@ problems are errors (the row goes to quarantine) and which are warnings (the row
 the warning is reported) is decided here, in one table-like place:
 
 errors
-    empty ``source`` or ``record_id``; a date that is not a date, impossible (before 1900,
+    empty ``source`` or ``record_id``, or one longer than 200 characters; a date that is not a date, impossible (before 1900,
     day 31 of a 30-day month) or in the future; an age that is not a number or range, over
     120, or a range that runs backwards; a control character in a cell.
 warnings
@@ -61,6 +61,8 @@ NAME_COLUMNS: tuple[str, ...] = (
 )
 DATE_COLUMNS: tuple[str, ...] = ("birth_date", "arrest_date", "last_seen_date")
 ERROR = "error"
+#: longest ``source`` or ``record_id`` accepted (they are indexed keys)
+MAX_KEY_LENGTH = 200
 WARNING = "warning"
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
@@ -134,6 +136,8 @@ def parse_row(
         key = text(col)
         if key is None:
             issues.append(Issue(col, f"{col} is empty"))
+        elif len(key) > MAX_KEY_LENGTH:
+            issues.append(Issue(col, f"{col} is longer than {MAX_KEY_LENGTH} characters"))
         out[col] = key
     for col in (*NAME_COLUMNS, "detainee_number", "notes"):
         out[col] = text(col)
