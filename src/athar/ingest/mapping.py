@@ -65,12 +65,6 @@ class Mapping:
     delimiter: str = ","
 
 
-def _column(where: str, value: Any) -> str:
-    if not isinstance(value, str) or value not in INTERCHANGE_COLUMNS:
-        raise MappingError(f"{where}: {value!r} is not an interchange column")
-    return value
-
-
 def load_mapping(path: Path) -> Mapping:
     """Read and check a mapping file; every problem is a :class:`MappingError` naming the key."""
     try:
@@ -86,51 +80,133 @@ def load_mapping(path: Path) -> Mapping:
     return m
 
 
+def _plain(value: Any) -> bool:
+    """One plain YAML scalar (text, number, boolean or date), not a list, mapping or null."""
+    return value is not None and not isinstance(value, dict | list | set | tuple)
+
+
 def parse_mapping(doc: dict[str, Any], where: str = "mapping") -> Mapping:
-    unknown = set(doc) - _KEYS
+    """Check a parsed mapping document and build a :class:`Mapping`.
+
+    Every problem is collected, each named by its key path (``columns: Case No``), and
+    reported together in one :class:`MappingError`.
+    """
+    if not isinstance(doc, dict):
+        raise MappingError(f"{where}: expected a YAML mapping of keys, not {type(doc).__name__}")
+    problems: list[str] = []
+
+    def problem(path: str, reason: str) -> None:
+        problems.append(f"{path}: {reason}")
+
+    def section(key: str) -> dict[Any, Any]:
+        value = doc.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            problem(key, f"must be a mapping of 'key: value' lines, not {_shape(value)}")
+            return {}
+        return value
+
+    def column(path: str, value: Any) -> str | None:
+        if not isinstance(value, str) or value not in INTERCHANGE_COLUMNS:
+            problem(path, f"{value!r} is not an interchange column")
+            return None
+        return value
+
+    unknown = {str(k) for k in doc} - _KEYS
     if unknown:
-        raise MappingError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_KEYS)}")
+        problems.append(f"unknown key(s) {sorted(unknown)}; allowed: {sorted(_KEYS)}")
     m = Mapping()
     produced: dict[str, str] = {}
 
     def produce(col: str, by: str) -> None:
         if col in produced:
-            raise MappingError(f"{where}: {col!r} comes from both {produced[col]} and {by}")
-        produced[col] = by
+            problems.append(f"{col!r} comes from both {produced[col]} and {by}")
+        else:
+            produced[col] = by
 
-    consts = dict(doc.get("constants") or {})
+    consts = dict(section("constants"))
     if doc.get("source") is not None:
-        consts["source"] = doc["source"]
+        if _plain(doc["source"]):
+            consts["source"] = doc["source"]
+        else:
+            problem("source", f"must be one plain value, not {_shape(doc['source'])}")
     for col, value in consts.items():
-        produce(_column(f"{where}: constants", col), f"constant {value!r}")
-        if isinstance(value, dict | list) or value is None:
-            raise MappingError(f"{where}: constants: {col} must be one plain value")
-        m.constants[col] = str(value)
-    for src, dst in dict(doc.get("columns") or {}).items():
-        target = _column(f"{where}: columns: {src}", dst)
-        produce(target, f"column {src!r}")
-        m.columns[header_key(str(src))] = target
-    for src, spec in dict(doc.get("split") or {}).items():
-        if not isinstance(spec, dict) or not isinstance(spec.get("into"), list):
-            raise MappingError(f"{where}: split: {src}: needs 'into: [columns...]'")
-        into = tuple(_column(f"{where}: split: {src}: into", c) for c in spec["into"])
-        for c in into:
-            produce(c, f"split of {src!r}")
+        path = "source" if col == "source" and doc.get("source") is not None else f"constants: {col}"
+        target = column(path, col)
+        if not _plain(value):
+            problem(path, f"must be one plain value, not {_shape(value)}")
+        elif target is not None:
+            produce(target, f"constant {value!r}")
+            m.constants[target] = str(value)
+    for src, dst in section("columns").items():
+        path = f"columns: {src}"
+        if not _plain(src):
+            problem(path, "the file column must be a plain name")
+            continue
+        target = column(path, dst)
+        if target is not None:
+            produce(target, f"column {src!r}")
+            m.columns[header_key(str(src))] = target
+    for src, spec in section("split").items():
+        path = f"split: {src}"
+        if not _plain(src):
+            problem(path, "the file column must be a plain name")
+            continue
+        if not isinstance(spec, dict) or not isinstance(spec.get("into"), list) or not spec["into"]:
+            problem(path, "needs 'into: [columns...]'")
+            continue
+        extra = {str(k) for k in spec} - {"into", "separator"}
+        if extra:
+            problem(path, f"unknown key(s) {sorted(extra)}; allowed: ['into', 'separator']")
+        into = [column(f"{path}: into", c) for c in spec["into"]]
         sep = spec.get("separator")
         if sep is not None and (not isinstance(sep, str) or not sep):
-            raise MappingError(f"{where}: split: {src}: separator must be a non-empty text")
-        m.split[header_key(str(src))] = Split(into, sep)
-    m.ignore = {header_key(str(c)) for c in doc.get("ignore") or []}
+            problem(f"{path}: separator", "must be a non-empty text")
+            continue
+        if any(c is None for c in into):
+            continue
+        cols = tuple(c for c in into if c is not None)
+        for c in cols:
+            produce(c, f"split of {src!r}")
+        m.split[header_key(str(src))] = Split(cols, sep)
+    ignore = doc.get("ignore")
+    if isinstance(ignore, list):
+        for i, c in enumerate(ignore, start=1):
+            if _plain(c):
+                m.ignore.add(header_key(str(c)))
+            else:
+                problem(f"ignore: item {i}", f"must be a column name, not {_shape(c)}")
+    elif ignore is not None:
+        problem("ignore", f"must be a list of column names, not {_shape(ignore)}")
     order = doc.get("date_order", "iso")
-    if order not in DATE_ORDERS:
-        raise MappingError(f"{where}: date_order must be one of {DATE_ORDERS}, not {order!r}")
-    m.date_order = order
-    m.sheet = None if doc.get("sheet") is None else str(doc["sheet"])
+    if not isinstance(order, str) or order not in DATE_ORDERS:
+        problem("date_order", f"must be one of {DATE_ORDERS}, not {order!r}")
+    else:
+        m.date_order = order
+    sheet = doc.get("sheet")
+    if sheet is not None and not _plain(sheet):
+        problem("sheet", f"must be a sheet name, not {_shape(sheet)}")
+    else:
+        m.sheet = None if sheet is None else str(sheet)
     delim = doc.get("delimiter", ",")
     if not isinstance(delim, str) or len(delim) != 1:
-        raise MappingError(f"{where}: delimiter must be one character")
-    m.delimiter = delim
+        problem("delimiter", f"must be one character, not {delim!r}")
+    else:
+        m.delimiter = delim
+    if problems:
+        raise MappingError(f"{where}: " + "; ".join(problems))
     return m
+
+
+def _shape(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple | set):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"
 
 
 def split_value(value: str, spec: Split) -> list[str]:
