@@ -33,7 +33,7 @@ from athar.linkage.spec import ComparisonSpec, LinkSpec
 
 
 def _null(*cols: str) -> ComparisonLevelCreator:
-    cond = " OR ".join(f'"{c}_l" IS NULL OR "{c}_r" IS NULL' for c in cols)
+    cond = " OR ".join(f"{c}_l IS NULL OR {c}_r IS NULL" for c in cols)
     return cll.CustomLevel(cond, "null").configure(is_null_level=True)
 
 
@@ -43,7 +43,7 @@ def _level(sql: str, label: str, **configure: Any) -> ComparisonLevelCreator:
 
 
 def _eq(col: str) -> str:
-    return f'"{col}_l" = "{col}_r"'
+    return f"{col}_l = {col}_r"
 
 
 def _name_part(c: ComparisonSpec) -> ComparisonCreator:
@@ -59,7 +59,13 @@ def _name_part(c: ComparisonSpec) -> ComparisonCreator:
     }
     levels: list[ComparisonLevelCreator | dict[str, Any]] = [
         _null(f"{p}_norm"),
-        _level(_eq(f"{p}_norm"), "exact (normalised)", **(tf_cfg if tf else {})),
+        # (the canonical form is repeated so that the level reads its tf column: Spark
+        # only carries term-frequency columns a level's SQL refers to)
+        _level(
+            f"{_eq(f'{p}_norm')} AND {_eq(f'{p}_canon')}",
+            "exact (normalised)",
+            **(tf_cfg if tf else {}),
+        ),
         _level(_eq(f"{p}_canon"), "same canonical form", **(tf_cfg if tf else {})),
         _level(_eq(f"{p}_key"), "same phonetic key"),
         cll.JaroWinklerLevel(f"{p}_canon", float(c.options.get("close", 0.9))).configure(
@@ -69,8 +75,8 @@ def _name_part(c: ComparisonSpec) -> ComparisonCreator:
             label_for_charts="near (Jaro-Winkler on canonical)"
         ),
         _level(
-            f'(LENGTH("{p}_canon_l") = 1 OR LENGTH("{p}_canon_r") = 1)'
-            f' AND SUBSTR("{p}_canon_l", 1, 1) = SUBSTR("{p}_canon_r", 1, 1)',
+            f"(LENGTH({p}_canon_l) = 1 OR LENGTH({p}_canon_r) = 1)"
+            f" AND SUBSTR({p}_canon_l, 1, 1) = SUBSTR({p}_canon_r, 1, 1)",
             "initial agrees with the name",
         ),
         cll.ElseLevel(),
@@ -119,23 +125,23 @@ def _date(c: ComparisonSpec) -> ComparisonCreator:
     """Partial-precision dates: agree as far as both are known, swaps, year +/- 1."""
     p = c.column
     y, m, d = f"{p}_y", f"{p}_m", f"{p}_d"
-    compat_m = f'("{m}_l" IS NULL OR "{m}_r" IS NULL OR {_eq(m)})'
-    compat_d = f'("{d}_l" IS NULL OR "{d}_r" IS NULL OR {_eq(d)})'
-    full = " AND ".join(f'"{x}_l" IS NOT NULL AND "{x}_r" IS NOT NULL' for x in (m, d))
+    compat_m = f"({m}_l IS NULL OR {m}_r IS NULL OR {_eq(m)})"
+    compat_d = f"({d}_l IS NULL OR {d}_r IS NULL OR {_eq(d)})"
+    full = " AND ".join(f"{x}_l IS NOT NULL AND {x}_r IS NOT NULL" for x in (m, d))
     levels: list[ComparisonLevelCreator | dict[str, Any]] = [
         _null(y),
         _level(f"{_eq(y)} AND {_eq(m)} AND {_eq(d)}", "exact day"),
         _level(f"{_eq(y)} AND {compat_m} AND {compat_d}", "agree to the precision both give"),
         _level(
-            f'{_eq(y)} AND {full} AND "{m}_l" = "{d}_r" AND "{d}_l" = "{m}_r"',
+            f"{_eq(y)} AND {full} AND {m}_l = {d}_r AND {d}_l = {m}_r",
             "day and month swapped",
         ),
         _level(_eq(y), "same year, month or day differ"),
-        _level(f'ABS("{y}_l" - "{y}_r") <= 1', "year +/- 1"),
+        _level(f"ABS({y}_l - {y}_r) <= 1", "year +/- 1"),
     ]
     if c.options.get("year_within"):
         n = int(c.options["year_within"])
-        levels.append(_level(f'ABS("{y}_l" - "{y}_r") <= {n}', f"year +/- {n}"))
+        levels.append(_level(f"ABS({y}_l - {y}_r) <= {n}", f"year +/- {n}"))
     levels.append(cll.ElseLevel())
     return CustomComparison(levels, output_column_name=c.name)
 
@@ -145,14 +151,14 @@ def _year_range(c: ComparisonSpec) -> ComparisonCreator:
     p = c.column
     lo, hi = f"{p}_lo", f"{p}_hi"
     by = c.options.get("unless_both")
-    null_sql = f'"{lo}_l" IS NULL OR "{lo}_r" IS NULL'
+    null_sql = f"{lo}_l IS NULL OR {lo}_r IS NULL"
     if by:
-        null_sql += f' OR ("{by}_l" IS NOT NULL AND "{by}_r" IS NOT NULL)'
+        null_sql += f" OR ({by}_l IS NOT NULL AND {by}_r IS NOT NULL)"
     levels: list[ComparisonLevelCreator | dict[str, Any]] = [
         cll.CustomLevel(null_sql, "null, or both give a birth date").configure(is_null_level=True),
-        _level(f'"{lo}_l" <= "{hi}_r" AND "{lo}_r" <= "{hi}_l"', "ranges overlap"),
-        _level(f'"{lo}_l" <= "{hi}_r" + 3 AND "{lo}_r" <= "{hi}_l" + 3', "within 3 years"),
-        _level(f'"{lo}_l" <= "{hi}_r" + 8 AND "{lo}_r" <= "{hi}_l" + 8', "within 8 years"),
+        _level(f"{lo}_l <= {hi}_r AND {lo}_r <= {hi}_l", "ranges overlap"),
+        _level(f"{lo}_l <= {hi}_r + 3 AND {lo}_r <= {hi}_l + 3", "within 3 years"),
+        _level(f"{lo}_l <= {hi}_r + 8 AND {lo}_r <= {hi}_l + 8", "within 8 years"),
         cll.ElseLevel(),
     ]
     return CustomComparison(levels, output_column_name=c.name)

@@ -11,11 +11,12 @@ generate a billion pairs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -213,12 +214,38 @@ def train(linker: Any, spec: LinkSpec) -> dict[str, Any]:
     t0 = time.perf_counter()
     _floor_parameters(linker)
     for rule in comp.blocking_rules(spec.em_blocking):
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, max_pairs=spec.em_max_pairs
-        )
+        with _em_underflow_tolerated():
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, max_pairs=spec.em_max_pairs
+            )
         _floor_parameters(linker)
     t["em"] = time.perf_counter() - t0
     return t
+
+
+@contextlib.contextmanager
+def _em_underflow_tolerated() -> Iterator[None]:
+    """Let an EM iteration store an m/u that underflowed to 0 (floored right after).
+
+    Splink 5's maximisation step assigns the new m through a setter that raises for
+    values below 1e-300, although Splink clamps such values itself when it computes
+    weights; a level seen only among clear non-matches then aborts training.  While EM
+    runs, the check accepts any probability in [0, 1]; :func:`_floor_parameters` then
+    lifts every m/u to :data:`comparisons.PROBABILITY_FLOOR`.
+    """
+    from splink.internals import comparison_level as cl_mod
+
+    original = cl_mod._validate_m_u_probability
+
+    def lenient(value: Any, param_name: str, level_not_observed_text: str) -> None:
+        if isinstance(value, int | float) and not 0.0 <= value <= 1.0:
+            raise ValueError(f"{param_name} {value} is not a probability")
+
+    cl_mod._validate_m_u_probability = lenient
+    try:
+        yield
+    finally:
+        cl_mod._validate_m_u_probability = original
 
 
 def _floor_parameters(linker: Any) -> None:
