@@ -19,7 +19,9 @@ SOURCES = ["ngo_ar", "ngo_en", "family", "registry", "released", "morgue"]
 
 @pytest.mark.spark
 def test_spark_gives_the_same_clusters_as_duckdb(tmp_path: Path):
-    r = CliRunner().invoke(main, ["synth", str(tmp_path), "--persons", "60", "--seed", "5", "--quiet"])
+    r = CliRunner().invoke(
+        main, ["synth", str(tmp_path), "--persons", "60", "--seed", "5", "--quiet"]
+    )
     assert r.exit_code == 0, r.output
     raw = pd.concat(
         [pd.read_csv(tmp_path / f"{s}.csv", dtype=str, keep_default_na=False) for s in SOURCES],

@@ -221,9 +221,12 @@ def _run_store(
     from athar.store.engine import make_engine
 
     engine = make_engine()
-    summary = linking.link_store(
-        engine, spec=spec, cfg=cfg, actor=actor, threshold=threshold, incremental=incremental
-    )
+    try:
+        summary = linking.link_store(
+            engine, spec=spec, cfg=cfg, actor=actor, threshold=threshold, incremental=incremental
+        )
+    except linking.LinkingError as e:
+        raise InputError(str(e)) from e
     click.echo(json.dumps(summary, indent=1))
 
 
@@ -262,9 +265,50 @@ def explain(
         from athar.services import linking
         from athar.store.engine import make_engine
 
-        expl = linking.explain_store_pair(make_engine(), a, b, spec=spec)
+        try:
+            expl = linking.explain_store_pair(make_engine(), a, b, spec=spec)
+        except linking.LinkingError as e:
+            raise InputError(str(e)) from e
     if as_json:
         click.echo(json.dumps(expl, indent=1, ensure_ascii=False, default=str))
     else:
         click.echo(render(expl, a, b))
     sys.stdout.flush()
+
+
+@link.command("decide")
+@click.argument("a")
+@click.argument("b")
+@click.option("--must-link", "kind", flag_value="must_link", help="the same person")
+@click.option("--cannot-link", "kind", flag_value="cannot_link", help="not the same person")
+@click.option("--who", required=True, help="the reviewer")
+@click.option("--why", required=True, help="the reason, kept with the decision")
+def decide(a: str, b: str, kind: str | None, who: str, why: str) -> None:
+    """Record a reviewer's decision on records A and B (source:record_id) in the store.
+
+    It overrides the model in every later run; a cannot-link also stops merges through
+    a third record.
+    """
+    from athar.services import linking
+    from athar.store.engine import make_engine
+
+    if kind is None:
+        raise click.UsageError("give --must-link or --cannot-link")
+    try:
+        did = linking.record_decision(
+            make_engine(), a, b, must_link=kind == "must_link", actor=who, reason=why
+        )
+    except linking.LinkingError as e:
+        raise InputError(str(e)) from e
+    click.echo(f"decision {did}: {kind} {a} {b} by {who}")
+
+
+@link.command("review")
+@click.option("--limit", default=50, show_default=True)
+def review(limit: int) -> None:
+    """List the latest run's uncertain pairs that no reviewer has decided yet."""
+    from athar.services import linking
+    from athar.store.engine import make_engine
+
+    for item in linking.review_queue(make_engine(), limit=limit):
+        click.echo(f"{item['score']:.4f}  {item['a']}  {item['b']}")
