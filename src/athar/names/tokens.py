@@ -62,7 +62,7 @@ _ALLAH_AFTER_ABD = re.compile(r"^[aeiou]?ll?ahi?$|^[aeiou]?lla$")
 _VOWELS = frozenset("aeiou")
 #: size of the caches keyed by a whole name.  Full names rarely repeat, and large caches of
 #: tuples make the garbage collector's full passes slow; words are cached far more widely.
-FULL_NAME_CACHE = 1 << 12
+FULL_NAME_CACHE = 1 << 9
 
 _COMMAS = re.compile(r"([,،؛，﹐﹑、])")
 _M_DOT = re.compile(r"(?<![^\s,])(?:[Mm]|م)\.(?=\s|$)")
