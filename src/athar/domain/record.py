@@ -101,6 +101,30 @@ def clean_text(text: str) -> str:
     return _SPACES.sub(" ", t) if _UNUSUAL_SPACE.search(t) else t
 
 
+#: distinct cell texts seen -> their clean form (names, places and words repeat a lot);
+#: bounded, so memory does not grow with the size of a list
+_CLEAN: dict[str, str] = {}
+_CLEAN_MAX = 1 << 18
+
+
+def _clean_cell(cell: str) -> str:
+    got = _CLEAN.get(cell)
+    if got is None:
+        if len(_CLEAN) >= _CLEAN_MAX:
+            _CLEAN.clear()
+        got = _CLEAN[cell] = clean_text(cell)
+    return got
+
+
+@lru_cache(maxsize=4096)
+def _age_info(text: str) -> tuple[int, int] | str:
+    """(min, max) of an age, or the reason it is not one."""
+    try:
+        return parse_age(text)
+    except DateError as e:
+        return str(e)
+
+
 def parse_row(
     cells: dict[str, str], today: date, date_order: str = "iso"
 ) -> tuple[dict[str, Any], list[Issue]]:
@@ -122,12 +146,10 @@ def parse_row(
                 )
     clean: dict[str, str] = {}
     for col, cell in cells.items():
-        if not cell:
-            continue
-        if cell.isascii() and not _UNUSUAL_SPACE.search(cell) and cell.strip() == cell:
-            clean[col] = cell
-        else:
-            c = clean_text(cell)
+        if cell:
+            c = _CLEAN.get(cell)
+            if c is None:
+                c = _clean_cell(cell)
             if c:
                 clean[col] = c
     text = clean.get
@@ -178,10 +200,11 @@ def parse_row(
     age = text("age")
     out["age_text"], out["age_min"], out["age_max"] = age, None, None
     if age is not None:
-        try:
-            out["age_min"], out["age_max"] = parse_age(age)
-        except DateError as e:
-            issues.append(Issue("age", str(e)))
+        got = _age_info(age)
+        if isinstance(got, str):
+            issues.append(Issue("age", got))
+        else:
+            out["age_min"], out["age_max"] = got
 
     for col in ("birth_place", "arrest_place"):
         place = text(col)
