@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make demo`: a fresh store, a synthetic multi-source world, its import, and a summary.
+# `make demo`: a fresh store, a synthetic multi-source world, its import, its linkage into
+# persons, an administrator for the web app, and a summary.
 # Environment (set by the Makefile): ATHAR_DEMO_DIR (output directory, recreated),
 # DEMO_PERSONS (size of the synthetic population). Uses .venv/bin/athar.
 set -euo pipefail
@@ -15,10 +16,10 @@ export ATHAR_DATABASE_URL="sqlite:///$DIR/athar.db"
 export ATHAR_ACTOR="${ATHAR_ACTOR:-demo}"
 started=$(date +%s)
 
-echo "== 1/4 store: $ATHAR_DATABASE_URL"
+echo "== 1/6 store: $ATHAR_DATABASE_URL"
 "$ATHAR" db upgrade
 
-echo "== 2/4 synthetic world: $PERSONS persons, seed 7 (synthetic data only)"
+echo "== 2/6 synthetic world: $PERSONS persons, seed 7 (synthetic data only)"
 if ! "$ATHAR" synth --help >/dev/null 2>&1; then
   echo "ERROR: 'athar synth' is not available in this checkout" >&2
   exit 1
@@ -38,7 +39,7 @@ if [ "${#lists[@]}" -eq 0 ]; then
   exit 1
 fi
 
-echo "== 3/4 import ${#lists[@]} lists"
+echo "== 3/6 import ${#lists[@]} lists"
 set +e
 "$ATHAR" import "${lists[@]}" --report "$DIR/import-problems.csv" >"$DIR/import-report.txt"
 rc=$?
@@ -50,7 +51,37 @@ case $rc in
   *) echo "ERROR: import failed (exit $rc); see $DIR/import-report.txt" >&2; exit "$rc" ;;
 esac
 
-echo "== 4/4 summary"
+echo "== 4/6 link the store's records into persons (athar link; the run is recorded)"
+link_started=$(date +%s)
+if ! "$ATHAR" link --actor "$ATHAR_ACTOR" >"$DIR/link-summary.json" 2>"$DIR/link-log.txt"; then
+  echo "ERROR: athar link failed; see $DIR/link-log.txt:" >&2
+  tail -n 20 "$DIR/link-log.txt" >&2
+  exit 1
+fi
+link_seconds=$(( $(date +%s) - link_started ))
+persons_line=$(.venv/bin/python - "$DIR/link-summary.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1], encoding="utf-8"))
+print(f"{s['records']} current records -> {s['persons']} persons found "
+      f"({s['automatic_decisions']} automatic link decisions, threshold {s['threshold']}, "
+      f"link run {s['link_run']})")
+PY
+)
+echo "$persons_line  [${link_seconds} s]"
+
+echo "== 5/6 web app: a key file and an administrator with a generated password"
+"$ATHAR" keys generate "$DIR/keys.json" >/dev/null
+export ATHAR_KEY_FILE="$DIR/keys.json"
+"$ATHAR" users add --role admin --name admin >"$DIR/admin.txt"
+admin_password=$(sed -n 's/^password: //p' "$DIR/admin.txt")
+rm -f "$DIR/admin.txt"  # the password is shown once, below; not left in a file
+if [ -z "$admin_password" ]; then
+  echo "ERROR: 'athar users add' printed no password" >&2
+  exit 1
+fi
+echo "administrator 'admin' created"
+
+echo "== 6/6 summary"
 "$ATHAR" db status
 error_line=$',error\r?$'  # the report is RFC 4180 CSV (CRLF line ends)
 errors=$(grep -cE "$error_line" "$DIR/import-problems.csv" || true)
@@ -62,8 +93,17 @@ fi
 cat <<EOT
 
 Results (took $(( $(date +%s) - started )) s):
+  persons               $persons_line
   store (SQLite)        $DIR/athar.db   (ATHAR_DATABASE_URL=$ATHAR_DATABASE_URL)
   import report         $DIR/import-report.txt
   every problem found   $DIR/import-problems.csv   (file, row, column, reason, severity)
+  linkage run           $DIR/link-summary.json
   synthetic world       $DIR/world/   (truth.csv says which records are the same person)
+  key file              $DIR/keys.json   (keep it: encrypted fields need it)
+
+Open the web app on this store (development mode, plain HTTP on this machine only):
+  ATHAR_DATABASE_URL=$ATHAR_DATABASE_URL ATHAR_KEY_FILE=$ATHAR_KEY_FILE $(pwd)/$ATHAR serve --dev
+then browse to http://127.0.0.1:8000/ and log in as
+  user: admin
+  password: $admin_password   (generated now, shown only here; Athar keeps only its hash)
 EOT
