@@ -54,6 +54,7 @@ def clear_caches() -> None:
         _romanize.canonical,
         _romanize.phonetic_key,
         _parse.parse_name,
+        _parse._word_family_evidence,
         _compare._parts,
         _compare.compare,
         _places._place_words,

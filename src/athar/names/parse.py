@@ -33,6 +33,24 @@ class ParsedName:
     inverted: bool = False
 
 
+@lru_cache(maxsize=1 << 16)
+def _word_family_evidence(w: str) -> float:
+    """Evidence from the word itself: the names data (a known family name or element, or a
+    known given name) and a nisba ending."""
+    score = 0.0
+    lex = names_lexicon()
+    i = lex.by_form.get(w)
+    if i is not None:
+        kinds = lex.entries[i].kinds
+        if "f" in kinds and "g" not in kinds:
+            score += 0.5
+        elif "g" in kinds and "f" not in kinds:
+            score -= 0.4
+    if w.endswith(("ي", "ى")) or (w.isascii() and w.endswith(("i", "y")) and len(w) > 3):
+        score += 0.3  # nisba
+    return score
+
+
 def _family_evidence(part: Part) -> float:
     """How much a part looks like a family name: > 0 for, < 0 against."""
     score = 0.0
@@ -42,18 +60,8 @@ def _family_evidence(part: Part) -> float:
         score += 0.6
     if part.after_connector:
         return -1.0  # "bin X": X is a father or grandfather
-    words = part.words
     if part.kind == NAME:
-        w = words[0].text
-        entry = names_lexicon().lookup(w)
-        kinds = entry.kinds if entry is not None else frozenset()
-        if entry is not None and names_lexicon().by_form.get(w) is not None:
-            if "f" in kinds and "g" not in kinds:
-                score += 0.5
-            elif "g" in kinds and "f" not in kinds:
-                score -= 0.4
-        if w.endswith(("ي", "ى")) or (w.isascii() and w.endswith(("i", "y")) and len(w) > 3):
-            score += 0.3  # nisba
+        score += _word_family_evidence(part.words[0].text)
     if part.kind in (ABD, DIN):
         score -= 0.5  # compounds of these kinds are given names
     return score
