@@ -149,7 +149,10 @@ def parse_row(
         if cell:
             c = _CLEAN.get(cell)
             if c is None:
-                c = _clean_cell(cell)
+                if cell.isascii() and not _UNUSUAL_SPACE.search(cell) and cell.strip() == cell:
+                    c = cell  # already clean (ids, numbers, Latin names): not worth caching
+                else:
+                    c = _clean_cell(cell)
             if c:
                 clean[col] = c
     text = clean.get

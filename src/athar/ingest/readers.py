@@ -15,11 +15,10 @@ from __future__ import annotations
 import csv
 import json
 import zipfile
-from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Generator, Iterator, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from athar.domain.record import WARNING, Issue
 from athar.ingest.encoding import file_hash, sniff_text
@@ -33,11 +32,12 @@ class UnusableInput(Exception):
     """The file cannot be imported at all (nothing from it is stored)."""
 
 
-@dataclass
-class RawRow:
+class RawRow(NamedTuple):
+    """One row as received (a plain tuple: one is made per row of the file)."""
+
     number: int
     raw: Any  # usually dict[str, Any]: column as written -> value as received
-    issues: list[Issue] = field(default_factory=list)
+    issues: Sequence[Issue] = ()
 
 
 class Table(Protocol):
@@ -97,7 +97,7 @@ class CsvTable:
                     if not cells or (len(cells) <= width and not any(cells)):
                         continue  # blank line: no data
                     if len(cells) == width:
-                        yield RawRow(reader.line_num, dict(zip(header, cells, strict=True)))
+                        yield RawRow(reader.line_num, dict(zip(header, cells)))  # noqa: B905 (equal lengths)
                         continue
                     raw: dict[str, Any] = dict(zip(header, cells, strict=False))
                     issues = []

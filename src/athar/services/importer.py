@@ -281,6 +281,9 @@ class _Batch:
         self.opts = opts
         self.batch_id = batch_id
         self.now = now
+        # the time written into each bulk-inserted row: on SQLite the very text its driver
+        # would write for ``now`` (ISO 8601 with offset), made once instead of once per row
+        self.stamp: Any = now.isoformat(" ") if conn.dialect.name == "sqlite" else now
         self.file = result.path.name
         self.sources: dict[str, tuple[int, bool]] = {}
         self.created_sources: list[str] = []
@@ -347,7 +350,7 @@ class _Batch:
                 storable(p.get("record_id")),
                 row.raw_json,
                 _json(probs),
-                self.now,
+                self.stamp,
             )
         )
         self.result.rows_quarantined += 1
@@ -439,7 +442,7 @@ class _Batch:
                         parsed["status_text"],
                         *when,
                         parsed["facility_code"],
-                        self.now,
+                        self.stamp,
                     )
                 )
         c = self.conn
@@ -473,7 +476,7 @@ class _Batch:
             diff = {c: [old[c], new[c]] for c in (*PARSED_COLUMNS, "extra") if old[c] != new[c]}
             if not diff:  # only spacing or layout changed: say so with the raw cells
                 diff = {"raw": [json.loads(old["raw"]), json.loads(new["raw"])]}
-            changes.append((self.batch_id, old_id, new_id, _json(diff), self.now))
+            changes.append((self.batch_id, old_id, new_id, _json(diff), self.stamp))
         bulk_insert(self.conn, "record_change", CHANGE_COLUMNS, changes)
 
     def finish(self) -> None:
