@@ -104,7 +104,7 @@ def clean_text(text: str) -> str:
 #: distinct cell texts seen -> their clean form (names, places and words repeat a lot);
 #: bounded, so memory does not grow with the size of a list
 _CLEAN: dict[str, str] = {}
-_CLEAN_MAX = 1 << 18
+_CLEAN_MAX = 1 << 16
 
 
 def _clean_cell(cell: str) -> str:
