@@ -132,7 +132,9 @@ def parse_mapping(doc: dict[str, Any], where: str = "mapping") -> Mapping:
         else:
             problem("source", f"must be one plain value, not {_shape(doc['source'])}")
     for col, value in consts.items():
-        path = "source" if col == "source" and doc.get("source") is not None else f"constants: {col}"
+        path = (
+            "source" if col == "source" and doc.get("source") is not None else f"constants: {col}"
+        )
         target = column(path, col)
         if not _plain(value):
             problem(path, f"must be one plain value, not {_shape(value)}")
