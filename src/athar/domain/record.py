@@ -28,28 +28,6 @@ from typing import Any
 from athar.domain import vocab
 from athar.domain.dates import DateError, parse_age, parse_date
 
-#: Columns of the interchange CSV (``shared/schema.md``), in the schema's order.
-INTERCHANGE_COLUMNS: tuple[str, ...] = (
-    "source",
-    "record_id",
-    "full_name",
-    "given_name",
-    "father_name",
-    "grandfather_name",
-    "family_name",
-    "mother_name",
-    "sex",
-    "birth_date",
-    "age",
-    "birth_place",
-    "arrest_date",
-    "arrest_place",
-    "facility",
-    "last_seen_date",
-    "status",
-    "detainee_number",
-    "notes",
-)
 REQUIRED_COLUMNS: tuple[str, ...] = ("source", "record_id")
 NAME_COLUMNS: tuple[str, ...] = (
     "full_name",

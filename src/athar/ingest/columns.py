@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from athar.domain.record import INTERCHANGE_COLUMNS, Issue
+from athar.domain.interchange import INTERCHANGE_COLUMNS
+from athar.domain.record import Issue
 from athar.ingest.mapping import Mapping, Split, header_key, split_value
 from athar.ingest.readers import OVERFLOW_KEY, UnusableInput
 

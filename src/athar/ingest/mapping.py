@@ -33,7 +33,7 @@ from typing import Any
 import yaml
 
 from athar.domain.dates import DATE_ORDERS
-from athar.domain.record import INTERCHANGE_COLUMNS
+from athar.domain.interchange import INTERCHANGE_COLUMNS
 
 _KEYS = {"source", "constants", "columns", "split", "ignore", "date_order", "sheet", "delimiter"}
 

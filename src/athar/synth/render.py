@@ -13,6 +13,7 @@ from datetime import date
 
 import numpy as np
 
+from athar.domain.interchange import INTERCHANGE_COLUMNS
 from athar.synth.population import LIBERATION, REGISTER_FACILITIES, Population
 from athar.synth.spelling import (
     MUHAMMAD_ABBREVIATIONS,
@@ -25,27 +26,7 @@ from athar.synth.spelling import (
 from athar.synth.tables import Name, Place, Tables
 
 #: the interchange columns (../shared/schema.md), in the order the generator writes them
-COLUMNS = (
-    "source",
-    "record_id",
-    "full_name",
-    "given_name",
-    "father_name",
-    "grandfather_name",
-    "family_name",
-    "mother_name",
-    "sex",
-    "birth_date",
-    "age",
-    "birth_place",
-    "arrest_date",
-    "arrest_place",
-    "facility",
-    "last_seen_date",
-    "status",
-    "detainee_number",
-    "notes",
-)
+COLUMNS = INTERCHANGE_COLUMNS
 CONTACT_COLUMNS = ("source", "record_id", "requester_name", "relationship", "phone", "email")
 (
     SOURCE,
