@@ -86,3 +86,31 @@ def test_failed_sqlite_transaction_leaves_nothing(db_engine: object) -> None:
         pass
     with db_engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM source")).scalar_one() == 0
+
+
+def test_a_link_run_without_a_model_is_sql_null(db_engine: object) -> None:
+    """Readers pick the latest run with `model IS NOT NULL`: JSON 'null' must not pass that."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+
+    from athar.store.models import LinkRun
+
+    assert isinstance(db_engine, Engine)
+    with Session(db_engine) as session, session.begin():
+        session.add(
+            LinkRun(
+                engine="duckdb",
+                settings={},
+                model=None,
+                threshold=0.9,
+                actor="test",
+                started_at=datetime.now(UTC),
+            )
+        )
+    with db_engine.connect() as conn:
+        assert (
+            conn.execute(text("SELECT COUNT(*) FROM link_run WHERE model IS NULL")).scalar_one()
+            == 1
+        )

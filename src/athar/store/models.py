@@ -204,7 +204,8 @@ class LinkRun(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     engine: Mapped[str] = mapped_column(Text)
     settings: Mapped[dict[str, object]] = mapped_column(JSON)
-    model: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    # a run without a model is SQL NULL, not JSON 'null': readers ask `model IS NOT NULL`
+    model: Mapped[dict[str, object] | None] = mapped_column(JSON(none_as_null=True))
     threshold: Mapped[float] = mapped_column(Float)
     actor: Mapped[str] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(TS)
