@@ -150,8 +150,9 @@ def _token(text: str, keep_hamza: bool) -> str:
     return s
 
 
-@lru_cache(maxsize=1 << 16)
-def _normalize(text: str, keep_hamza: bool) -> str:
+def _normalize_uncached(text: str, keep_hamza: bool) -> str:
+    """:func:`_normalize` without its cache, for callers that cache the result themselves
+    (a second cache keyed by the same, mostly distinct, full names only costs time)."""
     tokens = [_token(w, keep_hamza) for w in text.split()]
     s = " ".join(tokens) if all(tokens) else " ".join(t for t in tokens if t)
     if "," in s:
@@ -160,10 +161,13 @@ def _normalize(text: str, keep_hamza: bool) -> str:
     return s
 
 
+_normalize = lru_cache(maxsize=1 << 16)(_normalize_uncached)
+
+
 @lru_cache(maxsize=1 << 16)
 def normalize(text: str) -> str:
     """Normalise a name, place or full name, in any script.  Idempotent."""
-    return fold_hamza(_normalize(text, True))
+    return fold_hamza(_normalize_uncached(text, True))
 
 
 def normalize_keep_hamza(text: str) -> str:

@@ -96,21 +96,16 @@ class Analysis(NamedTuple):
 def analyse(text: str) -> Analysis:
     """Split, group and romanise a name once; parse, canonical, key and compare share it."""
     parts = tuple(group(split_words(text)))
-    canonicals: list[str] = []
-    keys: list[str] = []
-    for p in parts:
-        if p is None:
-            continue
-        if p.kind == NAME:  # one plain word: its forms straight from the word cache
-            c, k = _word_forms(p.words[0].text)
-        else:
-            c, k = part_canonical(p), part_key(p)
-        canonicals.append(c)
-        keys.append(k)
-    return Analysis(parts, tuple(canonicals), tuple(keys))
+    # a plain one-word part takes its forms straight from the word cache
+    forms = [
+        _word_forms(p.words[0].text) if p.kind == NAME else (part_canonical(p), part_key(p))
+        for p in parts
+        if p is not None
+    ]
+    return Analysis(parts, tuple([f[0] for f in forms]), tuple([f[1] for f in forms]))
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 16)  # names and parts repeat; full names rarely do
 def canonical(part: str) -> str:
     """Canonical Latin display form of a name or name part, from any script.
 
@@ -121,7 +116,7 @@ def canonical(part: str) -> str:
     return " ".join(analyse(part).canonicals)
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 16)  # names and parts repeat; full names rarely do
 def phonetic_key(part: str) -> str:
     """Coarse phonetic key of a name or name part, for blocking (any script in).
 

@@ -14,7 +14,7 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
-from athar.names.normalize import fold_hamza, normalize_keep_hamza
+from athar.names.normalize import _normalize_uncached, fold_hamza
 
 NAME, ABD, ABU, DIN, ALLAH, ARTICLE, CONNECTOR, COMMA = (
     "name",
@@ -183,7 +183,7 @@ def _raw_pieces(raw: str) -> tuple[_Piece, ...]:
         for t in _COMMAS.split(raw):
             out.extend(_pieces(",") if _COMMAS.fullmatch(t) else _raw_pieces(t) if t else ())
         return tuple(out)
-    light = normalize_keep_hamza(raw)
+    light = _normalize_uncached(raw, True)  # = normalize_keep_hamza(raw); cached here already
     if "," in light:
         light = light.replace(",", " , ")
     return tuple(p for token in light.split() for p in _pieces(token))
