@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -128,6 +129,7 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--backends", default="sqlite,postgresql")
     ap.add_argument("--repeat", type=int, default=3, help="runs per size below 1M (median)")
     args = ap.parse_args(argv)
+    load_start = os.getloadavg()
     WORK.mkdir(parents=True, exist_ok=True)
     table = []
     for size in (int(s) for s in args.sizes.split(",")):
@@ -169,8 +171,9 @@ def main(argv: list[str]) -> None:
         "`import_file` over every list of a synthetic world (`athar.synth`, seed 7), each file",
         "one batch, into a fresh migrated database; one child process per run (its own peak",
         "RSS). Target: 1M interchange records in under 120 s wall time, memory not growing",
-        "with file size. The 2-core machine was shared with other work while this ran, so wall",
-        "times are noisy; CPU seconds of the importing process are given beside them.",
+        "with file size. Load average of the 2-core machine (1 min) at the start and the end",
+        f"of this run: {load_start[0]:.1f} and {os.getloadavg()[0]:.1f}; wall times depend on it,",
+        "so CPU seconds of the importing process are given beside them.",
         "Baseline: reading the same files with `csv.reader` alone, in the same process.",
         "",
         "| store | records | runs | median s (all) | rows/s | CPU s | rows/CPU-s | × csv read | stored | quarantined | RSS before MiB | peak RSS MiB |",
