@@ -194,3 +194,25 @@ def test_blank_cells_are_unknown() -> None:
 def test_whitespace_is_tidied_in_parsed_fields() -> None:
     parsed, _ = parse_row({"source": "s", "record_id": "1", "notes": "a\r\n  b"}, TODAY)
     assert parsed["notes"] == "a b"
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Daraya", "rif_dimashq"),
+        ("داريا", "rif_dimashq"),
+        ("Darayya", "rif_dimashq"),
+        ("دوما", "rif_dimashq"),
+        ("Talbiseh", "homs"),
+        ("تلبيسة", "homs"),
+    ],
+)
+def test_towns_map_to_their_governorate(text: str, code: str) -> None:
+    mapped = vocab.map_place(text)
+    assert mapped.code == code
+    assert mapped.text == text
+
+
+def test_an_unknown_place_keeps_its_text_without_a_code() -> None:
+    mapped = vocab.map_place("Atlantis")
+    assert mapped.code is None and mapped.text == "Atlantis"

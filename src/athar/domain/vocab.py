@@ -151,10 +151,26 @@ def map_sex(text: str) -> Mapped:
     return sexes().lookup(text)
 
 
+@cache
+def towns() -> Lexicon:
+    """Towns and districts (``data/towns.tsv``, any script) -> their governorate's code."""
+    text = resources.files("athar.domain").joinpath("data", "towns.tsv").read_text("utf-8")
+    entries: dict[str, list[str]] = {g.code: [] for g in governorate_list()}
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        gov, name_ar, latin = line.split("\t")
+        if gov not in entries:
+            raise VocabularyError(f"towns.tsv line {n}: unknown governorate {gov!r}")
+        entries[gov] += [name_ar, *latin.split("|")]
+    return Lexicon("town", entries)
+
+
 @lru_cache(maxsize=16384)
 def map_place(text: str) -> Mapped:
-    """Map a place to its governorate code when the text names a governorate."""
-    return governorates().lookup(text)
+    """Map a place to its governorate's code: a governorate's own name, or a known town in it."""
+    found = governorates().lookup(text)
+    return found if found.known else towns().lookup(text)
 
 
 @lru_cache(maxsize=16384)

@@ -127,7 +127,7 @@ def load() -> Tables:
         gov_index[g["code"]] = len(governorates) - 1
 
     towns: list[Place] = []
-    text = resources.files("athar.synth").joinpath("data", "towns.tsv").read_text(encoding="utf-8")
+    text = resources.files("athar.domain").joinpath("data", "towns.tsv").read_text(encoding="utf-8")
     for line in text.splitlines():
         if not line.strip() or line.startswith("#"):
             continue
