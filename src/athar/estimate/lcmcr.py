@@ -388,7 +388,8 @@ def _run_chain(
     log_nu[:] = log_nu[order]
     log_lam[:, :, :] = log_lam[:, order, :]
     count0_k[:] = count0_k[order]
-    for _ in range(burnin):
+    # one sweep sequence: burn-in, then a draw kept after every `thinning` sweeps
+    for step in range(burnin + samples * thinning):
         alpha, n0 = _sweep(
             x,
             freq,
@@ -409,28 +410,9 @@ def _run_chain(
             obs_k,
             on_jk,
         )
-    for s in range(samples):
-        for _ in range(thinning):
-            alpha, n0 = _sweep(
-                x,
-                freq,
-                n,
-                kk,
-                log_lam,
-                log_nu,
-                alpha,
-                n0,
-                count_mk,
-                count0_k,
-                w,
-                a_alpha,
-                b_alpha,
-                True,
-                max_n0,
-                moves,
-                obs_k,
-                on_jk,
-            )
+        if step < burnin or (step - burnin + 1) % thinning != 0:
+            continue
+        s = (step - burnin) // thinning
         out_n[s] = n + n0
         out_alpha[s] = alpha
         kstar = 0
