@@ -97,3 +97,42 @@ class TracingRequest(Base):
     consent_updated_at: Mapped[datetime] = mapped_column(TS)
     created_at: Mapped[datetime] = mapped_column(TS)
     updated_at: Mapped[datetime] = mapped_column(TS)
+
+
+class RequestNote(Base):
+    """A case worker's note on a tracing request.  Append-only: never edited or deleted.
+
+    A note is either plain (``text``) or sensitive (``sealed_text``, encrypted); exactly one of
+    the two is set.
+    """
+
+    __tablename__ = "request_note"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("tracing_request.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(TS)
+    sensitive: Mapped[bool] = mapped_column(Boolean)
+    text: Mapped[str | None] = mapped_column(Text)
+    sealed_text: Mapped[str | None] = mapped_column(
+        EncryptedText(context="request_note.sealed_text")
+    )
+
+
+class FamilyNotification(Base):
+    """When, how and by whom the family was told something, and what.  Append-only.
+
+    ``informed_at`` is when the family was told (entered by the case worker); ``recorded_at``
+    is when the record was written.  ``details`` is free text and always encrypted.
+    """
+
+    __tablename__ = "family_notification"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("tracing_request.id"), index=True)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    informed_at: Mapped[datetime] = mapped_column(TS)
+    recorded_at: Mapped[datetime] = mapped_column(TS)
+    channel: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(32))
+    details: Mapped[str | None] = mapped_column(
+        EncryptedText(context="family_notification.details")
+    )
