@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "restore": "athar.commands.backup:restore_command",
     "serve": "athar.commands.serve:serve",
     "users": "athar.commands.users:users",
+    "export": "athar.commands.export:export",
 }
 
 

@@ -1,0 +1,163 @@
+"""``athar export partner`` and ``athar export research``: data leaving Athar, under consent."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+SMALL_CELL_ENV = "ATHAR_SMALL_CELL"
+
+
+@click.group("export")
+def export() -> None:
+    """Export data for a partner (consent-filtered) or for research (pseudonymised).
+
+    Family records go out only under each tracing request's current consent.  Records of
+    other sources go out only when named with --source (or --all-sources): you vouch that the
+    source's own sharing terms allow it, and the audit log records that you did.  Contact
+    details, the family's account and photos never go out.  Every export is audited (who,
+    scope, recipient, sources, row counts, SHA-256 of the file).
+    """
+
+
+source_options = [
+    click.option(
+        "--source",
+        "sources",
+        multiple=True,
+        metavar="CODE",
+        help="Also export this (non-family) source's records; repeatable.",
+    ),
+    click.option(
+        "--all-sources", is_flag=True, help="Also export every non-family source's records."
+    ),
+    click.option("--actor", default=None, help="Who exports (default: $ATHAR_ACTOR or login)."),
+]
+
+
+def _with_sources(fn: Any) -> Any:
+    for opt in reversed(source_options):
+        fn = opt(fn)
+    return fn
+
+
+def _run(call: Callable[[Any, str], Any]) -> Any:
+    from athar.services.export_common import ExportError
+    from athar.services.importer import default_actor
+    from athar.store.engine import make_engine
+    from athar.store.migrate import SchemaNotReady, require_current
+
+    engine = make_engine()
+    try:
+        require_current(engine)
+        return call(engine, default_actor())
+    except SchemaNotReady as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(3) from None
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        engine.dispose()
+
+
+def _summary(report: Any) -> None:
+    by_source = ", ".join(f"{k} {v}" for k, v in sorted(report.source_rows.items())) or "none"
+    click.echo(
+        f"exported {report.rows} rows to {report.path} (scope {report.scope}): "
+        f"family {report.family_rows} (withheld without consent: {report.family_withheld}); "
+        f"other sources: {by_source}"
+    )
+    click.echo(f"sha256 {report.sha256}; audit event {report.audit_seq}")
+
+
+@export.command("partner")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--scope",
+    required=True,
+    type=click.Choice(["partners", "humanitarian", "un_missing"]),
+    help="The consent scope the recipient falls under.",
+)
+@click.option("--recipient", required=True, help="Who receives the file (recorded in the audit).")
+@_with_sources
+def partner(
+    out: Path,
+    scope: str,
+    recipient: str,
+    sources: tuple[str, ...],
+    all_sources: bool,
+    actor: str | None,
+) -> None:
+    """Write interchange CSV OUT for RECIPIENT: only what each family's consent allows."""
+    from athar.services.export_partner import export_partner
+
+    report = _run(
+        lambda engine, who: export_partner(
+            engine,
+            out,
+            scope=scope,
+            recipient=recipient,
+            actor=actor or who,
+            sources=sources,
+            all_sources=all_sources,
+        )
+    )
+    _summary(report)
+
+
+@export.command("research")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--dates",
+    type=click.Choice(["month", "year"]),
+    default="month",
+    show_default=True,
+    help="Precision of arrest and last-seen dates (birth is always the year only).",
+)
+@click.option(
+    "--small-cell",
+    "k",
+    type=click.IntRange(min=2),
+    default=None,
+    help=f"Smallest group shown (default: ${SMALL_CELL_ENV} or 5).",
+)
+@_with_sources
+def research(
+    out: Path,
+    dates: str,
+    k: int | None,
+    sources: tuple[str, ...],
+    all_sources: bool,
+    actor: str | None,
+) -> None:
+    """Write a pseudonymised extract OUT (.csv or .xlsx): no names, contacts, notes or numbers."""
+    from athar.services.export_research import export_research
+
+    if k is None:
+        raw = os.environ.get(SMALL_CELL_ENV, "5")
+        try:
+            k = int(raw)
+        except ValueError:
+            raise click.ClickException(f"${SMALL_CELL_ENV} is not a number: {raw!r}") from None
+    threshold = k
+    report = _run(
+        lambda engine, who: export_research(
+            engine,
+            out,
+            actor=actor or who,
+            sources=sources,
+            all_sources=all_sources,
+            dates=dates,
+            k=threshold,
+        )
+    )
+    _summary(report)
+    counts = report.detail.get("counts", {})
+    click.echo(
+        f"small cells: groups under {threshold} rows suppressed "
+        f"({counts.get('suppressed_cells', 0)} cells)"
+    )
