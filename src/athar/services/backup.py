@@ -57,9 +57,11 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from athar.security.keys import KeyRing
+from athar.store import audit_guard
 
 MAGIC = b"ATHARBK1"
 FORMAT = 1
@@ -640,6 +642,18 @@ def restore(
             head = conn.execute(text("SELECT seq, hash FROM audit_head WHERE id = 1")).first()
             if head is not None:  # evidence of the chain being replaced, for the new chain
                 report.replaced_chain = {"seq": int(head[0]), "hash": str(head[1])}
+        # The audit log is append-only at database level (revision 0103); a restore replaces
+        # it as a whole, so it lifts the guard inside this transaction and puts it back
+        # before committing.  On PostgreSQL only the tables' owner can do this.
+        guarded = audit_guard.installed(conn)
+        if guarded:
+            try:
+                audit_guard.remove(conn)
+            except DBAPIError as exc:
+                raise BackupError(
+                    "a restore replaces the append-only audit log and must run as the owner "
+                    f"of the tables: {exc.orig}"
+                ) from None
         # Clear the target (children first); a genesis audit head is replaced too.
         for table in reversed(list(target.values())):
             report.replaced_rows += conn.execute(delete(table)).rowcount or 0
@@ -693,6 +707,8 @@ def restore(
                 fixups.clear()
         if dialect == "postgresql":
             _reset_sequences(conn, list(target.values()))
+        if guarded:
+            audit_guard.install(conn)
         if audit is not None:
             audit(
                 conn,
