@@ -207,8 +207,9 @@ def run(
     s = result.stats
     click.echo(
         f"{s['records']} records -> {s['clusters']} clusters; "
-        f"{s['pairs_at_or_above_threshold']} pairs >= {result.threshold}; "
-        f"{len(review)} pairs to review in [{result.review_low}, {result.threshold}); "
+        f"{s['pairs_at_or_above_threshold']} pairs >= {result.threshold:.4f} "
+        f"(model's expected precision {s['model_expected_precision']:.3f}); "
+        f"{len(review)} pairs to review in [{result.review_low}, {result.threshold:.4f}); "
         f"{s['refused_by_cannot_link']} merges refused by cannot-links"
     )
     click.echo(f"clusters: {out_path}\nmodel: {model_path}\nreview queue: {review_path}")

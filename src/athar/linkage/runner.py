@@ -26,6 +26,7 @@ import pandas as pd
 from athar.linkage import comparisons as comp
 from athar.linkage.clustering import ClusterResult, cluster
 from athar.linkage.spec import LinkSpec
+from athar.linkage.threshold import expected_counts, expected_precision_cut
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +174,7 @@ def build_linker(
     model: dict[str, Any] | None = None,
     keep_intermediate: bool = False,
     only_new_column: str | None = None,
+    blocking_sql: Sequence[str] | None = None,
 ) -> Any:
     """A Splink linker over ``features``: fresh settings from ``spec`` or a saved model."""
     from splink import Linker
@@ -189,6 +191,8 @@ def build_linker(
             + f' AND (l."{only_new_column}" = 1 OR r."{only_new_column}" = 1)'
             for rule in spec.blocking
         ]
+    if blocking_sql is not None:
+        settings_dict["blocking_rules_to_generate_predictions"] = list(blocking_sql)
     if model is not None:
         settings_dict = comp.copy_parameters(model, settings_dict)
     settings_dict["link_type"] = link_type
@@ -311,8 +315,9 @@ def link(
 ) -> LinkResult:
     """Train (unless ``model`` is given), score blocked pairs, cluster under decisions."""
     cfg = cfg or EngineConfig()
-    thr = spec.threshold if threshold is None else threshold
-    low = min(spec.review_low, thr)
+    # a given threshold is used as is; else the spec's, raised to its expected precision
+    fixed = spec.threshold if threshold is None else threshold
+    low = min(spec.review_low, fixed)
     timings: dict[str, float] = {}
     db_api = make_db_api(cfg)
     t0 = time.perf_counter()
@@ -327,6 +332,11 @@ def link(
     timings["predict"] = time.perf_counter() - t1
     trained = saved_model(linker)
     t2 = time.perf_counter()
+    thr = fixed
+    if threshold is None and spec.expected_precision is not None:
+        thr = expected_precision_cut(
+            edges["match_probability"].to_numpy(), spec.expected_precision, fixed
+        )
     # reviewers' decisions replace the model's view of their pair
     decided = {(min(d.left, d.right), max(d.left, d.right)) for d in decisions}
     if decided:
@@ -338,14 +348,22 @@ def link(
         scored = edges[~np.isin(key, dkeys)]
     else:
         scored = edges
+    must = [(d.left, d.right) for d in decisions if d.must_link]
+    cannot = [(d.left, d.right) for d in decisions if not d.must_link]
+    model_cannot: list[tuple[int, int]] = []
+    if spec.split_below is not None:
+        model_cannot = within_group_negatives(
+            db_api, features, spec, trained, scored, thr, must, decided
+        )
+        timings["split_check"] = time.perf_counter() - t2
     result = cluster(
         len(features),
         scored["unique_id_l"].to_numpy(),
         scored["unique_id_r"].to_numpy(),
         scored["match_probability"].to_numpy(),
         thr,
-        must_link=[(d.left, d.right) for d in decisions if d.must_link],
-        cannot_link=[(d.left, d.right) for d in decisions if not d.must_link],
+        must_link=must,
+        cannot_link=cannot + model_cannot,
     )
     timings["cluster"] = time.perf_counter() - t2
     timings["total"] = time.perf_counter() - t0
@@ -353,7 +371,12 @@ def link(
         "records": len(features),
         "pairs_at_or_above_review_low": len(edges),
         "pairs_at_or_above_threshold": int((edges["match_probability"] >= thr).sum()),
+        "threshold": thr,
+        "model_expected_precision": expected_counts(edges["match_probability"].to_numpy(), thr)[
+            "expected_precision"
+        ],
         "clusters": result.n_clusters,
+        "model_cannot_links": len(model_cannot),
         "refused_by_cannot_link": len(result.refused),
         "decision_conflicts": len(result.conflicts),
     }
@@ -370,6 +393,69 @@ def link(
         timings=timings,
         stats=stats,
     )
+
+
+def within_group_negatives(
+    db_api: Any,
+    features: pd.DataFrame,
+    spec: LinkSpec,
+    model: dict[str, Any],
+    edges: pd.DataFrame,
+    threshold: float,
+    must_link: Sequence[tuple[int, int]],
+    decided: set[tuple[int, int]],
+) -> list[tuple[int, int]]:
+    """Pairs inside a would-be person that the model itself scores as two people.
+
+    Connected components over the pairs at or above ``threshold`` can join two
+    records through third ones although the model, asked about those two directly,
+    finds them clearly different (brothers sharing father, family, mother and arrest
+    date meet through a cousin's record).  Every pair inside each provisional
+    component of three or more records is scored with the same model (components are
+    small, so this is cheap and reaches pairs the blocking rules never generated); a
+    pair below ``spec.split_below`` becomes a cannot-link for the clustering, exactly
+    like a reviewer's.  Reviewers' decisions win: pairs they decided, and pairs inside
+    one must-link group, are never model cannot-links.
+    """
+    n = len(features)
+    keep = edges["match_probability"].to_numpy() >= threshold
+    provisional = cluster(
+        n,
+        edges["unique_id_l"].to_numpy()[keep],
+        edges["unique_id_r"].to_numpy()[keep],
+        edges["match_probability"].to_numpy()[keep],
+        threshold,
+        must_link=must_link,
+    ).labels
+    sizes = np.bincount(provisional, minlength=n)
+    grouped = sizes[provisional] >= 3
+    if not grouped.any():
+        return []
+    group = pd.array(np.where(grouped, provisional, 0), dtype="Int64")
+    group[~grouped] = pd.NA
+    feats = features.assign(athar_group=group)
+    linker = build_linker(
+        db_api, feats, spec, model=model, blocking_sql=['l."athar_group" = r."athar_group"']
+    )
+    split = float(spec.split_below or 0.0)
+    df = linker.inference.predict(warning_mode="never")
+    pairs = df.as_pandas_dataframe()[["unique_id_l", "unique_id_r", "match_probability"]]
+    df.drop_table_from_database_and_remove_from_cache()
+    low = pairs[pairs["match_probability"] < split]
+    must_group = cluster(n, [], [], [], 1.0, must_link=must_link).labels if must_link else None
+    out = []
+    for a, b in zip(
+        low["unique_id_l"].astype(np.int64).tolist(),
+        low["unique_id_r"].astype(np.int64).tolist(),
+        strict=True,
+    ):
+        if (min(a, b), max(a, b)) in decided:
+            continue
+        if must_group is not None and must_group[a] == must_group[b]:
+            continue
+        out.append((a, b))
+    log.debug("%d model cannot-links inside %d groups", len(out), int((sizes >= 3).sum()))
+    return out
 
 
 def explain_pairs(

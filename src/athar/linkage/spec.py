@@ -68,6 +68,11 @@ class LinkSpec:
     em_max_pairs: float
     seed: int
     strict: bool
+    #: when set, each run's threshold is the lowest probability (not below ``threshold``)
+    #: whose linked pairs the model expects to be at least this precise (linkage.threshold)
+    expected_precision: float | None = None
+    #: a pair inside a would-be person scored below this probability is a cannot-link
+    split_below: float | None = None
 
     @property
     def review_band(self) -> tuple[float, float]:
@@ -108,6 +113,14 @@ def parse_spec(data: dict[str, Any], origin: str = "<dict>") -> LinkSpec:
     review_low = float(data.get("review_low", 0.5))
     if not 0 < review_low <= threshold < 1:
         problems.append("threshold/review_low: need 0 < review_low <= threshold < 1")
+    raw_ep = data.get("expected_precision")
+    expected_precision = None if raw_ep is None else float(raw_ep)
+    if expected_precision is not None and not 0 < expected_precision < 1:
+        problems.append("expected_precision: need a number in (0, 1)")
+    raw_split = data.get("split_below")
+    split_below = None if raw_split is None else float(raw_split)
+    if split_below is not None and not 0 < split_below < review_low:
+        problems.append("split_below: need a number in (0, review_low)")
     if problems:
         raise SpecError(f"{origin}: " + "; ".join(problems))
     det = data.get("deterministic") or {}
@@ -127,6 +140,8 @@ def parse_spec(data: dict[str, Any], origin: str = "<dict>") -> LinkSpec:
         em_max_pairs=float(data.get("em_max_pairs", 2e6)),
         seed=int(data.get("seed", 42)),
         strict=bool(data.get("strict", True)),
+        expected_precision=expected_precision,
+        split_below=split_below,
     )
 
 

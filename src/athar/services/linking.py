@@ -147,18 +147,23 @@ def link_store(
         index = _key_index(current)
         decisions = _decisions(conn, index)
         existing = _memberships(conn, index)
-        last_model = conn.execute(
-            text("SELECT model FROM link_run WHERE model IS NOT NULL ORDER BY id DESC LIMIT 1")
-        ).scalar()
+        last = conn.execute(
+            text(
+                "SELECT model, threshold FROM link_run WHERE model IS NOT NULL "
+                "ORDER BY id DESC LIMIT 1"
+            )
+        ).one_or_none()
+    last_model, last_threshold = (last[0], float(last[1])) if last is not None else (None, None)
     if current.empty:
         raise LinkingError("the store holds no current records to link")
     if isinstance(last_model, str):
         last_model = json.loads(last_model)
     features = _features(current, spec)
-    thr = spec.threshold if threshold is None else threshold
     if incremental:
-        if last_model is None:
+        if last_model is None or last_threshold is None:
             raise LinkingError("incremental linking needs an earlier full run (its model)")
+        # new records join persons on the terms of the full run whose model they use
+        thr = last_threshold if threshold is None else threshold
         is_new = existing < 0
         if not is_new.any():
             edges = pd.DataFrame(
@@ -178,8 +183,8 @@ def link_store(
         model = last_model
         n_new = int(is_new.sum())
     else:
-        result = runner.link(features, spec, cfg, threshold=thr, decisions=decisions)
-        edges, model = result.edges, result.model
+        result = runner.link(features, spec, cfg, threshold=threshold, decisions=decisions)
+        edges, model, thr = result.edges, result.model, result.threshold
         assigned = _reuse_persons(result.labels, existing)
         n_new = len(current)
     finished = datetime.now(UTC)
@@ -208,7 +213,7 @@ def link_store(
                 "records": len(current),
                 "records_linked_this_run": n_new,
                 "threshold": thr,
-                "review_band": [spec.review_low, thr],
+                "review_band": [min(spec.review_low, thr), thr],
                 "human_decisions_applied": len(decisions),
                 "incremental": incremental,
             }
