@@ -1,0 +1,409 @@
+"""The OWASP basics, gathered: real requests against the app, on SQLite and PostgreSQL.
+
+| OWASP concern | tested here | also tested in |
+|---|---|---|
+| CSRF (A01) | every state-changing route of the permission matrix, page and API, refuses a request without a token, with a forged token and with another session's token, and changes nothing | ``test_web_auth.py``: the token is bound to the session and changes at login |
+| session fixation (A07) | a session id planted before login is never the one after, and never authenticates as the victim | ``test_web_auth.py``: rotation at login, revocation at logout |
+| authorisation bypass by changing ids (A01) | every record route of the matrix, for every role that may not see it, answers a real id exactly like a missing one (status, type, body); a partner cannot overwrite another partner's record | ``test_web_permissions.py`` (the whole matrix), ``test_web_errors.py`` |
+| rate limits (A04/A07) | login: the page and the API share one per-address budget, and the right password does not pass while limited; candidate search: requests and the unidentified share one per-user budget | ``test_web_auth.py``: the API limits alone |
+| uploads (A04) | lists and photos: too large is refused before it is stored, the type is judged by content not by name, a stored photo is served with its sniffed type and ``nosniff`` | ``test_web_intake.py``: photo size/type through the API |
+| security headers (A05) | CSP without inline script or style, ``frame-ancestors 'none'``, ``nosniff``, ``Referrer-Policy``, ``X-Frame-Options`` on pages, API answers, errors and static files; no template has inline script, style or event handlers | |
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from athar.security.auth import Role
+from athar.services.unidentified import register, validate
+from athar.services.users import CLI
+from athar.store.engine import make_engine
+from athar.store.models import AuditEvent, Person, QuarantineRow, Record
+from athar.web.app import create_app
+from athar.web.deps import ANON_COOKIE, SESSION_COOKIE
+from test_web_permissions import MATRIX, PAIR, PHOTO, RECORD, SESSION_CALLS, Call
+from web_fixtures import (  # noqa: F401
+    PASSWORD,
+    Web,
+    api_login,
+    csrf,
+    intake_json,
+    keyring,
+    settings,
+    web,
+)
+
+__all__ = ["keyring", "web"]
+
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+TEMPLATES = Path(__file__).parents[1] / "src" / "athar" / "web" / "templates"
+
+
+def _world(web: Web) -> dict[str, str]:
+    """A request (with a photo), a second one, an unidentified person and a person."""
+    public = web.client()
+    token = csrf(public)
+    reference = public.post(
+        "/api/v1/tracing-requests",
+        json=intake_json(photo_base64=PHOTO),
+        headers={"X-CSRF-Token": token},
+    ).json()["reference"]
+    other = public.post(
+        "/api/v1/tracing-requests", json=intake_json(), headers={"X-CSRF-Token": token}
+    ).json()["reference"]
+    PAIR.update(a=f"family:{reference}", b=f"family:{other}")
+    with Session(web.engine, expire_on_commit=False) as db:
+        unknown = register(db, actor=CLI, values=validate({"kind": "body", "sex": "F"}))
+    with Session(web.engine) as db:
+        person = Person(created_at=datetime.now(UTC))
+        db.add(person)
+        db.commit()
+        person_id = str(person.id)
+    return {"reference": reference, "unidentified": unknown, "person_id": person_id}
+
+
+def _url(call: Call, ids: dict[str, str]) -> str:
+    ref = ids["unidentified"] if "unidentified" in call.route else ids["reference"]
+    return call.route.replace("{reference}", ref).replace("{person_id}", ids["person_id"])
+
+
+def _without_token(kwargs: dict[str, Any], token: str | None) -> dict[str, Any]:
+    """The same request with its CSRF token removed (``token=None``) or replaced."""
+    out = dict(kwargs)
+    headers = {k: v for k, v in out.pop("headers", {}).items() if k.lower() != "x-csrf-token"}
+    data = {k: v for k, v in out.pop("data", {}).items() if k != "csrf_token"}
+    if token is not None:
+        headers["X-CSRF-Token"] = token
+    if headers:
+        out["headers"] = headers
+    if data or "files" in out:
+        out["data"] = data
+    return out
+
+
+def _state(web: Web) -> tuple[int, int, int]:
+    with Session(web.engine) as db:
+        return (
+            db.scalar(select(func.count()).select_from(AuditEvent)) or 0,
+            db.scalar(select(func.count()).select_from(Record)) or 0,
+            db.scalar(select(func.count()).select_from(Person)) or 0,
+        )
+
+
+# --- CSRF ------------------------------------------------------------------------------------
+
+
+def test_every_state_changing_route_refuses_a_request_without_a_valid_token(web: Web) -> None:
+    web.add_user("admin", Role.ADMIN)
+    ids = _world(web)
+    admin = web.client()
+    admin_token = api_login(admin, "admin")
+    anonymous = web.client()
+    anonymous_token = csrf(anonymous)
+    calls = [c for c in MATRIX + SESSION_CALLS if c.method in STATE_CHANGING]
+    assert len(calls) >= 15  # the matrix's writes: users, requests, decisions, imports, ...
+    before = _state(web)
+    failures: list[str] = []
+    for call in calls:
+        url = _url(call, ids)
+        clients = [(admin, admin_token, anonymous_token)]
+        if None in call.allowed:  # public routes: an anonymous visitor too
+            clients.append((anonymous, anonymous_token, admin_token))
+        for client, own, foreign in clients:
+            kwargs = call.build(client, own, ids["reference"]) if call.build else {}
+            for token in (None, "0" * 64, foreign):
+                response = client.request(
+                    call.method, url, follow_redirects=False, **_without_token(kwargs, token)
+                )
+                if response.status_code != 403:
+                    failures.append(f"{call.method} {call.route} token={token}: {response}")
+                elif url.startswith("/api/") and response.json()["error"]["code"] != "csrf_failed":
+                    failures.append(f"{call.method} {call.route}: {response.json()}")
+    assert failures == []
+    assert _state(web) == before  # nothing written, not even an audit event
+    assert admin.get("/api/v1/me").status_code == 200  # and no one was logged out
+
+
+# --- session fixation ---------------------------------------------------------------------------
+
+
+def test_a_session_id_planted_before_login_is_never_the_one_after(web: Web) -> None:
+    web.add_user("victim", Role.CASE_WORKER)
+    web.add_user("mallory", Role.REVIEWER)
+    # the attacker's own valid session, and an invented one, planted in the victim's browser
+    attacker = web.client()
+    api_login(attacker, "mallory")
+    attacker_session = attacker.cookies[SESSION_COOKIE]
+    [jar_domain] = {c.domain for c in attacker.cookies.jar}  # where the app's cookies live
+    for planted in (attacker_session, "planted-session-id-0123456789abcdef"):
+        for via_page in (False, True):
+            victim = web.client()
+            victim.cookies.set(SESSION_COOKIE, planted, domain=jar_domain)
+            victim.cookies.set(ANON_COOKIE, "planted-anonymous-id", domain=jar_domain)
+            if via_page:
+                r = victim.post(
+                    "/login",
+                    data={"username": "victim", "password": PASSWORD, "csrf_token": csrf(victim)},
+                    follow_redirects=False,
+                )
+                assert r.status_code == 303
+            else:
+                api_login(victim, "victim")
+            after = victim.cookies[SESSION_COOKIE]
+            assert after != planted
+            assert victim.get("/api/v1/me").json()["username"] == "victim"
+            # the planted id never authenticates as the victim
+            replay = web.client()
+            replay.cookies.set(SESSION_COOKIE, planted, domain=jar_domain)
+            me = replay.get("/api/v1/me")
+            assert me.status_code == 401 or me.json()["username"] == "mallory"
+
+
+# --- authorisation bypass by changing ids -----------------------------------------------------
+
+
+def _missing(ids: dict[str, str]) -> dict[str, str]:
+    """The same ids, each changed into one of the same shape that does not exist."""
+    return {
+        "reference": ids["reference"][:-3] + "999",
+        "unidentified": ids["unidentified"][:-3] + "999",
+        "person_id": str(int(ids["person_id"]) + 1000),
+    }
+
+
+def _send(client: TestClient, token: str, call: Call, ids: dict[str, str], lang: str) -> Any:
+    kwargs = call.build(client, token, ids["reference"]) if call.build else {}
+    params = {**kwargs.pop("params", {}), "lang": lang}
+    return client.request(
+        call.method, _url(call, ids), params=params, follow_redirects=False, **kwargs
+    )
+
+
+def test_every_record_route_answers_a_hidden_id_exactly_like_a_missing_one(web: Web) -> None:
+    for role in Role:
+        web.add_user(role.value, role, source_code="ngo_x" if role is Role.DATA_PARTNER else None)
+    ids = _world(web)
+    missing = _missing(ids)
+    record_calls = [c for c in MATRIX if c.kind == RECORD]
+    assert len(record_calls) >= 15
+    failures: list[str] = []
+    for role in Role:
+        client = web.client()
+        token = api_login(client, role.value)
+        for call in record_calls:
+            for lang in ("en", "ar"):
+                absent = _send(client, token, call, missing, lang)
+                if role in call.allowed:
+                    if absent.status_code != 404:
+                        failures.append(f"{role} {call.method} {call.route} missing: {absent}")
+                    continue
+                hidden = _send(client, token, call, ids, lang)
+                if (
+                    hidden.status_code != 404
+                    or hidden.content != absent.content
+                    or hidden.headers["content-type"] != absent.headers["content-type"]
+                ):
+                    failures.append(f"{role} {call.method} {call.route} ({lang})")
+    assert failures == []
+
+
+def test_a_partner_cannot_overwrite_another_partners_record(web: Web) -> None:
+    web.add_user("partner_a", Role.DATA_PARTNER, source_code="ngo_a")
+    web.add_user("partner_b", Role.DATA_PARTNER, source_code="ngo_b")
+    a, b = web.client(), web.client()
+    token_a, token_b = api_login(a, "partner_a"), api_login(b, "partner_b")
+
+    def upload(client: TestClient, token: str, text: str) -> Any:
+        return client.post(
+            "/api/v1/imports",
+            files={"file": ("list.csv", text.encode(), "text/csv")},
+            headers={"X-CSRF-Token": token},
+        )
+
+    assert upload(a, token_a, "source,record_id,given_name\nngo_a,A-1,Omar\n").status_code == 201
+    forged = upload(b, token_b, "source,record_id,given_name\nngo_a,A-1,Forged\n")
+    assert forged.status_code == 201 and forged.json()["rows_quarantined"] == 1
+    assert forged.json()["rows_new"] == forged.json()["rows_new_version"] == 0
+    with Session(web.engine) as db:
+        [record] = db.scalars(select(Record)).all()
+        assert (record.record_id, record.given_name, record.version) == ("A-1", "Omar", 1)
+        assert db.scalar(select(func.count()).select_from(QuarantineRow)) == 1
+
+
+# --- rate limits --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def strict(db_url: str, keyring: Any) -> Iterator[Web]:
+    """An app with small limits: 3 logins per address, 3 searches a minute, 2 KiB lists."""
+    engine = make_engine(db_url)
+    s = settings(db_url, login_rate_per_ip=3, search_rate_per_minute=3, import_max_bytes=2048)
+    try:
+        yield Web(create_app(s, engine=engine, keyring=keyring), engine, s)
+    finally:
+        engine.dispose()
+
+
+def test_login_rate_limit_is_shared_by_page_and_api_and_stops_the_right_password(
+    strict: Web,
+) -> None:
+    strict.add_user("amira", Role.CASE_WORKER)
+    client = strict.client()
+    token = csrf(client)
+    wrong = {"username": "amira", "password": "not the password 1"}
+    r1 = client.post("/api/v1/session", json=wrong, headers={"X-CSRF-Token": token})
+    r2 = client.post("/login", data={**wrong, "csrf_token": token}, follow_redirects=False)
+    r3 = client.post("/api/v1/session", json=wrong, headers={"X-CSRF-Token": token})
+    assert [r.status_code for r in (r1, r2, r3)] == [401, 401, 401]
+    right = {"username": "amira", "password": PASSWORD}
+    api = client.post("/api/v1/session", json=right, headers={"X-CSRF-Token": token})
+    assert api.status_code == 429 and api.json()["error"]["code"] == "rate_limited"
+    page = client.post("/login", data={**right, "csrf_token": token}, follow_redirects=False)
+    assert page.status_code == 429 and SESSION_COOKIE not in page.headers.get("set-cookie", "")
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_candidate_search_budget_is_shared_across_requests_and_the_unidentified(
+    strict: Web,
+) -> None:
+    strict.add_user("amira", Role.CASE_WORKER)
+    ids = _world(strict)
+    client = strict.client()
+    api_login(client, "amira")
+    urls = [
+        f"/api/v1/tracing-requests/{ids['reference']}/candidates",
+        f"/unidentified/{ids['unidentified']}",
+        f"/requests/{ids['reference']}/candidates",
+        f"/api/v1/unidentified/{ids['unidentified']}",
+    ]
+    codes = [client.get(url).status_code for url in urls]
+    assert codes == [200, 200, 200, 429]
+    assert client.get(urls[0]).json()["error"]["code"] == "rate_limited"
+
+
+# --- uploads ----------------------------------------------------------------------------------
+
+
+def test_lists_too_large_or_not_lists_are_refused_and_nothing_is_stored(strict: Web) -> None:
+    strict.add_user("admin", Role.ADMIN)
+    client = strict.client()
+    token = api_login(client, "admin")
+    big = ("source,record_id,given_name\n" + "ngo_x,X-{i},Omar\n" * 200).encode()
+    assert len(big) > strict.settings.import_max_bytes
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 2
+    cases = [
+        (("list.csv", big, "text/csv"), 413, "too_large"),
+        (("list.exe", b"MZ\x90\x00" + b"\0" * 200, "application/octet-stream"), 422, None),
+        (("list.csv", png, "text/csv"), 422, "unusable_file"),
+        (("list.xlsx", b"source,record_id\nngo_x,1\n", "application/vnd.ms-excel"), 422, None),
+    ]
+    before = _state(strict)
+    for upload, status, code in cases:
+        api = client.post(
+            "/api/v1/imports", files={"file": upload}, headers={"X-CSRF-Token": token}
+        )
+        assert api.status_code == status, (upload[0], api.text)
+        if code:
+            assert api.json()["error"]["code"] == code
+        page = client.post("/imports", files={"file": upload}, data={"csrf_token": token})
+        assert page.status_code == status, (upload[0], page.status_code)
+    assert _state(strict)[1:] == before[1:]  # no record stored
+
+
+def test_photos_are_judged_by_content_and_served_as_what_they_are(web: Web) -> None:
+    web.add_user("amira", Role.CASE_WORKER)
+    client = web.client()
+    token = csrf(client)
+    form = {k: v for k, v in intake_json().items() if isinstance(v, str)}
+    disguised = [
+        ("photo.jpg", b"<html><script>alert(1)</script></html>", "image/jpeg"),
+        ("photo.png", b"GIF89a" + b"\0" * 64, "image/png"),
+        ("photo.jpg", b"\xff\xd8\xff" + b"\0" * web.settings.photo_max_bytes, "image/jpeg"),
+    ]
+    for upload in disguised:
+        r = client.post("/request", data={**form, "csrf_token": token}, files={"photo": upload})
+        assert r.status_code in (413, 422), (upload[0], r.status_code)
+    with Session(web.engine) as db:
+        assert db.scalar(select(func.count()).select_from(Record)) == 0
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    r = client.post(
+        "/request",
+        data={**form, "csrf_token": token},
+        files={"photo": ("innocent.html", png, "text/html")},
+    )
+    assert r.status_code == 201
+    reference = re.search(r'class="reference" dir="ltr">(T-[^<]+)<', r.text)
+    assert reference is not None
+    staff = web.client()
+    api_login(staff, "amira")
+    for url in (
+        f"/api/v1/tracing-requests/{reference.group(1)}/photo",
+        f"/requests/{reference.group(1)}/photo",
+    ):
+        photo = staff.get(url)
+        assert photo.status_code == 200 and photo.content == png
+        assert photo.headers["content-type"] == "image/png"
+        assert photo.headers["x-content-type-options"] == "nosniff"
+
+
+# --- security headers -------------------------------------------------------------------------
+
+
+def _check_headers(response: Any, where: str) -> None:
+    h = response.headers
+    assert h.get("x-content-type-options") == "nosniff", where
+    assert h.get("referrer-policy") == "no-referrer", where
+    assert h.get("x-frame-options") == "DENY", where
+    csp = {
+        d.split()[0]: d.split()[1:]
+        for d in (p.strip() for p in h.get("content-security-policy", "").split(";"))
+        if d
+    }
+    assert csp.get("frame-ancestors") == ["'none'"], where
+    assert csp.get("script-src") == ["'self'"] and csp.get("style-src") == ["'self'"], where
+    assert csp.get("default-src") == ["'self'"] and csp.get("base-uri") == ["'none'"], where
+    assert "'unsafe-inline'" not in h["content-security-policy"], where
+
+
+def test_security_headers_on_every_kind_of_response(web: Web) -> None:
+    web.add_user("admin", Role.ADMIN)
+    anonymous, admin = web.client(), web.client()
+    api_login(admin, "admin")
+    responses = {
+        "home page": anonymous.get("/"),
+        "intake form": anonymous.get("/request?lang=ar"),
+        "login page": anonymous.get("/login"),
+        "API answer": anonymous.get("/api/v1/session"),
+        "API error": anonymous.get("/api/v1/users"),
+        "missing page": admin.get("/requests/T-0000-000000"),
+        "missing API record": admin.get("/api/v1/persons/999999"),
+        "unknown path": anonymous.get("/no/such/page"),
+        "CSRF refusal": anonymous.post("/login", data={"username": "x", "password": "y"}),
+        "static file": anonymous.get("/static/athar.css"),
+        "staff page": admin.get("/requests"),
+    }
+    for where, response in responses.items():
+        assert response.status_code < 500, where
+        _check_headers(response, where)
+
+
+def test_no_template_needs_inline_script_or_style() -> None:
+    """The CSP forbids inline script and style: a template that used them would break."""
+    inline = re.compile(
+        r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+\s*=|\sstyle\s*=|javascript:", re.IGNORECASE
+    )
+    templates = sorted(TEMPLATES.glob("*.html"))
+    assert len(templates) >= 10
+    offenders = [
+        f"{t.name}: {m.group(0)}" for t in templates for m in inline.finditer(t.read_text())
+    ]
+    assert offenders == []
