@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from athar.web.i18n import LOCALES, Language
+from athar.web.waterfall import field_label
 
 
 def templates_dir() -> Path:
@@ -28,6 +29,10 @@ def build_environments(languages: dict[str, Language]) -> dict[str, Environment]
             lstrip_blocks=True,
         )
         env.install_gettext_translations(language.translations, newstyle=True)  # type: ignore[attr-defined]
+        # waterfall labels are data (from the link run's model): translated, then escaped
+        gettext = language.translations.gettext
+        env.globals["waterfall_field"] = lambda name, _g=gettext: _g(field_label(name))
+        env.globals["waterfall_level"] = gettext
         environments[code] = env
     return environments
 

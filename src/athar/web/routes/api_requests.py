@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from athar.security.auth import Permission
-from athar.services import tracing, tracing_intake
+from athar.services import casenotes, tracing, tracing_intake
 from athar.web.deps import CsrfProtected, CurrentUser, SessionDep, WebUser, actor_of, requires
 from athar.web.errors import InvalidInput
 from athar.web.schemas import (
@@ -144,3 +146,121 @@ def put_consent(reference: str, body: ConsentIn, db: SessionDep, user: CurrentUs
     except tracing.IntakeInvalid as exc:
         raise invalid(exc.errors) from None
     return ConsentIn(consent=consent)
+
+
+# --- case history: notes and "family informed" (append-only) ---------------------------------
+
+
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(max_length=casenotes.MAX_TEXT)
+    #: a sensitive note's text is stored encrypted
+    sensitive: bool = False
+
+
+class NoteOut(BaseModel):
+    id: int
+    author: str
+    created_at: datetime
+    sensitive: bool
+    text: str
+
+
+class NoteList(BaseModel):
+    items: list[NoteOut]
+
+
+class NotificationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    #: when the family was told (default: now); not in the future
+    informed_at: datetime | None = None
+    #: phone, in_person, message, letter or other
+    channel: str
+    #: candidate_found, person_confirmed, no_news, death_confirmed or other
+    outcome: str
+    #: what they were told, in free text (stored encrypted)
+    details: str | None = Field(default=None, max_length=casenotes.MAX_TEXT)
+
+
+class NotificationOut(BaseModel):
+    id: int
+    recorded_by: str
+    informed_at: datetime
+    recorded_at: datetime
+    channel: str
+    outcome: str
+    details: str | None
+
+
+class NotificationList(BaseModel):
+    items: list[NotificationOut]
+
+
+class NotificationReceipt(NotificationOut):
+    #: the request's status after the notification (``family_informed`` unless closed)
+    request_status: str
+
+
+def _invalid_history(exc: casenotes.CaseNoteInvalid) -> InvalidInput:
+    return InvalidInput(
+        "the entry is not valid",
+        fields=[{"field": k, "message": v} for k, v in exc.errors.items()],
+    )
+
+
+@router.get("/{reference}/notes", response_model=NoteList)
+def get_notes(reference: str, db: SessionDep, user: CurrentUser) -> NoteList:
+    """The request's notes, oldest first; sensitive notes are decrypted.  The read is audited."""
+    notes = casenotes.list_notes(db, user.actor, reference)
+    return NoteList(items=[NoteOut(**n.__dict__) for n in notes])
+
+
+@router.post(
+    "/{reference}/notes",
+    response_model=NoteOut,
+    status_code=201,
+    dependencies=[CsrfProtected],
+    responses={422: {"model": ErrorOut}},
+)
+def post_note(reference: str, body: NoteIn, db: SessionDep, user: CurrentUser) -> NoteOut:
+    """Append a note (notes are never edited or deleted)."""
+    try:
+        note = casenotes.add_note(
+            db, actor=user.actor, reference=reference, text=body.text, sensitive=body.sensitive
+        )
+    except casenotes.CaseNoteInvalid as exc:
+        raise _invalid_history(exc) from None
+    return NoteOut(**note.__dict__)
+
+
+@router.get("/{reference}/notifications", response_model=NotificationList)
+def get_notifications(reference: str, db: SessionDep, user: CurrentUser) -> NotificationList:
+    """When, how and by whom the family was told, and what; oldest first.  Audited."""
+    told = casenotes.list_notifications(db, user.actor, reference)
+    return NotificationList(items=[NotificationOut(**n.__dict__) for n in told])
+
+
+@router.post(
+    "/{reference}/notifications",
+    response_model=NotificationReceipt,
+    status_code=201,
+    dependencies=[CsrfProtected],
+    responses={422: {"model": ErrorOut}},
+)
+def post_notification(
+    reference: str, body: NotificationIn, db: SessionDep, user: CurrentUser
+) -> NotificationReceipt:
+    """Record that the family was told; the request moves to ``family_informed`` unless closed."""
+    try:
+        told, status = casenotes.record_notification(
+            db,
+            actor=user.actor,
+            reference=reference,
+            channel=body.channel,
+            outcome=body.outcome,
+            details=body.details,
+            informed_at=body.informed_at,
+        )
+    except casenotes.CaseNoteInvalid as exc:
+        raise _invalid_history(exc) from None
+    return NotificationReceipt(**told.__dict__, request_status=status)

@@ -12,10 +12,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from athar.security.auth import Permission, Role, parse_role
-from athar.services import tracing, tracing_intake, users
+from athar.services import tracing, users
 from athar.web.deps import CsrfProtected, CurrentUser, SessionDep, WebUser, requires
 from athar.web.render import render
 from athar.web.routes.pages_public import ROLE_LABELS
+from athar.web.routes.pages_requests import render_request
 
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[WebUser, Depends(requires(Permission.READ_REQUESTS))]
@@ -46,42 +47,16 @@ def requests_page(
     )
 
 
-def _labels(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
-    return dict(pairs)
-
-
 @router.get("/requests/{reference}", response_class=HTMLResponse)
 def request_page(reference: str, request: Request, db: SessionDep, user: CurrentUser) -> Response:
-    view = tracing.get_request_for(db, user.actor, reference)
-    return render(
-        request,
-        "request.html",
-        view=view,
-        statuses=tracing.STATUSES,
-        status_labels=_labels(tracing.STATUSES),
-        relationship_labels=_labels(tracing_intake.RELATIONSHIPS),
-        consent_labels=_labels(tracing_intake.CONSENT_SCOPES),
-        consent_scopes=tracing_intake.CONSENT_SCOPES,
-        contact=None,
-    )
+    return render_request(request, db, user, reference)
 
 
 @router.get("/requests/{reference}/contact", response_class=HTMLResponse)
 def contact_page(reference: str, request: Request, db: SessionDep, user: CurrentUser) -> Response:
     """Contact details are shown only on this page, and every view is audited."""
     contact = tracing.get_contact_for(db, user.actor, reference)
-    view = tracing.get_request_for(db, user.actor, reference)
-    return render(
-        request,
-        "request.html",
-        view=view,
-        statuses=tracing.STATUSES,
-        status_labels=_labels(tracing.STATUSES),
-        relationship_labels=_labels(tracing_intake.RELATIONSHIPS),
-        consent_labels=_labels(tracing_intake.CONSENT_SCOPES),
-        consent_scopes=tracing_intake.CONSENT_SCOPES,
-        contact=contact,
-    )
+    return render_request(request, db, user, reference, contact=contact)
 
 
 @router.get("/requests/{reference}/photo")

@@ -1,0 +1,417 @@
+"""Load test: candidate search by logged-in case workers against a real ``athar serve``.
+
+    .venv/bin/python -m bench load                                  # 100k records, PostgreSQL
+    .venv/bin/python -m bench load -- --records 1000000             # the 1M-record target
+    .venv/bin/python -m bench load -- --records 10000 --duration 10 # a quick check
+
+The store is built the real way, once per size and database, and reused by later runs:
+
+1. ``athar synth --records N --seed 7`` (the same worlds as ``bench link``, under ``bench/work``);
+2. ``athar db upgrade`` and ``athar import`` of the six lists (CLI, in subprocesses);
+3. ``--requests`` tracing requests filed through the intake service (validation, the family
+   record and encrypted contact details), for persons drawn from the world's ``persons.csv``;
+4. ``athar link run`` on the store, so the requests have candidates;
+5. case-worker users created through the users service.
+
+Then ``athar serve`` (uvicorn, one process) is started in a separate process on 127.0.0.1 with
+``ATHAR_SEARCH_RATE_PER_MINUTE`` raised to 1,000,000: the per-user search limit (120 a minute
+by default) would otherwise answer most of the bench's requests with 429.  ``--clients``
+concurrent clients (closed loop, no think time) each log in as one of the case workers and
+repeat ``GET /api/v1/tracing-requests/<ref>/candidates`` over random references for
+``--duration`` seconds.  Every answer that is not 200 counts as an error.  Latency
+percentiles, throughput, errors and the load average before and after go to
+``bench/results/load.md`` and ``.json``.
+
+Only loopback is used: the server listens on 127.0.0.1 and the clients connect there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import random
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.bench_link import world
+from bench.common import WORK, write_results
+
+PASSWORD = "bench-load-password-not-secret-0123"
+USERS = 5
+SEED = 7
+PG_ADMIN = os.environ.get(
+    "ATHAR_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+# ------------------------------------------------------------------ the store
+
+
+def _athar(env: dict[str, str], *args: str) -> None:
+    t0 = time.perf_counter()
+    rc = subprocess.call([sys.executable, "-m", "athar", *args], env=env)
+    print(
+        f"   athar {' '.join(args[:2])}: exit {rc} in {time.perf_counter() - t0:.1f} s", flush=True
+    )
+    if rc not in (0, 1):  # 1: some rows quarantined, which the synthetic lists may have
+        raise SystemExit(f"athar {args[0]} failed with exit {rc}")
+
+
+def _pg_url(name: str) -> str:
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+
+
+def _fresh_database(db: str, name: str) -> str:
+    if db == "sqlite":
+        path = WORK / f"{name}.db"
+        path.unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    from sqlalchemy import create_engine
+
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return _pg_url(name)
+
+
+def _file_requests(url: str, env: dict[str, str], w: Path, count: int) -> list[str]:
+    """File ``count`` tracing requests through the intake service; return their references."""
+    from sqlalchemy.orm import Session
+
+    from athar.security import crypto
+    from athar.security.keys import KeyRing
+    from athar.services import tracing, tracing_intake
+    from athar.services.users import PUBLIC
+    from athar.store.engine import make_engine
+
+    crypto.configure(KeyRing.from_env(env))
+    with (w / "persons.csv").open(encoding="utf-8") as fh:
+        persons = [p for p in csv.DictReader(fh) if p["on_lists"] and p["given_name"]]
+    rng = random.Random(SEED)
+    chosen = rng.sample(persons, min(count, len(persons)))
+    engine = make_engine(url)
+    references = []
+    try:
+        for i, p in enumerate(chosen):
+            raw = {
+                "requester_name": f"Requester {i}",
+                "relationship": "sibling",
+                "contact_phone": f"+963 944 {i:06d}",
+                "given_name": p["given_name"],
+                "father_name": p["father_name"] or None,
+                "grandfather_name": p["grandfather_name"] or None,
+                "family_name": p["family_name"] or None,
+                "mother_name": p["mother_name"] or None,
+                "sex": p["sex"] or None,
+                "birth_date": p["birth_date"] or None,
+                "arrest_date": p["arrest_date"] or None,
+            }
+            intake = tracing_intake.validate_intake(
+                raw, ["humanitarian"], None, photo_max_bytes=2 * 1024 * 1024
+            )
+            with Session(engine) as db:
+                stored = tracing.submit_request(db, actor=PUBLIC, intake=intake, language="ar")
+                references.append(stored.reference)
+    finally:
+        engine.dispose()
+    return references
+
+
+def _add_users(url: str) -> list[str]:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from athar.security.auth import Role
+    from athar.services.users import CLI, create_user
+    from athar.store.casework import User
+    from athar.store.engine import make_engine
+
+    engine = make_engine(url)
+    names = [f"load{i}" for i in range(USERS)]
+    try:
+        with Session(engine) as db:
+            for name in names:
+                if db.scalar(select(User.id).where(User.username == name)) is None:
+                    create_user(
+                        db,
+                        actor=CLI,
+                        username=name,
+                        display_name=name,
+                        role=Role.CASE_WORKER,
+                        password=PASSWORD,
+                    )
+    finally:
+        engine.dispose()
+    return names
+
+
+def build_store(records: int, db: str, requests: int) -> dict[str, Any]:
+    """Build (or reuse) the store for ``records``; return its url, key file and references."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    name = f"athar_bench_load_{records}_{db}"
+    marker = WORK / f"{name}.json"
+    if marker.exists():
+        return dict(json.loads(marker.read_text()))
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    w = world(records)
+    timings["synth_s"] = time.perf_counter() - t0
+    key_file = WORK / f"{name}.keys"
+    key_file.unlink(missing_ok=True)
+    url = _fresh_database(db, name)
+    env = {**os.environ, "ATHAR_DATABASE_URL": url, "ATHAR_KEY_FILE": str(key_file)}
+    env.pop("ATHAR_KEYS", None)
+    _athar(env, "keys", "generate", str(key_file))
+    _athar(env, "db", "upgrade")
+    t0 = time.perf_counter()
+    lists = ["ngo_ar", "ngo_en", "family", "registry", "released", "morgue"]
+    _athar(env, "import", *[str(w / f"{s}.csv") for s in lists], "--actor", "bench")
+    timings["import_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    references = _file_requests(url, env, w, requests)
+    timings["requests_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    _athar(env, "link", "run", "--actor", "bench")
+    timings["link_s"] = time.perf_counter() - t0
+    users = _add_users(url)
+    store = {
+        "records": records,
+        "db": db,
+        "url": url,
+        "key_file": str(key_file),
+        "references": references,
+        "users": users,
+        "build": {k: round(v, 1) for k, v in timings.items()},
+    }
+    marker.write_text(json.dumps(store, indent=1) + "\n")
+    return store
+
+
+def store_counts(url: str) -> dict[str, int]:
+    from sqlalchemy import text
+
+    from athar.store.engine import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as c:
+            return {
+                t: int(c.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one())  # noqa: S608
+                for t in ("record", "tracing_request", "link_decision", "person_record")
+            }
+    finally:
+        engine.dispose()
+
+
+# ------------------------------------------------------------------ the server
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(store: dict[str, Any], port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "ATHAR_DATABASE_URL": store["url"],
+        "ATHAR_KEY_FILE": store["key_file"],
+        "ATHAR_ENV": "production",
+        "ATHAR_SECRET_KEY": secrets.token_urlsafe(48),
+        "ATHAR_COOKIE_SECURE": "false",
+        "ATHAR_SEARCH_RATE_PER_MINUTE": "1000000",
+    }
+    env.pop("ATHAR_KEYS", None)
+    log = (WORK / "load-server.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "athar", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"athar serve exited with {proc.returncode}; see {log.name}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.terminate()
+    raise SystemExit("athar serve did not start within 120 s")
+
+
+# ------------------------------------------------------------------ the clients
+
+
+async def _login(client: Any, username: str) -> None:
+    token = (await client.get("/api/v1/session")).json()["csrf_token"]
+    r = await client.post(
+        "/api/v1/session",
+        json={"username": username, "password": PASSWORD},
+        headers={"X-CSRF-Token": token},
+    )
+    if r.status_code != 200:
+        raise SystemExit(f"login of {username} failed: {r.status_code} {r.text}")
+
+
+async def run_load(
+    base: str, users: list[str], references: list[str], clients: int, duration: float
+) -> dict[str, Any]:
+    import httpx
+
+    sessions = []
+    for name in users:
+        c = httpx.AsyncClient(base_url=base, timeout=30.0)
+        await _login(c, name)
+        sessions.append(c)
+    cookies = [dict(s.cookies) for s in sessions]
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    failures: dict[str, int] = {}
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+
+    # warm-up: one search per reference set aside, not measured
+    async with httpx.AsyncClient(base_url=base, cookies=cookies[0], timeout=30.0) as warm:
+        for ref in references[:5]:
+            await warm.get(f"/api/v1/tracing-requests/{ref}/candidates")
+
+    start = time.perf_counter()
+    stop = start + duration
+
+    async def worker(i: int) -> None:
+        rng = random.Random(i)
+        async with httpx.AsyncClient(
+            base_url=base, cookies=cookies[i % len(cookies)], timeout=30.0, limits=limits
+        ) as client:
+            while time.perf_counter() < stop:
+                ref = rng.choice(references)
+                t0 = time.perf_counter()
+                try:
+                    r = await client.get(f"/api/v1/tracing-requests/{ref}/candidates")
+                    await r.aread()
+                except httpx.HTTPError as exc:
+                    failures[type(exc).__name__] = failures.get(type(exc).__name__, 0) + 1
+                    continue
+                latencies.append(time.perf_counter() - t0)
+                statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+
+    await asyncio.gather(*(worker(i) for i in range(clients)))
+    elapsed = time.perf_counter() - start
+    for s in sessions:
+        await s.aclose()
+    ms = sorted(x * 1000 for x in latencies)
+
+    def pct(p: float) -> float:
+        return round(ms[min(len(ms) - 1, int(p / 100 * len(ms)))], 1) if ms else float("nan")
+
+    errors = sum(n for code, n in statuses.items() if code != 200) + sum(failures.values())
+    return {
+        "requests": len(latencies) + sum(failures.values()),
+        "elapsed_s": round(elapsed, 1),
+        "throughput_rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": pct(50),
+        "p95_ms": pct(95),
+        "p99_ms": pct(99),
+        "max_ms": round(ms[-1], 1) if ms else float("nan"),
+        "mean_ms": round(statistics.fmean(ms), 1) if ms else float("nan"),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "transport_errors": failures,
+        "errors": errors,
+    }
+
+
+def main(argv: list[str]) -> None:
+    ap = argparse.ArgumentParser(prog="bench load")
+    ap.add_argument("--records", type=int, default=100_000)
+    ap.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
+    ap.add_argument("--requests", type=int, default=500, help="tracing requests to file")
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--duration", type=float, default=60.0)
+    ap.add_argument("--build-only", action="store_true", help="build the store and stop")
+    args = ap.parse_args(argv)
+
+    t0 = time.perf_counter()
+    store = build_store(args.records, args.db, args.requests)
+    print(f"store ready in {time.perf_counter() - t0:.1f} s: {store['url']}", flush=True)
+    if args.build_only:
+        return
+    counts = store_counts(store["url"])
+    port = _free_port()
+    server = start_server(store, port)
+    try:
+        load_before = os.getloadavg()
+        result = asyncio.run(
+            run_load(
+                f"http://127.0.0.1:{port}",
+                store["users"],
+                store["references"],
+                args.clients,
+                args.duration,
+            )
+        )
+        load_after = os.getloadavg()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    met = result["p95_ms"] < 300 and result["errors"] == 0
+    data = {
+        "records": args.records,
+        "db": args.db,
+        "store": counts,
+        "build": store["build"],
+        "clients": args.clients,
+        "duration_s": args.duration,
+        "server": "athar serve (uvicorn, 1 process) on 127.0.0.1",
+        "env": {"ATHAR_SEARCH_RATE_PER_MINUTE": "1000000"},
+        "loadavg_before": [round(x, 2) for x in load_before],
+        "loadavg_after": [round(x, 2) for x in load_after],
+        "target": "p95 < 300 ms and no errors",
+        "met": met,
+        **result,
+    }
+    md = f"""Candidate search (`GET /api/v1/tracing-requests/<ref>/candidates`), {args.clients}
+concurrent clients (closed loop, no think time) for {args.duration:.0f} s, each logged in as
+one of {len(store["users"])} case workers, over {len(store["references"])} tracing requests
+chosen at random.  Server: `athar serve` (uvicorn, one process) on 127.0.0.1, store on
+{args.db} built with `athar synth --records {args.records}`, `athar import`, the intake
+service and `athar link run`.  `ATHAR_SEARCH_RATE_PER_MINUTE=1000000` for the bench (the
+default per-user limit of 120 a minute would answer most of these requests with 429).
+
+Store: {counts["record"]:,} records, {counts["tracing_request"]:,} tracing requests,
+{counts["link_decision"]:,} link decisions, {counts["person_record"]:,} memberships.
+Build times (s): {store["build"]}.
+
+| measure | value |
+|---|---|
+| requests | {result["requests"]:,} in {result["elapsed_s"]} s |
+| throughput | {result["throughput_rps"]} requests/s |
+| p50 | {result["p50_ms"]} ms |
+| p95 | {result["p95_ms"]} ms |
+| p99 | {result["p99_ms"]} ms |
+| max | {result["max_ms"]} ms |
+| answers by status | {result["statuses"]} |
+| transport errors | {result["transport_errors"] or "none"} |
+| errors (non-200 or failed) | {result["errors"]} |
+
+Target p95 < 300 ms with no errors: **{"met" if met else "missed"}**.
+Load average before {data["loadavg_before"]}, after {data["loadavg_after"]} (2 CPUs, shared;
+the clients run on the same machine as the server).
+
+Command: `.venv/bin/python -m bench load -- --records {args.records} --db {args.db}
+--clients {args.clients} --duration {args.duration:.0f}`
+"""
+    write_results("load", data, md)

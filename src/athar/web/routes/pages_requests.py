@@ -1,0 +1,122 @@
+"""A request's case history on its page: notes, and "family informed" records (forms, CSRF).
+
+The request page itself is served by :mod:`athar.web.routes.pages_staff`, which renders it with
+:func:`render_request` so the history is shown (and its read audited) with the request.  A
+request the user may not see is a 404 page, like a missing one; invalid input re-renders the
+page with the errors (422).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from athar.security.auth import Permission
+from athar.services import casenotes, tracing, tracing_intake
+from athar.services.casenotes import CaseNoteInvalid
+from athar.services.tracing import Contact
+from athar.web.deps import CsrfProtected, CurrentUser, SessionDep, WebUser
+from athar.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def render_request(
+    request: Request,
+    db: Session,
+    user: WebUser,
+    reference: str,
+    *,
+    contact: Contact | None = None,
+    errors: dict[str, str] | None = None,
+    form: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The request page: the request, its case history and the forms to add to it."""
+    view = tracing.get_request_for(db, user.actor, reference)
+    history = casenotes.history(db, user.actor, reference)
+    return render(
+        request,
+        "request.html",
+        status_code=status_code,
+        view=view,
+        statuses=tracing.STATUSES,
+        status_labels=dict(tracing.STATUSES),
+        relationship_labels=dict(tracing_intake.RELATIONSHIPS),
+        consent_labels=dict(tracing_intake.CONSENT_SCOPES),
+        consent_scopes=tracing_intake.CONSENT_SCOPES,
+        contact=contact,
+        history=history,
+        channels=casenotes.CHANNELS,
+        outcomes=casenotes.OUTCOMES,
+        channel_labels=dict(casenotes.CHANNELS),
+        outcome_labels=dict(casenotes.OUTCOMES),
+        errors=errors or {},
+        form=form or {},
+    )
+
+
+def _text(form: Any, name: str) -> str | None:
+    value = form.get(name)
+    return value if isinstance(value, str) else None
+
+
+def _when(value: str | None) -> datetime | None:
+    """A ``datetime-local`` value, read as UTC (the form says so); empty means now."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise CaseNoteInvalid({"informed_at": casenotes.N_("This date is not valid.")}) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
+@router.post("/requests/{reference}/notes", dependencies=[CsrfProtected])
+async def note_submit(
+    reference: str, request: Request, db: SessionDep, user: CurrentUser
+) -> Response:
+    form = await request.form()
+    text = _text(form, "text")
+    sensitive = form.get("sensitive") == "on"
+    try:
+        casenotes.add_note(
+            db, actor=user.actor, reference=reference, text=text, sensitive=sensitive
+        )
+    except CaseNoteInvalid as exc:
+        db.rollback()
+        values = {"text": text or "", "sensitive": sensitive}
+        return render_request(
+            request, db, user, reference, errors=exc.errors, form=values, status_code=422
+        )
+    return RedirectResponse(f"/requests/{reference}#notes", status_code=303)
+
+
+@router.post("/requests/{reference}/notifications", dependencies=[CsrfProtected])
+async def notification_submit(
+    reference: str, request: Request, db: SessionDep, user: CurrentUser
+) -> Response:
+    # hidden == not found before anything about the input is said
+    tracing.visible_request(db, user.actor, reference, Permission.WORK_REQUESTS)
+    form = await request.form()
+    values = {k: _text(form, k) or "" for k in ("informed_at", "channel", "outcome", "details")}
+    try:
+        casenotes.record_notification(
+            db,
+            actor=user.actor,
+            reference=reference,
+            channel=values["channel"],
+            outcome=values["outcome"],
+            details=values["details"],
+            informed_at=_when(values["informed_at"]),
+        )
+    except CaseNoteInvalid as exc:
+        db.rollback()
+        return render_request(
+            request, db, user, reference, errors=exc.errors, form=values, status_code=422
+        )
+    return RedirectResponse(f"/requests/{reference}#told", status_code=303)
