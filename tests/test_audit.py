@@ -261,3 +261,35 @@ def test_forced_restore_replaces_a_guarded_log_and_keeps_the_guard(
     assert "after-backup" not in actors
     assert _verify(db_engine).ok
     assert "append-only" in _refused(db_engine, "DELETE FROM audit_event")
+
+
+@pytest.mark.parametrize("db_backend", ["postgresql"])  # SQLite has no roles
+def test_an_application_role_cannot_replace_the_log_by_restoring(
+    db_url: str, db_engine: Engine, tmp_path: Path
+) -> None:
+    from sqlalchemy.engine import make_url
+
+    from athar.security.keys import KeyRing
+    from athar.services import backup as bk
+    from athar.store.engine import make_engine
+
+    ring = KeyRing.generate("ka2")
+    _append(db_engine, 2)
+    archive = tmp_path / "a.athar-backup"
+    bk.backup(db_engine, archive, ring=ring)
+    _append(db_engine, 1, actor="after-backup")
+    role = f"athar_app_{uuid.uuid4().hex[:10]}"
+    with db_engine.begin() as conn:
+        conn.execute(text(f"CREATE ROLE {role} LOGIN"))
+        conn.execute(text(f"GRANT ALL PRIVILEGES ON ALL TABLES IN SCHEMA public TO {role}"))
+    app = make_engine(make_url(db_url).set(username=role).render_as_string(False))
+    try:
+        with pytest.raises(bk.BackupError, match="must run as the owner"):
+            bk.restore(app, archive, ring=ring, force=True)
+    finally:
+        app.dispose()
+        with db_engine.begin() as conn:
+            conn.execute(text(f"DROP OWNED BY {role}"))
+            conn.execute(text(f"DROP ROLE {role}"))
+    res = _verify(db_engine)
+    assert res.ok and res.events == 3  # nothing was replaced
