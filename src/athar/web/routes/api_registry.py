@@ -6,15 +6,16 @@ from __future__ import annotations
 import re
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from athar.estimate.registry import suppress
 from athar.security.auth import Permission, Role
-from athar.services import tracing
+from athar.services import statistics, tracing
 from athar.services.importer import ImportOptions, import_file
 from athar.store.summary import summarise
 from athar.web.deps import CsrfProtected, WebUser, requires
@@ -30,6 +31,8 @@ Importer = Annotated[WebUser, Depends(requires(Permission.IMPORT_LISTS))]
 Aggregates = Annotated[WebUser, Depends(requires(Permission.READ_AGGREGATES))]
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_PROBLEMS_SHOWN = 200
+#: largest YAML column mapping accepted with an upload
+MAX_MAPPING_BYTES = 64 * 1024
 
 
 class ProblemOut(BaseModel):
@@ -67,6 +70,17 @@ def import_source_for(user: WebUser, requested: str | None) -> str | None:
     return requested or None
 
 
+async def _save_mapping(upload: UploadFile, directory: Path) -> Path:
+    """Write an uploaded YAML column mapping next to the list; refuse one over the size cap."""
+    data = await upload.read(MAX_MAPPING_BYTES + 1)
+    if len(data) > MAX_MAPPING_BYTES:
+        raise TooLarge(f"the mapping file is larger than {MAX_MAPPING_BYTES // 1024} KiB")
+    stem = _SAFE_NAME.sub("_", Path(upload.filename or "").stem).lstrip(".") or "mapping"
+    path = directory / f"mapping-{stem}.yaml"
+    path.write_bytes(data)
+    return path
+
+
 async def run_import(request: Request, user: WebUser) -> ImportOut:
     """Store the uploaded ``file`` through the importer; shared by the API and the page."""
     settings = request.app.state.settings
@@ -80,6 +94,7 @@ async def run_import(request: Request, user: WebUser) -> ImportOut:
     requested = form.get("source")
     source = import_source_for(user, requested if isinstance(requested, str) else None)
     name = _SAFE_NAME.sub("_", Path(upload.filename).name).lstrip(".") or "upload.csv"
+    mapping_upload = form.get("mapping")
     with tempfile.TemporaryDirectory(prefix="athar-import-") as tmp:
         path = Path(tmp) / name
         written = 0
@@ -89,7 +104,10 @@ async def run_import(request: Request, user: WebUser) -> ImportOut:
                 if written > settings.import_max_bytes:
                     raise TooLarge("the file is too large")
                 fh.write(chunk)
-        opts = ImportOptions(source=source, actor=user.actor.label)
+        mapping_path = None
+        if isinstance(mapping_upload, UploadFile) and mapping_upload.filename:
+            mapping_path = await _save_mapping(mapping_upload, Path(tmp))
+        opts = ImportOptions(source=source, mapping=mapping_path, actor=user.actor.label)
         result = await run_in_threadpool(import_file, request.app.state.engine, path, opts)
     if result.outcome == "unusable":
         raise UnusableFile(result.message or "the file cannot be read")
@@ -124,8 +142,13 @@ async def run_import(request: Request, user: WebUser) -> ImportOut:
 async def import_list(request: Request, response: Response, user: Importer) -> ImportOut:
     """Import one list (interchange CSV, XLSX or JSON) as ``multipart/form-data`` ``file``.
 
-    A data partner's rows all go to their own source: a row naming another source is
-    quarantined with the reason.  Rows that fail validation are quarantined, never dropped.
+    Optional form fields: ``source`` (administrators: the source of rows that name none) and
+    ``mapping``, a YAML column mapping (at most 64 KiB) for a list in another layout, as for
+    ``athar import --mapping``.  A data partner's rows all go to their own source, whatever
+    the file or the mapping says: a row naming another source (in a column, or through the
+    mapping's ``source`` or ``constants``) is quarantined with the reason.  An unusable
+    mapping answers 422 ``unusable_file`` naming the key, and nothing is stored.  Rows that
+    fail validation are quarantined, never dropped.
     """
     result = await run_import(request, user)
     if result.outcome in ("unchanged", "already_imported"):
@@ -133,17 +156,42 @@ async def import_list(request: Request, response: Response, user: Importer) -> I
     return result
 
 
+Cells = dict[str, int | None]
+
+
+class PersonFiguresOut(BaseModel):
+    """Documented persons (the latest link run's persons; without a run, records: ``basis``
+    says which) along each dimension.  The rules for conflicting records and status claims
+    are in :mod:`athar.estimate.registry`."""
+
+    basis: str
+    link_run: int | None
+    persons: int | None
+    notes: list[str]
+    by_source: Cells
+    by_overlap: Cells
+    by_facility: Cells
+    by_arrest_year: Cells
+    by_governorate: Cells
+    by_sex: Cells
+    by_age_group: Cells
+    by_status: Cells
+    status_conflicts: Cells
+    unaccounted_by_facility: Cells
+
+
 class StatsOut(BaseModel):
-    """Counts only; a count below ``suppressed_below`` is given as ``null``."""
+    """Counts only; a count below ``suppressed_below`` is given as ``null`` (and, when it is
+    the only one in its table, the next smallest too).  ``estimate`` is the latest recorded
+    estimate run (``athar estimate`` on the store): estimates, intervals and settings, never
+    recomputed here."""
 
     suppressed_below: int
-    current_records_by_source: dict[str, int | None]
-    status_claims: dict[str, int | None]
-    tracing_requests_by_status: dict[str, int | None]
-
-
-def _suppress(counts: dict[str, int], threshold: int) -> dict[str, int | None]:
-    return {k: (v if v >= threshold else None) for k, v in counts.items() if v > 0}
+    current_records_by_source: Cells
+    status_claims: Cells
+    tracing_requests_by_status: Cells
+    persons: PersonFiguresOut
+    estimate: dict[str, Any] | None
 
 
 def compute_stats(request: Request) -> StatsOut:
@@ -151,13 +199,21 @@ def compute_stats(request: Request) -> StatsOut:
     with request.app.state.engine.connect() as conn:
         summary = summarise(conn)
         by_status = tracing.count_by_status(conn)
+        persons = statistics.aggregate_figures(conn, threshold)
+        latest = statistics.latest_estimate(conn)
+    if latest is not None:
+        latest.pop("curves", None)
     return StatsOut(
         suppressed_below=threshold,
-        current_records_by_source=_suppress(
-            {k: cur for k, (cur, _) in summary.records_per_source.items()}, threshold
+        current_records_by_source=suppress(
+            {k: cur for k, (cur, _) in summary.records_per_source.items()},
+            threshold,
+            complementary=False,
         ),
-        status_claims=_suppress(summary.status_claims, threshold),
-        tracing_requests_by_status=_suppress(by_status, threshold),
+        status_claims=suppress(summary.status_claims, threshold, complementary=False),
+        tracing_requests_by_status=suppress(by_status, threshold, complementary=False),
+        persons=PersonFiguresOut(**persons),
+        estimate=latest,
     )
 
 
