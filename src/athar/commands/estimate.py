@@ -1,17 +1,18 @@
-"""``athar estimate``: multiple systems estimation on a capture-pattern counts file."""
+"""``athar estimate``: multiple systems estimation on a capture-pattern counts file, or on
+the store's persons (the latest link run) when no ``--counts`` is given."""
 
 from __future__ import annotations
 
 import csv
 import json
-import math
 from pathlib import Path
 from typing import Any
 
 import click
 
 from athar.estimate.lcmcr import LcmcrSettings
-from athar.estimate.report import METHODS, Options, Report, parse_methods, run
+from athar.estimate.registry import STRATA
+from athar.estimate.report import METHODS, Options, Report, json_safe, parse_methods, run
 from athar.estimate.table import CaptureTable, EstimateInputError
 
 
@@ -128,23 +129,39 @@ def render_text(report: Report) -> str:
     return "\n".join(lines)
 
 
-def _json_safe(obj: Any) -> Any:
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_json_safe(v) for v in obj]
-    return obj
-
-
 @click.command("estimate")
 @click.option(
     "--counts",
     "counts",
     type=click.Path(path_type=Path, dir_okay=False),
-    required=True,
-    help="CSV with one 0/1 column per list and a 'count' column.",
+    default=None,
+    help="CSV with one 0/1 column per list and a 'count' column.  Without it: the store's "
+    "persons (latest link run) on the lists chosen with --lists; the run is recorded.",
+)
+@click.option(
+    "--lists",
+    "lists",
+    default=None,
+    help="Store mode: comma-separated sources that count as lists "
+    "[every source except 'unidentified'].",
+)
+@click.option(
+    "--strata",
+    type=click.Choice(list(STRATA)),
+    default=None,
+    help="Store mode: also estimate by stratum (year of arrest, governorate, last facility).",
+)
+@click.option(
+    "--sensitivity",
+    "sensitivity",
+    is_flag=False,
+    flag_value="auto",
+    default=None,
+    help="Store mode: re-estimate at other linkage thresholds (comma-separated; alone: the "
+    "review band's low end, the run's threshold and 0.99).",
+)
+@click.option(
+    "--actor", default=None, help="Store mode: who runs it (default: $ATHAR_ACTOR or login)."
 )
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -203,7 +220,11 @@ def _json_safe(obj: Any) -> Any:
     help="Write a plot of the posteriors to this .png or .svg file.",
 )
 def estimate(
-    counts: Path,
+    counts: Path | None,
+    lists: str | None,
+    strata: str | None,
+    sensitivity: str | None,
+    actor: str | None,
     fmt: str,
     methods: str,
     model: str | None,
@@ -235,14 +256,20 @@ def estimate(
         )
     except EstimateInputError as e:
         raise click.UsageError(str(e)) from None
-    table = read_counts(counts)
     opts = Options(loglinear_model=model, criterion=criterion.upper(), delta=delta, lcmcr=settings)
+    if counts is None:
+        _estimate_store(opts, ms, lists, strata, sensitivity, actor, fmt, plot)
+        return
+    for flag, value in (("--lists", lists), ("--strata", strata), ("--sensitivity", sensitivity)):
+        if value is not None:
+            raise click.UsageError(f"{flag} works on the store; it cannot be used with --counts")
+    table = read_counts(counts)
     try:
         report = run(table, ms, opts)
     except EstimateInputError as e:
         raise click.ClickException(f"{counts}: {e}") from None
     if fmt == "json":
-        click.echo(json.dumps(_json_safe(report.to_dict()), indent=2))
+        click.echo(json.dumps(json_safe(report.to_dict()), indent=2))
     else:
         click.echo(render_text(report))
     if plot is not None:
@@ -250,5 +277,108 @@ def estimate(
 
         fig = posterior_figure(report, title=f"{counts.name}: estimates of N")
         fig.savefig(plot)
+        if fmt == "text":
+            click.echo(f"plot written to {plot}")
+
+
+def _thresholds(text: str | None) -> list[float] | None:
+    if text is None:
+        return None
+    if text == "auto":
+        return []
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise click.BadParameter(
+            f"expected comma-separated thresholds such as 0.5,0.9, got {text!r}",
+            param_hint="--sensitivity",
+        ) from None
+
+
+def render_store_text(result: dict[str, Any], report: Report) -> str:
+    basis = result["basis"]
+    lines = [
+        f"Store: {result['persons']:,} {'persons' if basis == 'persons' else 'records'}"
+        + (f" (link run {result['link_run']})" if result["link_run"] is not None else ""),
+        f"Lists counted: {', '.join(result['lists'])} ({result['lists_rule']}); "
+        f"{result['persons_on_no_chosen_list']:,} on none of them are left out",
+    ]
+    lines += [f"note: {n}" for n in result["notes"] + result["estimation_notes"]]
+    lines += ["", render_text(report)]
+    if "strata" in result:
+        s = result["strata"]
+        lines += ["", f"By {s['by']}: {len(s['strata'])} strata estimated"]
+        for name, why in s["too_sparse"].items():
+            lines.append(f"  {name}: too sparse to estimate ({why})")
+        for m, t in s["total"].items():
+            up = _fmt(t.get("upper"))
+            lines.append(
+                f"  total {m:<10} {_fmt(t['estimate']):>10} {_fmt(t.get('lower'))} - {up}"
+                f"  ({t['how']})"
+            )
+    if "sensitivity" in result:
+        sens = result["sensitivity"]
+        lines += [
+            "",
+            f"Sensitivity to the linkage threshold (linked at {sens['as_linked']:g}; "
+            f"{sens['pairs']:,} stored pairs, {sens['human_decisions']} human decisions):",
+        ]
+        for t, at in sens["at"].items():
+            parts = [
+                f"{m} {_fmt(at[m]['estimate'])} [{_fmt(at[m]['lower'])}-{_fmt(at[m]['upper'])}]"
+                for m in result["methods"]
+            ]
+            lines.append(f"  threshold {t:>5}: {at['persons']:,} persons; " + "; ".join(parts))
+        for m, mv in sens["movement"].items():
+            pct = mv["range_percent_of_min"]
+            lines.append(
+                f"  {m}: moves by {_fmt(mv['range'])}"
+                + (f" ({pct:.1f}% of the lowest)" if pct is not None else "")
+            )
+    lines.append(f"recorded: audit event {result['recorded_as']['audit_seq']} (estimate.run)")
+    return "\n".join(lines)
+
+
+def _estimate_store(
+    opts: Options,
+    methods: tuple[str, ...],
+    lists: str | None,
+    strata: str | None,
+    sensitivity: str | None,
+    actor: str | None,
+    fmt: str,
+    plot: Path | None,
+) -> None:
+    from athar.services import statistics
+    from athar.services.importer import default_actor
+    from athar.store.engine import make_engine
+    from athar.store.migrate import SchemaNotReady, require_current
+
+    engine = make_engine()
+    try:
+        require_current(engine)
+    except SchemaNotReady as e:
+        raise click.ClickException(str(e)) from None
+    chosen = [s.strip() for s in lists.split(",") if s.strip()] if lists else None
+    try:
+        result, report = statistics.estimate_store(
+            engine,
+            actor=actor or default_actor(),
+            lists=chosen,
+            methods=methods,
+            options=opts,
+            strata=strata,
+            thresholds=_thresholds(sensitivity),
+        )
+    except (statistics.StatisticsError, EstimateInputError) as e:
+        raise click.ClickException(str(e)) from None
+    if fmt == "json":
+        click.echo(json.dumps(json_safe(result), indent=2))
+    else:
+        click.echo(render_store_text(result, report))
+    if plot is not None:
+        from athar.estimate.plot import posterior_figure
+
+        posterior_figure(report, title="the store: estimates of N").savefig(plot)
         if fmt == "text":
             click.echo(f"plot written to {plot}")

@@ -394,20 +394,59 @@ def search(
     return sorted(fits, key=key)
 
 
+def _rank_key(crit: str) -> Callable[[LoglinearFit], tuple[bool, float]]:
+    def key(f: LoglinearFit) -> tuple[bool, float]:
+        bad = any("rank" in w or "converge" in w.lower() for w in f.warnings)
+        return (bad, f.aic if crit == "AIC" else f.bic)
+
+    return key
+
+
+def stepwise(table: CaptureTable, criterion: str = "BIC") -> list[LoglinearFit]:
+    """Forward selection over two-way interactions, for tables with too many lists for
+    the full search: start from independence, add the two-way term that lowers the
+    criterion most, stop when none does.  Returns every fit tried, best first."""
+    crit = criterion.upper()
+    if crit not in ("AIC", "BIC"):
+        raise EstimateInputError(f"criterion must be AIC or BIC, not {criterion!r}")
+    key = _rank_key(crit)
+    j = table.n_lists
+    pairs = [frozenset(c) for c in itertools.combinations(range(j), 2)]
+    chosen: list[Term] = []
+    current = fit_model(table, HierarchicalModel(j, ()))
+    tried = [current]
+    while True:
+        cands = [
+            fit_model(table, HierarchicalModel(j, (*chosen, p))) for p in pairs if p not in chosen
+        ]
+        tried += cands
+        if not cands:
+            break
+        best = min(cands, key=key)
+        if key(best) >= key(current):
+            break
+        current = best
+        chosen = list(best.model.generators)
+    return sorted(tried, key=key)
+
+
 def estimate(
     table: CaptureTable,
     model: HierarchicalModel | str | None = None,
     criterion: str = "BIC",
     max_order: int | None = None,
     level: float = 0.95,
+    forward: bool = False,
 ) -> LoglinearResult:
-    """Log-linear estimate of N: the stated ``model``, or the best by ``criterion``."""
+    """Log-linear estimate of N: the stated ``model``, or the best by ``criterion`` (over
+    every hierarchical model, or by forward selection of two-way terms with ``forward``)."""
     if model is not None:
         fit = fit_model(table, model)
         return LoglinearResult(fit, profile_interval(table, fit, level), "given", [])
-    ranking = search(table, criterion, max_order)
+    ranking = stepwise(table, criterion) if forward else search(table, criterion, max_order)
     best = ranking[0]
-    return LoglinearResult(best, profile_interval(table, best, level), criterion.upper(), ranking)
+    how = criterion.upper() + (" (forward selection of two-way terms)" if forward else "")
+    return LoglinearResult(best, profile_interval(table, best, level), how, ranking)
 
 
 def iter_model_names(models: Sequence[HierarchicalModel]) -> Iterator[str]:

@@ -33,6 +33,8 @@ class Options:
     loglinear_model: str | None = None  # e.g. "[123,14,34]"; None = search
     criterion: str = "BIC"
     max_order: int | None = None
+    #: forward selection of two-way terms instead of the full search (many lists)
+    loglinear_forward: bool = False
     delta: float | None = None
     grid_factor: int = dga.GRID_FACTOR
     lcmcr: lcmcr.LcmcrSettings = field(default_factory=lcmcr.LcmcrSettings)
@@ -65,7 +67,13 @@ class MethodEstimate:
 
 
 def run_loglinear(table: CaptureTable, opt: Options) -> MethodEstimate:
-    res = loglinear.estimate(table, opt.loglinear_model, opt.criterion, opt.max_order)
+    res = loglinear.estimate(
+        table,
+        opt.loglinear_model,
+        opt.criterion,
+        opt.max_order,
+        forward=opt.loglinear_forward,
+    )
     d = res.summary()
     return MethodEstimate(
         "loglinear",
@@ -194,3 +202,48 @@ def compare_with_truth(report: Report, true_total: int) -> dict[str, dict[str, A
             "covers": bool(r.lower <= true_total <= upper),
         }
     return out
+
+
+def json_safe(obj: Any) -> Any:
+    """``obj`` with non-finite floats as None and numpy scalars as Python numbers."""
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [json_safe(v) for v in obj]
+    return obj
+
+
+#: points kept per posterior curve when it is stored for plotting
+CURVE_POINTS = 160
+
+
+def posterior_curves(report: Report) -> dict[str, Any]:
+    """A compact form of every method's posterior for plotting later: the dga grid
+    posterior resampled, the LCMCR draws as a histogram (density per unit of N), and for
+    every method the estimate and interval.  Small enough to store with the run."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, r in report.results.items():
+        c: dict[str, Any] = {"estimate": r.estimate, "lower": r.lower, "upper": r.upper}
+        if r.grid is not None and r.density is not None:
+            cdf = np.cumsum(r.density)
+            lo = int(np.searchsorted(cdf, 0.0005 * cdf[-1]))
+            hi = int(np.searchsorted(cdf, 0.9995 * cdf[-1]))
+            idx = np.unique(np.linspace(lo, max(hi, lo + 1), CURVE_POINTS).round().astype(int))
+            idx = idx[idx < r.grid.size]
+            c["x"] = [int(v) for v in r.grid[idx]]
+            c["density"] = [float(v) for v in r.density[idx]]
+            c["kind"] = "grid"
+        elif r.draws is not None and r.draws.size:
+            lo_q, hi_q = np.quantile(r.draws, [0.001, 0.999])
+            step = max(1, int((hi_q - lo_q) / 80))
+            bins = np.arange(int(lo_q), int(hi_q) + step + 1, step)
+            dens, edges = np.histogram(r.draws, bins=bins, density=True)
+            c["edges"] = [int(v) for v in edges]
+            c["density"] = [float(v) for v in dens]
+            c["kind"] = "histogram"
+        out[name] = c
+    return {"n_observed": report.table.n_observed, "methods": out}

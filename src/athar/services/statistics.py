@@ -1,0 +1,498 @@
+"""Figures from the registry: descriptive statistics, estimation on the store, sensitivity.
+
+* :func:`registry_view` reads the current records, the persons the link runs put them in
+  and their status claims, and derives each person's facts
+  (:mod:`athar.estimate.registry` holds the rules).  With no link run yet, each record is
+  counted as one person and the view says so (``basis = "records"``).  Records imported
+  after the latest run (not in any person yet) are counted as persons of their own and
+  reported as ``unlinked_records``.
+* :func:`aggregate_figures` is what researchers see: counts only, small cells suppressed.
+* :func:`estimate_store` builds the capture-pattern counts of the persons on the chosen
+  lists (all sources except ``unidentified`` unless told otherwise), optionally by stratum,
+  runs the estimators, optionally the sensitivity to the linkage threshold, and records the
+  run: one ``estimate.run`` audit event whose detail holds the result and the posterior
+  curves for the statistics page (:func:`latest_estimate` reads it back).  Nothing is
+  recomputed when the page is viewed.
+* :func:`sensitivity` re-clusters the stored pair scores of the latest link run (from the
+  latest full run on, plus later incremental runs) at other thresholds, with the reviewers'
+  must-link and cannot-link decisions applied exactly as a link run applies them, recounts
+  the patterns and re-estimates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, Engine, text
+
+from athar.estimate import registry
+from athar.estimate.registry import Claim, PersonFacts, RecordFacts
+from athar.estimate.report import METHODS, Options, Report, json_safe, posterior_curves, run
+from athar.estimate.stratified import StratifiedReport, estimate_strata
+from athar.estimate.table import CaptureTable, EstimateInputError
+from athar.linkage.clustering import cluster
+from athar.services.audit import append_event
+
+#: sources that are not lists of the disappeared (intake of unidentified people)
+NOT_A_LIST = ("unidentified",)
+ACTION = "estimate.run"
+
+
+class StatisticsError(Exception):
+    """A figure that cannot be computed from the store (the message says why)."""
+
+
+@dataclass
+class StoredRecord:
+    db_id: int
+    source: str
+    record_id: str
+    facts: RecordFacts  # ``person`` filled in by the view
+
+
+@dataclass
+class RegistryView:
+    """The store's current records grouped into persons."""
+
+    basis: str  # "persons" (a link run exists) or "records"
+    link_run: int | None
+    link_threshold: float | None
+    review_low: float | None
+    records: list[StoredRecord]
+    people: list[PersonFacts]
+    unlinked_records: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def sources(self) -> list[str]:
+        return sorted({r.source for r in self.records})
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "basis": self.basis,
+            "link_run": self.link_run,
+            "link_threshold": self.link_threshold,
+            "records": len(self.records),
+            "persons": len(self.people),
+            "unlinked_records": self.unlinked_records,
+            "notes": list(self.notes),
+        }
+
+
+def _int(v: Any) -> int | None:
+    return None if v is None else int(v)
+
+
+def _current_records(conn: Connection) -> list[StoredRecord]:
+    claims: dict[int, list[Claim]] = {}
+    for rid, status, date, facility in conn.execute(
+        text(
+            "SELECT e.record_id, e.status_code, e.event_date, e.facility_code "
+            "FROM status_event e JOIN record r ON r.id = e.record_id WHERE r.is_current "
+            "ORDER BY e.id"
+        )
+    ):
+        claims.setdefault(int(rid), []).append(Claim(str(status), date, facility))
+    out = []
+    for row in conn.execute(
+        text(
+            "SELECT r.id, s.code, r.record_id, r.sex_code, r.birth_year, r.age_min, r.age_max, "
+            "r.arrest_date, r.arrest_place_code, r.facility_code, r.last_seen_date "
+            "FROM record r JOIN source s ON s.id = r.source_id WHERE r.is_current ORDER BY r.id"
+        )
+    ):
+        db_id = int(row[0])
+        facts = RecordFacts(
+            person=-db_id,
+            source=str(row[1]),
+            sex=row[3],
+            birth_year=_int(row[4]),
+            age_min=_int(row[5]),
+            age_max=_int(row[6]),
+            arrest_date=row[7],
+            governorate=row[8],
+            facility=row[9],
+            last_seen_date=row[10],
+            claims=tuple(claims.get(db_id, ())),
+        )
+        out.append(StoredRecord(db_id, str(row[1]), str(row[2]), facts))
+    return out
+
+
+def _memberships(conn: Connection) -> dict[tuple[str, str], int]:
+    """Person of each (source, record id): memberships are keyed so they survive versions."""
+    rows = conn.execute(
+        text(
+            "SELECT s.code, r.record_id, pr.person_id FROM person_record pr "
+            "JOIN record r ON r.id = pr.record_id JOIN source s ON s.id = r.source_id "
+            "ORDER BY pr.id"
+        )
+    )
+    return {(str(s), str(r)): int(p) for s, r, p in rows}
+
+
+def _latest_run(conn: Connection) -> tuple[int, float, float] | None:
+    row = conn.execute(
+        text("SELECT id, threshold, settings FROM link_run ORDER BY id DESC LIMIT 1")
+    ).one_or_none()
+    if row is None:
+        return None
+    settings = row[2]
+    if isinstance(settings, str):
+        settings = json.loads(settings)
+    spec = (settings or {}).get("spec") or {}
+    low = min(float(spec.get("review_low", 0.5)), float(row[1]))
+    return int(row[0]), float(row[1]), low
+
+
+def with_persons(records: list[StoredRecord], labels: Sequence[int]) -> list[PersonFacts]:
+    """The persons when record ``i`` is in group ``labels[i]``."""
+    facts = [
+        dataclasses.replace(r.facts, person=int(label))
+        for r, label in zip(records, labels, strict=True)
+    ]
+    return registry.persons(facts)
+
+
+def registry_view(conn: Connection) -> RegistryView:
+    records = _current_records(conn)
+    run_info = _latest_run(conn)
+    if run_info is None:
+        labels = [-r.db_id for r in records]
+        view = RegistryView("records", None, None, None, records, with_persons(records, labels))
+        view.notes.append(
+            "no link run yet: each record is counted as one person, so people on several "
+            "lists (or twice on one) are counted more than once; run `athar link` first"
+        )
+        return view
+    members = _memberships(conn)
+    labels = []
+    unlinked = 0
+    for r in records:
+        p = members.get((r.source, r.record_id))
+        if p is None:
+            unlinked += 1
+            labels.append(-r.db_id)  # negative: never collides with a person id
+        else:
+            labels.append(p)
+    view = RegistryView(
+        "persons",
+        run_info[0],
+        run_info[1],
+        run_info[2],
+        records,
+        with_persons(records, labels),
+        unlinked,
+    )
+    if unlinked:
+        view.notes.append(
+            f"{unlinked} record(s) imported after the latest link run are counted as persons "
+            "of their own until the next run"
+        )
+    return view
+
+
+# --------------------------------------------------------------------- descriptive figures
+
+
+def aggregate_figures(conn: Connection, small_cell: int) -> dict[str, Any]:
+    """Counts of documented persons along every dimension, small cells suppressed."""
+    view = registry_view(conn)
+    d = registry.describe(view.people)
+    out: dict[str, Any] = {
+        "basis": view.basis,
+        "link_run": view.link_run,
+        "persons": d.persons if d.persons >= small_cell else None,
+        "notes": view.notes,
+    }
+    for dim in registry.Description.DIMENSIONS:
+        out[dim] = registry.suppress(getattr(d, dim), small_cell)
+    return out
+
+
+# --------------------------------------------------------------------- estimation
+
+
+def choose_lists(view: RegistryView, lists: Sequence[str] | None) -> tuple[list[str], str]:
+    """The sources that count as lists, and a sentence saying which and why."""
+    present = view.sources
+    if lists:
+        unknown = [s for s in lists if s not in present]
+        if unknown:
+            raise StatisticsError(
+                f"no current records from list(s) {', '.join(unknown)}; "
+                f"the store has {', '.join(present) or 'none'}"
+            )
+        chosen = list(dict.fromkeys(lists))
+        rule = "the lists named with --lists"
+    else:
+        chosen = [s for s in present if s not in NOT_A_LIST]
+        rule = "every source in the store except " + ", ".join(NOT_A_LIST)
+    if len(chosen) < 2:
+        raise StatisticsError(
+            f"estimation needs at least two lists; got {', '.join(chosen) or 'none'}"
+        )
+    return chosen, rule
+
+
+def store_table(
+    conn: Connection, lists: Sequence[str] | None = None
+) -> tuple[RegistryView, list[str], CaptureTable]:
+    view = registry_view(conn)
+    chosen, _ = choose_lists(view, lists)
+    return view, chosen, registry.capture_counts(view.people, chosen)
+
+
+@dataclass
+class StoredPairs:
+    """The scored pairs a re-clustering needs, as node ids into the current records."""
+
+    left: np.ndarray
+    right: np.ndarray
+    score: np.ndarray
+    must_link: list[tuple[int, int]]
+    cannot_link: list[tuple[int, int]]
+    runs: list[int]
+
+
+def stored_pairs(conn: Connection, records: Sequence[StoredRecord]) -> StoredPairs:
+    from athar.services.linking import _decisions
+
+    index = {(r.source, r.record_id): i for i, r in enumerate(records)}
+    runs: list[int] = []
+    for rid, settings in conn.execute(text("SELECT id, settings FROM link_run ORDER BY id")):
+        s = json.loads(settings) if isinstance(settings, str) else (settings or {})
+        if not s.get("incremental"):
+            runs = []
+        runs.append(int(rid))
+    if not runs:
+        raise StatisticsError("no link run in the store yet: run `athar link` first")
+    best: dict[tuple[int, int], float] = {}
+    rows = conn.execute(
+        text(
+            "SELECT sa.code, ra.record_id, sb.code, rb.record_id, d.score, d.link_run_id "
+            "FROM link_decision d "
+            "JOIN record ra ON ra.id = d.record_a_id JOIN source sa ON sa.id = ra.source_id "
+            "JOIN record rb ON rb.id = d.record_b_id JOIN source sb ON sb.id = rb.source_id "
+            "WHERE d.kind = 'automatic' AND d.link_run_id >= :first"
+        ),
+        {"first": runs[0]},
+    )
+    keep = set(runs)
+    for sa, ra, sb, rb, score, run_id in rows:
+        if int(run_id) not in keep or score is None:
+            continue
+        a, b = index.get((sa, ra)), index.get((sb, rb))
+        if a is None or b is None or a == b:
+            continue
+        key = (min(a, b), max(a, b))
+        best[key] = max(best.get(key, 0.0), float(score))
+    decisions = _decisions(conn, index)
+    decided = {(min(d.left, d.right), max(d.left, d.right)) for d in decisions}
+    pairs = [(a, b, p) for (a, b), p in best.items() if (a, b) not in decided]
+    arr = np.array(pairs, dtype=np.float64).reshape(-1, 3)
+    return StoredPairs(
+        arr[:, 0].astype(np.int64),
+        arr[:, 1].astype(np.int64),
+        arr[:, 2],
+        [(d.left, d.right) for d in decisions if d.must_link],
+        [(d.left, d.right) for d in decisions if not d.must_link],
+        runs,
+    )
+
+
+def recluster(records: Sequence[StoredRecord], pairs: StoredPairs, threshold: float) -> np.ndarray:
+    """Cluster labels of the current records at ``threshold`` under the human decisions."""
+    return cluster(
+        len(records),
+        pairs.left,
+        pairs.right,
+        pairs.score,
+        threshold,
+        must_link=pairs.must_link,
+        cannot_link=pairs.cannot_link,
+    ).labels
+
+
+def default_thresholds(view: RegistryView) -> list[float]:
+    """The review band's low end, the run's threshold (its high end) and a stricter 0.99."""
+    assert view.link_threshold is not None and view.review_low is not None
+    return sorted({round(view.review_low, 6), round(view.link_threshold, 6), 0.99})
+
+
+def sensitivity(
+    conn: Connection,
+    view: RegistryView,
+    lists: Sequence[str],
+    thresholds: Sequence[float],
+    methods: Sequence[str],
+    options: Options,
+) -> dict[str, Any]:
+    """Re-estimate at each linkage threshold; how far each method's estimate moves."""
+    if view.basis != "persons" or view.review_low is None:
+        raise StatisticsError("sensitivity to linkage needs a link run: run `athar link` first")
+    low = view.review_low
+    bad = [t for t in thresholds if not low <= t < 1]
+    if bad:
+        raise StatisticsError(
+            f"threshold(s) {bad} outside [{low:g}, 1): only pairs scoring at least the "
+            f"review band's low end ({low:g}) are stored"
+        )
+    pairs = stored_pairs(conn, view.records)
+    per: dict[str, Any] = {}
+    for t in sorted(set(thresholds)):
+        people = with_persons(view.records, recluster(view.records, pairs, t).tolist())
+        table = registry.capture_counts(people, lists)
+        rep = run(table, methods, options)
+        entry: dict[str, Any] = {"persons": len(people), "n_observed": table.n_observed}
+        entry.update({m: r.to_dict() for m, r in rep.results.items()})
+        per[f"{t:g}"] = entry
+    movement: dict[str, Any] = {}
+    for m in methods:
+        est = {k: float(v[m]["estimate"]) for k, v in per.items()}
+        lo, hi = min(est.values()), max(est.values())
+        movement[m] = {
+            "estimates": est,
+            "min": lo,
+            "max": hi,
+            "range": hi - lo,
+            "range_percent_of_min": 100.0 * (hi - lo) / lo if lo > 0 else None,
+        }
+    return {
+        "thresholds": [float(t) for t in sorted(set(thresholds))],
+        "as_linked": view.link_threshold,
+        "pairs": int(pairs.score.size),
+        "human_decisions": len(pairs.must_link) + len(pairs.cannot_link),
+        "link_runs_used": pairs.runs,
+        "persons_as_linked": len(view.people),
+        "how": "stored pair scores of the latest link run re-clustered at each threshold, "
+        "reviewers' must-link and cannot-link decisions applied first; the model's own "
+        "cannot-links inside large groups (split_below) are not stored, so at the run's "
+        "threshold the re-clustering can merge a little more than the run did",
+        "at": per,
+        "movement": movement,
+    }
+
+
+def _public(result: dict[str, Any], report: Report | None) -> dict[str, Any]:
+    """What the statistics page may show: estimates and settings, no counts of people below
+    the whole table (sparse strata are named, not counted)."""
+    keep = ("lists", "lists_rule", "basis", "link_run", "methods", "disagreements")
+    out: dict[str, Any] = {k: result[k] for k in keep if k in result}
+    out["estimates"] = {
+        m: {k: result[m].get(k) for k in ("estimate", "lower", "upper", "model")}
+        for m in result.get("methods", ())
+    }
+    out["n_observed"] = result.get("n_observed")
+    if "strata" in result:
+        s = result["strata"]
+        out["strata"] = {
+            "by": s["by"],
+            "total": {
+                m: {k: t.get(k) for k in ("estimate", "lower", "upper", "strata")}
+                for m, t in s["total"].items()
+            },
+            "estimated": sorted(s["strata"]),
+            "too_sparse": sorted(s["too_sparse"]),
+        }
+    if "sensitivity" in result:
+        out["sensitivity"] = {
+            "thresholds": result["sensitivity"]["thresholds"],
+            "as_linked": result["sensitivity"]["as_linked"],
+            "movement": result["sensitivity"]["movement"],
+        }
+    out["curves"] = posterior_curves(report) if report is not None else {}
+    return out
+
+
+def estimate_store(
+    engine: Engine,
+    *,
+    actor: str,
+    lists: Sequence[str] | None = None,
+    methods: Sequence[str] = METHODS,
+    options: Options | None = None,
+    strata: str | None = None,
+    thresholds: Sequence[float] | None = None,
+    seed: int = 0,
+) -> tuple[dict[str, Any], Report]:
+    """Estimate from the store's persons, record the run (audited), return (result, report).
+
+    ``thresholds``: run the sensitivity to linkage at these thresholds (empty = the
+    defaults of :func:`default_thresholds`; None = no sensitivity run).
+    """
+    opt = options or Options()
+    with engine.connect() as conn:
+        view = registry_view(conn)
+        chosen, rule = choose_lists(view, lists)
+        table = registry.capture_counts(view.people, chosen)
+        if table.n_observed == 0:
+            raise StatisticsError("nobody in the store is on the chosen lists")
+        notes: list[str] = []
+        if opt.loglinear_model is None and opt.max_order is None and len(chosen) > 5:
+            opt = dataclasses.replace(opt, loglinear_forward=True)
+            notes.append(
+                f"log-linear model chosen by forward selection of two-way interactions on "
+                f"{len(chosen)} lists (the full search would fit too many models)"
+            )
+        try:
+            report = run(table, methods, opt)
+        except EstimateInputError as e:
+            raise StatisticsError(str(e)) from None
+        result: dict[str, Any] = {
+            "source": "store",
+            **view.info(),
+            "lists": chosen,
+            "lists_rule": rule,
+            "persons_on_no_chosen_list": len(view.people) - table.n_observed,
+            "methods": list(report.results),
+            "estimation_notes": notes,
+        }
+        result.update(report.to_dict())
+        result["patterns"] = {
+            registry.pattern_key([s for s, v in zip(chosen, pat, strict=True) if v], chosen): n
+            for pat, n in table.rows()
+            if n
+        }
+        if strata is not None:
+            tables = registry.stratified_counts(view.people, chosen, strata)
+            strat: StratifiedReport = estimate_strata(tables, methods, opt, seed=seed)
+            result["strata"] = {"by": strata, **strat.to_dict()}
+        if thresholds is not None:
+            ts = list(thresholds)
+            if not ts and view.basis == "persons":
+                ts = default_thresholds(view)
+            result["sensitivity"] = sensitivity(conn, view, chosen, ts, methods, opt)
+    with engine.begin() as conn:
+        seq = append_event(
+            conn,
+            actor=actor,
+            action=ACTION,
+            entity_type="estimate",
+            entity_id=view.link_run,
+            detail=json_safe({"result": result, "public": _public(result, report)}),
+        )
+    result["recorded_as"] = {"audit_seq": seq, "action": ACTION}
+    return result, report
+
+
+def latest_estimate(conn: Connection) -> dict[str, Any] | None:
+    """The latest recorded estimate run's public part, with who ran it and when."""
+    row = conn.execute(
+        text(
+            "SELECT seq, ts, actor, detail FROM audit_event WHERE action = :a "
+            "ORDER BY seq DESC LIMIT 1"
+        ),
+        {"a": ACTION},
+    ).one_or_none()
+    if row is None:
+        return None
+    detail = json.loads(row[3])
+    public = dict(detail.get("public") or {})
+    public.update({"audit_seq": int(row[0]), "recorded_at": row[1], "actor": row[2]})
+    return public
