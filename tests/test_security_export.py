@@ -377,7 +377,7 @@ def test_dates_are_coarsened(store: Store, tmp_path: Path) -> None:
     m_rows, y_rows = rows_of(month), rows_of(year)
     allowed = {"", SUPPRESSED}
     for r in m_rows:
-        assert r["birth_year"] in allowed or re.fullmatch(r"\d{4}", r["birth_year"])
+        assert r["birth_year"] in allowed or re.fullmatch(r"\d{4}(-\d{4})?", r["birth_year"])
         for c in ("arrest_period", "last_seen_period"):
             assert r[c] in allowed or re.fullmatch(r"\d{4}(-\d{2})?", r[c]), r[c]
     # what is left after suppression is coarse; the rule itself:
@@ -449,7 +449,7 @@ def test_export_cli(store: Store, tmp_path: Path, db_url: str) -> None:
         env={**env, "ATHAR_SMALL_CELL": "4"},
     )
     assert result.exit_code == 0, result.output
-    assert "groups under 4 rows suppressed" in result.output
+    assert "groups under 4 rows made coarser or suppressed" in result.output
     [event] = audit_events(store.engine, "export.research")
     assert event["actor"] == "cli-operator" and event["small_cell"] == 4
     result = CliRunner().invoke(
@@ -458,3 +458,40 @@ def test_export_cli(store: Store, tmp_path: Path, db_url: str) -> None:
         env=env,
     )
     assert result.exit_code == 1 and "unknown source(s): x" in result.output
+
+
+def test_suppression_makes_values_coarser_before_it_removes_them() -> None:
+    from athar.services.export_research import LADDER, suppress_small_cells
+
+    assert {c for c, step in LADDER if step("1999") == SUPPRESSED} == set(QUASI_IDENTIFIERS)
+    base = dict.fromkeys(QUASI_IDENTIFIERS, "x") | {"source": "ngo", "arrest_period": "2013-04"}
+    rows = [base | {"birth_year": str(1985 + i)} for i in range(5)]  # one five-year band
+    rows.append(base | {"birth_year": "1990", "facility": "rare"})  # alone wherever it goes
+    changed = suppress_small_cells(rows, 5)
+    assert [r["birth_year"] for r in rows[:5]] == ["1985-1989"] * 5
+    assert all(r["arrest_period"] == "2013-04" and r["facility"] == "x" for r in rows[:5])
+    assert all(v == SUPPRESSED for c, v in rows[5].items() if c in QUASI_IDENTIFIERS)
+    assert changed["generalised_cells"] >= 5 and changed["suppressed_cells"] == 9
+
+
+def test_asking_for_fewer_columns_suppresses_less(store: Store, tmp_path: Path) -> None:
+    full, few = tmp_path / "full.csv", tmp_path / "few.csv"
+    export_research(store.engine, full, actor="op", all_sources=True, k=3)
+    columns = ["sex", "arrest_governorate"]
+    export_research(store.engine, few, actor="op", all_sources=True, k=3, columns=columns)
+    assert few.read_text(encoding="utf-8").splitlines()[0].split(",") == [
+        "record",
+        "person",
+        "source",
+        *columns,
+    ]
+
+    def cut(path: Path, column: str) -> int:
+        return sum(r[column] == SUPPRESSED for r in rows_of(path))
+
+    assert cut(few, "arrest_governorate") < cut(full, "arrest_governorate")
+    rows = rows_of(few)
+    groups = Counter((r["source"], *(r[c] for c in columns)) for r in rows)
+    assert all(n >= 3 or key[1:] == (SUPPRESSED,) * 2 for key, n in groups.items())
+    with pytest.raises(ExportError, match="unknown column"):
+        export_research(store.engine, few, actor="op", columns=["full_name"])

@@ -125,11 +125,20 @@ def partner(
     default=None,
     help=f"Smallest group shown (default: ${SMALL_CELL_ENV} or 5).",
 )
+@click.option(
+    "--columns",
+    default=None,
+    metavar="A,B,...",
+    help="Only these quasi-identifiers (default: all): sex, birth_year, age_band, "
+    "birth_governorate, arrest_governorate, arrest_period, facility, last_seen_period, status. "
+    "Fewer columns, less suppression.",
+)
 @_with_sources
 def research(
     out: Path,
     dates: str,
     k: int | None,
+    columns: str | None,
     sources: tuple[str, ...],
     all_sources: bool,
     actor: str | None,
@@ -153,11 +162,13 @@ def research(
             all_sources=all_sources,
             dates=dates,
             k=threshold,
+            columns=None if columns is None else [c.strip() for c in columns.split(",")],
         )
     )
     _summary(report)
     counts = report.detail.get("counts", {})
     click.echo(
-        f"small cells: groups under {threshold} rows suppressed "
-        f"({counts.get('suppressed_cells', 0)} cells)"
+        f"small cells: groups under {threshold} rows made coarser or suppressed "
+        f"({counts.get('generalised_cells', 0)} cells coarser, "
+        f"{counts.get('suppressed_cells', 0)} suppressed)"
     )

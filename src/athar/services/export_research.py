@@ -10,15 +10,17 @@ other sources only when named, see :mod:`athar.services.export_common`), with:
   share no pseudonym, so extracts cannot be joined with each other or traced back to Athar's
   ids, and a record id or reference never appears;
 * **no name, no contact detail, no free text, no detainee number, no place below the
-  governorate**: only the coded fields of :data:`HEADER`;
+  governorate**: only the coded fields of :data:`HEADER`, and of those only the ones a study
+  asks for (``columns``);
 * **coarsened dates**: birth as the year only; arrest and last-seen dates as year-month
   (``dates="month"``, the default) or year (``dates="year"``); an age as a ten-year band;
 * **small cells suppressed**: rows are grouped by source and every quasi-identifier
   (:data:`QUASI_IDENTIFIERS`); while a group holds fewer than ``k`` rows (``ATHAR_SMALL_CELL``,
-  5 by default, the threshold ``GET /api/v1/stats`` uses), its rows lose their next
-  quasi-identifier in :data:`SUPPRESS_ORDER` (shown as ``*``; an empty cell means the source did
-  not say).  At the end every group of source and quasi-identifiers has at least ``k`` rows,
-  except rows whose quasi-identifiers are all suppressed;
+  5 by default, the threshold ``GET /api/v1/stats`` uses), its rows take the next step of
+  :data:`LADDER`: first coarser (birth year to a five-year, then a ten-year band; months to
+  years), then suppressed one quasi-identifier at a time (shown as ``*``; an empty cell means
+  the source did not say).  At the end every group of source and quasi-identifiers has at
+  least ``k`` rows, except rows whose quasi-identifiers are all suppressed;
 * rows sorted by pseudonym, so the order says nothing about when a record was imported.
 
 CSV or XLSX by the file's suffix, both through :mod:`athar.ingest.safe_export`.
@@ -30,7 +32,7 @@ import hashlib
 import hmac
 import secrets
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,17 +60,41 @@ QUASI_IDENTIFIERS = (
     "last_seen_period",
     "status",
 )
-#: which quasi-identifier a row in a small group loses first (the most identifying first)
-SUPPRESS_ORDER = (
-    "birth_year",
-    "arrest_period",
-    "last_seen_period",
-    "age_band",
-    "facility",
-    "arrest_governorate",
-    "birth_governorate",
-    "status",
-    "sex",
+
+
+def _band(width: int) -> Callable[[str], str]:
+    """``1987`` or ``1985-1989`` -> the ``width``-year band holding its first year."""
+
+    def step(value: str) -> str:
+        first = int(value[:4]) // width * width
+        return f"{first}-{first + width - 1}"
+
+    return step
+
+
+def _year(value: str) -> str:
+    return value[:4]
+
+
+def _cut(value: str) -> str:
+    return SUPPRESSED
+
+
+#: what a row in a small group gives up next, one step at a time: coarser first, then gone
+LADDER: tuple[tuple[str, Callable[[str], str]], ...] = (
+    ("birth_year", _band(5)),
+    ("arrest_period", _year),
+    ("last_seen_period", _year),
+    ("birth_year", _band(10)),
+    ("age_band", _cut),
+    ("last_seen_period", _cut),
+    ("birth_year", _cut),
+    ("birth_governorate", _cut),
+    ("facility", _cut),
+    ("arrest_period", _cut),
+    ("arrest_governorate", _cut),
+    ("status", _cut),
+    ("sex", _cut),
 )
 HEADER = ("record", "person", "source", *QUASI_IDENTIFIERS)
 DATE_PRECISIONS = ("year", "month")
@@ -95,23 +121,37 @@ def age_band(lo: int | None, hi: int | None) -> str | None:
     return f"{start}-{start + 9}"
 
 
-def suppress_small_cells(rows: list[dict[str, Any]], k: int) -> int:
-    """Suppress quasi-identifiers in place until each group has ``k`` rows; returns cells cut."""
-    cut = 0
-    for column in SUPPRESS_ORDER:
-        groups = Counter(_group(r) for r in rows)
-        small = [r for r in rows if groups[_group(r)] < k]
+def suppress_small_cells(
+    rows: list[dict[str, Any]], k: int, columns: Sequence[str] = QUASI_IDENTIFIERS
+) -> dict[str, int]:
+    """Generalise, then suppress, quasi-identifiers in place until each group has ``k`` rows.
+
+    A group is the source and the ``columns`` (the quasi-identifiers the extract carries).
+    Only rows in a group smaller than ``k`` take the next step of :data:`LADDER`; returns how
+    many cells were generalised and how many suppressed.
+    """
+    changed = {"generalised_cells": 0, "suppressed_cells": 0}
+
+    def group(row: dict[str, Any]) -> tuple[Any, ...]:
+        return (row["source"], *(row[c] for c in columns))
+
+    for column, step in LADDER:
+        if column not in columns:
+            continue
+        groups = Counter(group(r) for r in rows)
+        small = [r for r in rows if groups[group(r)] < k]
         if not small:
             break
+        kind = "suppressed_cells" if step is _cut else "generalised_cells"
         for r in small:
-            if r[column] != SUPPRESSED:
-                r[column] = SUPPRESSED
-                cut += 1
-    return cut
-
-
-def _group(row: dict[str, Any]) -> tuple[Any, ...]:
-    return (row["source"], *(row[c] for c in QUASI_IDENTIFIERS))
+            value = r[column]
+            if (value is None and step is not _cut) or value == SUPPRESSED:
+                continue
+            new = step(value) if value is not None else SUPPRESSED
+            if new != value:
+                r[column] = new
+                changed[kind] += 1
+    return changed
 
 
 def _persons(conn: Connection) -> dict[int, int]:
@@ -131,8 +171,13 @@ def export_research(
     all_sources: bool = False,
     dates: str = "month",
     k: int = 5,
+    columns: Sequence[str] | None = None,
 ) -> ExportReport:
-    """Write a pseudonymised extract to ``out`` (``.csv`` or ``.xlsx``); audited."""
+    """Write a pseudonymised extract to ``out`` (``.csv`` or ``.xlsx``); audited.
+
+    ``columns`` names the quasi-identifiers to carry (default: all of them); asking only for
+    what a study needs leaves larger groups, so less is suppressed.
+    """
     suffix = Path(out).suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise ExportError(f"{out}: a research extract is written as .csv or .xlsx")
@@ -140,6 +185,14 @@ def export_research(
         raise ExportError(f"dates must be one of {', '.join(DATE_PRECISIONS)}, not {dates!r}")
     if k < 2:
         raise ExportError(f"the small-cell threshold must be at least 2, not {k}")
+    wanted = list(QUASI_IDENTIFIERS if columns is None else dict.fromkeys(columns))
+    unknown = [c for c in wanted if c not in QUASI_IDENTIFIERS]
+    if unknown or not wanted:
+        raise ExportError(
+            f"unknown column(s) {', '.join(unknown) or '(none given)'}; "
+            f"choose from {', '.join(QUASI_IDENTIFIERS)}"
+        )
+    header = ["record", "person", "source", *(c for c in QUASI_IDENTIFIERS if c in wanted)]
     chosen: list[str] = []
     counts: dict[str, int] = {}
 
@@ -156,7 +209,7 @@ def export_research(
                     "person": None if person is None else pseudonym(salt, "person", str(person)),
                     "source": code,
                     "sex": rec.sex_code,
-                    "birth_year": rec.birth_year,
+                    "birth_year": None if rec.birth_year is None else str(rec.birth_year),
                     "age_band": age_band(rec.age_min, rec.age_max),
                     "birth_governorate": rec.birth_place_code,
                     "arrest_governorate": rec.arrest_place_code,
@@ -166,12 +219,12 @@ def export_research(
                     "status": rec.status_code,
                 }
             )
-        counts["suppressed_cells"] = suppress_small_cells(rows, k)
+        counts.update(suppress_small_cells(rows, k, header[3:]))
         rows.sort(key=lambda r: r["record"])
-        table = ([r[c] for c in HEADER] for r in rows)
+        table = ([r[c] for c in header] for r in rows)
         if suffix == ".xlsx":
-            return write_xlsx(tmp, HEADER, table, sheet="research")
-        return write_csv(tmp, HEADER, table)
+            return write_xlsx(tmp, header, table, sheet="research")
+        return write_csv(tmp, header, table)
 
     report = ExportReport(Path(out), "research", "research")
     audited_write(
@@ -182,7 +235,7 @@ def export_research(
         actor=actor,
         detail={
             "sources": chosen,
-            "columns": list(HEADER),
+            "columns": header,
             "dates": dates,
             "small_cell": k,
             "counts": counts,
