@@ -445,13 +445,14 @@ def test_export_cli(store: Store, tmp_path: Path, db_url: str) -> None:
     research = tmp_path / "r.xlsx"
     result = CliRunner().invoke(
         main,
-        ["export", "research", str(research), "--all-sources", "--dates", "year"],
+        ["export", "research", str(research), "--all-sources", "--dates", "year", "--no-person"],
         env={**env, "ATHAR_SMALL_CELL": "4"},
     )
     assert result.exit_code == 0, result.output
     assert "groups under 4 rows made coarser or suppressed" in result.output
     [event] = audit_events(store.engine, "export.research")
     assert event["actor"] == "cli-operator" and event["small_cell"] == 4
+    assert "person" not in event["columns"] and "person" not in xlsx_rows(research)[0]
     result = CliRunner().invoke(
         main,
         ["export", "partner", str(out), "--scope", "partners", "--recipient", "B", "--source", "x"],

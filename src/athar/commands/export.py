@@ -133,12 +133,18 @@ def partner(
     "birth_governorate, arrest_governorate, arrest_period, facility, last_seen_period, status. "
     "Fewer columns, less suppression.",
 )
+@click.option(
+    "--no-person",
+    is_flag=True,
+    help="Leave out the person pseudonym (it joins one person's rows across sources).",
+)
 @_with_sources
 def research(
     out: Path,
     dates: str,
     k: int | None,
     columns: str | None,
+    no_person: bool,
     sources: tuple[str, ...],
     all_sources: bool,
     actor: str | None,
@@ -163,6 +169,7 @@ def research(
             dates=dates,
             k=threshold,
             columns=None if columns is None else [c.strip() for c in columns.split(",")],
+            with_person=not no_person,
         )
     )
     _summary(report)

@@ -172,11 +172,13 @@ def export_research(
     dates: str = "month",
     k: int = 5,
     columns: Sequence[str] | None = None,
+    with_person: bool = True,
 ) -> ExportReport:
     """Write a pseudonymised extract to ``out`` (``.csv`` or ``.xlsx``); audited.
 
     ``columns`` names the quasi-identifiers to carry (default: all of them); asking only for
-    what a study needs leaves larger groups, so less is suppressed.
+    what a study needs leaves larger groups, so less is suppressed.  ``with_person=False``
+    leaves out the ``person`` column, which joins a person's rows across sources.
     """
     suffix = Path(out).suffix.lower()
     if suffix not in (".csv", ".xlsx"):
@@ -192,14 +194,15 @@ def export_research(
             f"unknown column(s) {', '.join(unknown) or '(none given)'}; "
             f"choose from {', '.join(QUASI_IDENTIFIERS)}"
         )
-    header = ["record", "person", "source", *(c for c in QUASI_IDENTIFIERS if c in wanted)]
+    quasi = [c for c in QUASI_IDENTIFIERS if c in wanted]
+    header = ["record", *(["person"] if with_person else []), "source", *quasi]
     chosen: list[str] = []
     counts: dict[str, int] = {}
 
     def write(conn: Connection, tmp: Path, report: ExportReport) -> int:
         chosen.extend(resolve_sources(conn, sources, all_sources))
         salt = secrets.token_bytes(32)  # this export's only key; dropped when it returns
-        persons = _persons(conn)
+        persons = _persons(conn) if with_person else {}
         rows: list[dict[str, Any]] = []
         for code, rec in eligible_records(conn, "research", chosen, report):
             person = persons.get(int(rec.id))
@@ -219,7 +222,7 @@ def export_research(
                     "status": rec.status_code,
                 }
             )
-        counts.update(suppress_small_cells(rows, k, header[3:]))
+        counts.update(suppress_small_cells(rows, k, quasi))
         rows.sort(key=lambda r: r["record"])
         table = ([r[c] for c in header] for r in rows)
         if suffix == ".xlsx":
