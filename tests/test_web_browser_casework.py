@@ -4,6 +4,7 @@
   confirms one;
 * the person page shows both sources;
 * a reviewer clears a review-queue item;
+* a case worker adds a sensitive note and records that the family was told (status follows);
 * a researcher cannot open a person page.
 
 Screenshots of every page go to ``test-artifacts/`` (``casework-*-ar.png`` / ``-en.png``).
@@ -12,6 +13,7 @@ Screenshots of every page go to ``test-artifacts/`` (``casework-*-ar.png`` / ``-
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from web_fixtures import PASSWORD, intake_json
 __all__ = ["server"]
 pytestmark = pytest.mark.browser
 FAST = runner.EngineConfig(memory_limit="1GB", threads=1)
+ARABIC = re.compile("[\u0600-\u06ff]")
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +137,11 @@ def test_case_work_in_the_browser(server: tuple[str, Any], world: Path) -> None:
             row.get_by_role("link").click()
             page.wait_for_selector("table.waterfall")
             assert page.locator("table.waterfall tbody tr").count() >= 3
+            # field and level labels come through the catalogue: Arabic on an Arabic page
+            cells = page.locator("table.waterfall tbody tr td:nth-child(1)").all_inner_texts()
+            assert "الاسم الأول" in cells and not {"given", "family", "birth"} & set(cells)
+            levels = page.locator("table.waterfall tbody tr td:nth-child(2)").all_inner_texts()
+            assert all(ARABIC.search(t) for t in levels if t.strip()), levels
             _shot(page, "candidate-waterfall", "ar")
             page.check("input[name=decision][value=match]")
             page.fill("#r-reason", "نفس اسم الأم وتاريخ الولادة")
@@ -153,6 +161,27 @@ def test_case_work_in_the_browser(server: tuple[str, Any], world: Path) -> None:
             _shot(page, "person", "ar")
             page.goto(f"{person_url}?lang=en")
             _shot(page, "person", "en")
+
+            # 2b. the case worker writes a sensitive note and records that the family was told
+            page.goto(f"{base}/requests/{reference}?lang=ar")
+            page.fill("#f-text", "الأخت طلبت ألا نتصل بالأم مباشرة")
+            page.check("#f-sensitive")
+            page.click("form.note-form button[type=submit]")
+            page.wait_for_selector("article.note.sensitive")
+            assert "الأخت طلبت" in page.locator("article.note").inner_text()
+            page.select_option("#f-channel", "in_person")
+            page.select_option("#f-outcome", "candidate_found")
+            page.fill("#f-details", "أخبرنا الأخت أن سجلاً في قائمة المفرج عنهم قد يكون له")
+            page.click("form.notify button[type=submit]")
+            page.wait_for_selector("table.notifications tbody tr")
+            told = page.locator("table.notifications tbody tr").inner_text()
+            assert "حضوريا" in told and "وُجد تطابق محتمل" in told
+            assert "أُبلغت العائلة" in page.locator("h1 .badge").inner_text()
+            _shot(page, "request-history", "ar")
+            page.goto(f"{base}/requests/{reference}?lang=en")
+            assert "Family informed" in page.locator("h1 .badge").inner_text()
+            assert "In person" in page.locator("table.notifications").inner_text()
+            _shot(page, "request-history", "en")
             context.close()
 
             # 3. a reviewer clears a queue item
