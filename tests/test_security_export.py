@@ -247,6 +247,10 @@ def test_refused_exports_write_nothing(store: Store, tmp_path: Path) -> None:
         export_partner(
             store.engine, out.with_suffix(".xlsx"), scope="partners", recipient="R", actor="o"
         )
+    with pytest.raises(ExportError, match="not an existing directory"):
+        export_partner(
+            store.engine, out.parent / "nope" / "p.csv", scope="partners", recipient="R", actor="o"
+        )
     assert list(out.parent.iterdir()) == []  # no file, no temporary file
     assert audit_events(store.engine, "export.partner") == []
 

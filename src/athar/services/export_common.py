@@ -137,8 +137,10 @@ def audited_write(
     once), so the rows written are exactly those the consent on file allowed at that moment.
     """
     out = Path(out)
-    if out.exists() and out.is_dir():
+    if out.is_dir():
         raise ExportError(f"{out} is a directory")
+    if not out.parent.is_dir():
+        raise ExportError(f"{out.parent} is not an existing directory")
     tmp = out.with_name(f".{out.stem}.{os.getpid()}.part{out.suffix}")
     try:
         with begin_write(engine) as conn:
