@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from athar.services.tracing_intake import CONSENT_SCOPES
+
 SMALL_CELL_ENV = "ATHAR_SMALL_CELL"
 
 
@@ -79,7 +81,7 @@ def _summary(report: Any) -> None:
 @click.option(
     "--scope",
     required=True,
-    type=click.Choice(["partners", "humanitarian", "un_missing"]),
+    type=click.Choice([c for c, _ in CONSENT_SCOPES if c != "research"]),
     help="The consent scope the recipient falls under.",
 )
 @click.option("--recipient", required=True, help="Who receives the file (recorded in the audit).")
