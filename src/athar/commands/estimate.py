@@ -357,10 +357,7 @@ def _estimate_store(
     engine = make_engine()
     try:
         require_current(engine)
-    except SchemaNotReady as e:
-        raise click.ClickException(str(e)) from None
-    chosen = [s.strip() for s in lists.split(",") if s.strip()] if lists else None
-    try:
+        chosen = [s.strip() for s in lists.split(",") if s.strip()] if lists else None
         result, report = statistics.estimate_store(
             engine,
             actor=actor or default_actor(),
@@ -370,8 +367,10 @@ def _estimate_store(
             strata=strata,
             thresholds=_thresholds(sensitivity),
         )
-    except (statistics.StatisticsError, EstimateInputError) as e:
+    except (SchemaNotReady, statistics.StatisticsError, EstimateInputError) as e:
         raise click.ClickException(str(e)) from None
+    finally:
+        engine.dispose()
     if fmt == "json":
         click.echo(json.dumps(json_safe(result), indent=2))
     else:
