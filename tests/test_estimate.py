@@ -234,14 +234,52 @@ def test_lcmcr_uk_converged_posterior(uk5: CaptureTable) -> None:
 @pytest.mark.xfail(
     strict=True,
     reason="README's UK LCMCR median 21,244 and lower bound 14,056 lie 5% and 11% below "
-    "the converged posterior (see UK_CONVERGED); short plain-Gibbs runs scatter around them",
+    "the converged posterior (see UK_CONVERGED), at K=15 and at the R package's default K=5 "
+    "alike; short plain-Gibbs runs scatter around them (test_lcmcr_uk_reference_is_a_short_run)",
 )
 def test_lcmcr_uk_reference(uk5: CaptureTable) -> None:
-    """README (LCMCR): median 21,244 [14,056-33,752]; within 3%.  Known miss."""
+    """README (LCMCR): median 21,244 [14,056-33,752]; within 3%.  Known miss.
+
+    The README gives no settings for this figure.  Hypothesis tested: it used the R
+    package's defaults (``lcmCR(K = 5, a_alpha = b_alpha = 0.25)``).  Converged runs at
+    K=5 (4 chains, R-hat 1.001, ESS 2,061) give median 22,465 [16,030-34,229]: +5.7% and
+    +14.0% on the median and lower bound, the same miss as at K=15.  So K does not explain
+    it; see the next test for what does.
+    """
     r = lcmcr.estimate(uk5, UK_TEST)
     assert within(r.quantile(0.5), 21244, 0.03), r.quantile(0.5)
     assert within(r.quantile(0.025), 14056, 0.03), r.quantile(0.025)
     assert within(r.quantile(0.975), 33752, 0.03), r.quantile(0.975)
+
+
+#: ``lcmCR_PostSampl``'s defaults: 10,000 burn-in sweeps, then 1,000 draws at thinning 10,
+#: one chain of the plain Gibbs sampler (no collapsed moves), ``lcmCR``'s default K=5
+R_DEFAULT_RUN = {"K": 5, "burnin": 10_000, "samples": 1000, "thinning": 10, "chains": 1}
+
+
+@pytest.mark.slow
+def test_lcmcr_uk_reference_is_a_short_run(uk5: CaptureTable) -> None:
+    """Single chains of the R package's default length do not converge on the UK data: their
+    summaries scatter over a factor of two (many stay in a low-N mode near 12,000), and the
+    README's figures fall inside that scatter, not at the converged posterior.
+
+    200 such runs (seeds 1000-1199, K=5) gave chain medians from 8,656 to 23,361 (5th-95th
+    percentile) with the README's median at the 64th percentile, its lower bound at the 58th
+    and its upper bound at the 82nd; 1 run in 200 matched all three within 3%.  This test
+    repeats it with 40 seeds.
+    """
+    meds, lows, ups = [], [], []
+    for seed in range(1000, 1040):
+        s = LcmcrSettings(**R_DEFAULT_RUN, seed=seed, threads=1, collapsed_moves=0)
+        r = lcmcr.estimate(uk5, s)
+        meds.append(r.quantile(0.5))
+        lows.append(r.quantile(0.025))
+        ups.append(r.quantile(0.975))
+    for ref, got in ((21244, meds), (14056, lows), (33752, ups)):
+        lo, hi = np.quantile(got, [0.05, 0.95])
+        assert lo < ref < hi, (ref, lo, hi)
+    # and the scatter itself: these runs do not agree with each other to within 3%
+    assert np.quantile(meds, 0.95) > 1.3 * np.quantile(meds, 0.05)
 
 
 def test_lcmcr_is_reproducible(kosovo: CaptureTable) -> None:

@@ -15,7 +15,8 @@ The Gibbs sampler works on capture-pattern *counts*, never on individuals:
 3. stick-breaking weights ``V_k ~ Beta(1 + n_k, alpha + sum_{l>k} n_l)``;
 4. the unobserved count ``n0 ~ NegBinomial(n, 1 - p0)``, with ``p0`` the probability
    of the all-zero pattern (this is the exact conditional under the 1/N prior);
-   draws above ``20 n`` are rejected, as in the reference implementation;
+   draws above ``20 n`` are rejected (a bound the R package's interface once took as
+   ``Nmis_max``; its current C++ source draws without it);
 5. the ``n0`` unobserved people are split across classes by a multinomial draw;
 6. ``alpha ~ Gamma(a + K - 1, b - log pi_K)``.
 
