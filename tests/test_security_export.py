@@ -500,3 +500,34 @@ def test_asking_for_fewer_columns_suppresses_less(store: Store, tmp_path: Path) 
     assert all(n >= 3 or key[1:] == (SUPPRESSED,) * 2 for key, n in groups.items())
     with pytest.raises(ExportError, match="unknown column"):
         export_research(store.engine, few, actor="op", columns=["full_name"])
+
+
+def test_withdrawal_through_the_web_api_applies_to_the_next_cli_export(
+    store: Store, db_url: str, tmp_path: Path
+) -> None:
+    """End to end: a case worker withdraws consent in the web app; the operator's next
+    `athar export partner` leaves the request out."""
+    from athar.security.auth import Role
+    from athar.web.app import create_app
+    from web_fixtures import Web, api_login, settings
+
+    app = create_app(settings(db_url), engine=store.engine)
+    web = Web(app, store.engine, app.state.settings)
+    web.add_user("amira", Role.CASE_WORKER)
+    client = web.client()
+    token = api_login(client, "amira")
+    ref = sorted(with_consent(store, "partners"))[-1]
+    env = {"ATHAR_DATABASE_URL": db_url, "ATHAR_ACTOR": "operator"}
+    out = tmp_path / "p.csv"
+    args = ["export", "partner", str(out), "--scope", "partners", "--recipient", "Org"]
+    assert CliRunner().invoke(main, args, env=env).exit_code == 0
+    assert ref in references(rows_of(out))
+    r = client.put(
+        f"/api/v1/tracing-requests/{ref}/consent",
+        json={"consent": ["humanitarian"]},
+        headers={"X-CSRF-Token": token},
+    )
+    assert r.status_code == 200, r.text
+    assert CliRunner().invoke(main, args, env=env).exit_code == 0
+    assert ref not in references(rows_of(out))
+    assert references(rows_of(out)) == with_consent(store, "partners") - {ref}
