@@ -3,6 +3,7 @@ a cannot-link splits a would-be cluster, incremental runs score only new records
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -138,3 +139,36 @@ def test_explain_from_store(db_engine, world):
     expl = linking.explain_store_pair(db_engine, pair[0], pair[1])
     total = expl["prior"] + sum(s["weight"] + s["tf_adjustment"] for s in expl["steps"])
     assert total == pytest.approx(expl["match_weight"], abs=1e-6)
+
+
+def test_explain_from_store_uses_the_runs_term_frequencies(db_engine, world, monkeypatch):
+    _import(db_engine, world, ["ngo_ar", "ngo_en", "family"])
+    linking.link_store(db_engine, cfg=FAST, actor="tester")
+    members = _person_of(db_engine)
+    sizes: dict[int, int] = {}
+    for p in members.values():
+        sizes[p] = sizes.get(p, 0) + 1
+    a, b = [k for k, p in members.items() if sizes[p] >= 2 and p == max(sizes, key=sizes.get)][:2]
+    # the whole store, prepared the old way: the reference explanation
+    with db_engine.connect() as conn:
+        current = linking.load_current(conn)
+        model = conn.execute(text("SELECT model FROM link_run ORDER BY id DESC LIMIT 1")).scalar()
+    model = json.loads(model) if isinstance(model, str) else model
+    spec = linking.load_spec("interchange")
+    keys = (current["source"] + ":" + current["record_id"]).tolist()
+    full = runner.explain_pairs(
+        linking._features(current, spec), spec, model, [(keys.index(a), keys.index(b))]
+    )[0]
+    # from the store: only the two records are read and prepared
+    prepared: list[int] = []
+    real = linking._features
+    monkeypatch.setattr(
+        linking, "_features", lambda cur, sp: prepared.append(len(cur)) or real(cur, sp)
+    )
+    expl = linking.explain_store_pair(db_engine, a, b)
+    assert prepared == [2]
+    assert expl["match_weight"] == pytest.approx(full["match_weight"], abs=1e-9)
+    assert [s["tf_adjustment"] for s in expl["steps"]] == pytest.approx(
+        [s["tf_adjustment"] for s in full["steps"]], abs=1e-9
+    )
+    assert any(abs(s["tf_adjustment"]) > 1e-6 for s in expl["steps"])

@@ -232,6 +232,18 @@ def settings(spec: LinkSpec, link_type: str, *, keep_intermediate: bool = False)
     )
 
 
+def tf_columns(spec: LinkSpec) -> list[str]:
+    """The columns whose term frequencies the model's levels are adjusted by."""
+    built = settings(spec, "dedupe_only").create_settings_dict("duckdb")
+    cols = []
+    for c in built["comparisons"]:
+        for lvl in c["comparison_levels"]:
+            col = lvl.get("tf_adjustment_column")
+            if col and col not in cols:
+                cols.append(str(col))
+    return cols
+
+
 #: m and u values are kept at or above this: an m of 1e-300 (a level never seen among
 #: matches in training) would otherwise make one field outvote every other.
 PROBABILITY_FLOOR = 1e-6

@@ -471,21 +471,50 @@ def within_group_negatives(
     return out
 
 
+def term_frequencies(features: pd.DataFrame, spec: LinkSpec) -> dict[str, dict[str, float]]:
+    """Term-frequency tables of a run, as Splink computes them: for each tf column, each
+    value's share of the records that have a value in it.
+
+    Kept with the run, so that a pair can later be explained from its two records
+    alone (:func:`explain_pairs` with ``tf``), without preparing the whole store.
+    """
+    out: dict[str, dict[str, float]] = {}
+    for col in comp.tf_columns(spec):
+        if col in features:
+            shares = features[col].dropna().value_counts(normalize=True)
+            out[col] = {str(k): float(v) for k, v in shares.items()}
+    return out
+
+
 def explain_pairs(
     features: pd.DataFrame,
     spec: LinkSpec,
     model: dict[str, Any],
     pairs: Sequence[tuple[int, int]],
     cfg: EngineConfig | None = None,
+    tf: dict[str, dict[str, float]] | None = None,
 ) -> list[dict[str, Any]]:
     """Waterfall explanations for pairs of unique ids, scored with a trained ``model``.
 
-    Term frequencies come from ``features`` (the records the model was run on).
+    Term frequencies come from ``tf`` (the tables kept with the run, see
+    :func:`term_frequencies`) when given, so ``features`` need only hold the records
+    explained; otherwise they are computed from ``features`` (the records the model
+    was run on).
     """
     from athar.linkage.explain import waterfall
 
     db_api = make_db_api(cfg or EngineConfig())
     linker = build_linker(db_api, features, spec, model=model, keep_intermediate=True)
+    if tf is not None:
+        prefix = f"athar_tf_{uuid.uuid4().hex[:10]}"
+        for i, col in enumerate(comp.tf_columns(spec)):
+            table = tf.get(col, {})
+            frame = pd.DataFrame(
+                {col: list(table.keys()), f"tf_{col}": np.array(list(table.values()), dtype=float)}
+            )
+            linker.table_management.register_term_frequency_lookup(
+                db_api.register(frame, table_name=f"{prefix}_{i}"), col
+            )
     records = features.set_index("unique_id", drop=False)
     out = []
     for a, b in pairs:

@@ -58,15 +58,27 @@ class LinkingError(Exception):
     """A link run or decision that cannot be carried out (the message says why)."""
 
 
-def load_current(conn: Connection) -> pd.DataFrame:
-    """The store's current records as interchange string columns, plus ``db_id``."""
+def load_current(conn: Connection, only: list[tuple[str, str]] | None = None) -> pd.DataFrame:
+    """The store's current records as interchange string columns, plus ``db_id``.
+
+    ``only``: just these (source, record_id) keys (those that exist).
+    """
     cols = ", ".join(f"r.{c} AS {k}" for k, c in STORE_COLUMNS.items())
+    params: dict[str, str] = {}
+    where = ""
+    if only is not None:
+        conds = []
+        for i, (source, rid) in enumerate(only):
+            conds.append(f"(s.code = :s{i} AND r.record_id = :r{i})")
+            params[f"s{i}"], params[f"r{i}"] = source, rid
+        where = " AND (" + (" OR ".join(conds) or "1 = 0") + ")"
     rows = conn.execute(
         text(
             f"SELECT r.id AS db_id, s.code AS source, r.record_id AS record_id, {cols} "
-            "FROM record r JOIN source s ON s.id = r.source_id WHERE r.is_current "
+            f"FROM record r JOIN source s ON s.id = r.source_id WHERE r.is_current{where} "
             "ORDER BY r.id"
-        )
+        ),
+        params,
     ).all()
     df = pd.DataFrame(rows, columns=["db_id", "source", "record_id", *STORE_COLUMNS])
     for c in ["source", "record_id", *STORE_COLUMNS]:
@@ -196,7 +208,15 @@ def link_store(
             ),
             {
                 "e": cfg.engine,
-                "s": json.dumps({"spec": _spec_dict(spec), "incremental": incremental}),
+                "s": json.dumps(
+                    {
+                        "spec": _spec_dict(spec),
+                        "incremental": incremental,
+                        # kept so that a pair is explained from its two records alone
+                        "term_frequencies": runner.term_frequencies(features, spec),
+                    },
+                    ensure_ascii=False,
+                ),
                 "m": json.dumps(model),
                 "t": thr,
                 "a": actor,
@@ -411,21 +431,26 @@ def explain_store_pair(
 ) -> dict[str, Any]:
     """The waterfall for records ``a`` and ``b`` (source:record_id) under the latest model."""
     spec = spec or load_spec("interchange")
+    refs = [ref.partition(":")[::2] for ref in (a, b)]
     with engine.connect() as conn:
-        model = conn.execute(
-            text("SELECT model FROM link_run WHERE model IS NOT NULL ORDER BY id DESC LIMIT 1")
-        ).scalar()
-        if model is None:
+        run = conn.execute(
+            text(
+                "SELECT model, settings FROM link_run WHERE model IS NOT NULL "
+                "ORDER BY id DESC LIMIT 1"
+            )
+        ).one_or_none()
+        if run is None:
             raise LinkingError("no link run in the store yet: run `athar link` first")
-        current = load_current(conn)
-    if isinstance(model, str):
-        model = json.loads(model)
+        settings = json.loads(run[1]) if isinstance(run[1], str) else (run[1] or {})
+        tf = settings.get("term_frequencies")
+        # with the run's term frequencies, the two records are all that is needed
+        current = load_current(conn, refs if tf is not None else None)
+    model = json.loads(run[0]) if isinstance(run[0], str) else run[0]
     index = _key_index(current)
     pair = []
-    for ref in (a, b):
-        source, _, rid = ref.partition(":")
+    for ref, (source, rid) in zip((a, b), refs, strict=True):
         if (source, rid) not in index:
             raise LinkingError(f"no such current record: {ref}")
         pair.append(index[(source, rid)])
     features = _features(current, spec)
-    return runner.explain_pairs(features, spec, model, [(pair[0], pair[1])])[0]
+    return runner.explain_pairs(features, spec, model, [(pair[0], pair[1])], tf=tf)[0]
