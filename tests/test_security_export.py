@@ -469,13 +469,17 @@ def test_suppression_makes_values_coarser_before_it_removes_them() -> None:
     from athar.services.export_research import LADDER, suppress_small_cells
 
     assert {c for c, step in LADDER if step("1999") == SUPPRESSED} == set(QUASI_IDENTIFIERS)
+    header = ["record", "source", *QUASI_IDENTIFIERS]
     base = dict.fromkeys(QUASI_IDENTIFIERS, "x") | {"source": "ngo", "arrest_period": "2013-04"}
-    rows = [base | {"birth_year": str(1985 + i)} for i in range(5)]  # one five-year band
-    rows.append(base | {"birth_year": "1990", "facility": "rare"})  # alone wherever it goes
-    changed = suppress_small_cells(rows, 5)
-    assert [r["birth_year"] for r in rows[:5]] == ["1985-1989"] * 5
-    assert all(r["arrest_period"] == "2013-04" and r["facility"] == "x" for r in rows[:5])
-    assert all(v == SUPPRESSED for c, v in rows[5].items() if c in QUASI_IDENTIFIERS)
+    dicts = [base | {"record": f"r{i}", "birth_year": str(1985 + i)} for i in range(5)]
+    dicts.append(base | {"record": "r5", "birth_year": "1990", "facility": "rare"})  # alone
+    rows = [[d[c] for c in header] for d in dicts]
+    changed = suppress_small_cells(rows, 5, header)
+    out = [dict(zip(header, r, strict=True)) for r in rows]
+    assert [r["birth_year"] for r in out[:5]] == ["1985-1989"] * 5  # one five-year band
+    assert all(r["arrest_period"] == "2013-04" and r["facility"] == "x" for r in out[:5])
+    assert all(v == SUPPRESSED for c, v in out[5].items() if c in QUASI_IDENTIFIERS)
+    assert [r["record"] for r in out] == [f"r{i}" for i in range(6)]
     assert changed["generalised_cells"] >= 5 and changed["suppressed_cells"] == 9
 
 

@@ -121,35 +121,37 @@ def age_band(lo: int | None, hi: int | None) -> str | None:
     return f"{start}-{start + 9}"
 
 
-def suppress_small_cells(
-    rows: list[dict[str, Any]], k: int, columns: Sequence[str] = QUASI_IDENTIFIERS
-) -> dict[str, int]:
+def suppress_small_cells(rows: list[list[Any]], k: int, header: Sequence[str]) -> dict[str, int]:
     """Generalise, then suppress, quasi-identifiers in place until each group has ``k`` rows.
 
-    A group is the source and the ``columns`` (the quasi-identifiers the extract carries).
-    Only rows in a group smaller than ``k`` take the next step of :data:`LADDER`; returns how
-    many cells were generalised and how many suppressed.
+    ``rows`` are lists in ``header`` order.  A group is the source and the quasi-identifiers
+    the header carries.  Only rows in a group smaller than ``k`` take the next step of
+    :data:`LADDER`; returns how many cells were generalised and how many suppressed.
     """
     changed = {"generalised_cells": 0, "suppressed_cells": 0}
+    key = [header.index("source"), *(i for i, c in enumerate(header) if c in QUASI_IDENTIFIERS)]
 
-    def group(row: dict[str, Any]) -> tuple[Any, ...]:
-        return (row["source"], *(row[c] for c in columns))
+    def group(row: list[Any]) -> tuple[Any, ...]:
+        return tuple(row[i] for i in key)
 
     for column, step in LADDER:
-        if column not in columns:
+        if column not in header:
             continue
+        at = header.index(column)
         groups = Counter(group(r) for r in rows)
         small = [r for r in rows if groups[group(r)] < k]
+        del groups
         if not small:
             break
         kind = "suppressed_cells" if step is _cut else "generalised_cells"
+        done: dict[str, str] = {}  # one string per distinct new value
         for r in small:
-            value = r[column]
+            value = r[at]
             if (value is None and step is not _cut) or value == SUPPRESSED:
                 continue
-            new = step(value) if value is not None else SUPPRESSED
+            new = SUPPRESSED if value is None else done.setdefault(value, step(value))
             if new != value:
-                r[column] = new
+                r[at] = new
                 changed[kind] += 1
     return changed
 
@@ -203,31 +205,39 @@ def export_research(
         chosen.extend(resolve_sources(conn, sources, all_sources))
         salt = secrets.token_bytes(32)  # this export's only key; dropped when it returns
         persons = _persons(conn) if with_person else {}
-        rows: list[dict[str, Any]] = []
+        person_names: dict[int, str] = {}
+        canon: dict[Any, Any] = {}  # one object per distinct value: rows stay small
+        rows: list[list[Any]] = []
         for code, rec in eligible_records(conn, "research", chosen, report):
             person = persons.get(int(rec.id))
+            values = {
+                "record": pseudonym(salt, "record", f"{code}\x1f{rec.record_id}"),
+                "person": None
+                if person is None
+                else person_names.setdefault(person, pseudonym(salt, "person", str(person))),
+                "source": code,
+                "sex": rec.sex_code,
+                "birth_year": None if rec.birth_year is None else str(rec.birth_year),
+                "age_band": age_band(rec.age_min, rec.age_max),
+                "birth_governorate": rec.birth_place_code,
+                "arrest_governorate": rec.arrest_place_code,
+                "arrest_period": coarsen(rec.arrest_date, dates),
+                "facility": rec.facility_code,
+                "last_seen_period": coarsen(rec.last_seen_date, dates),
+                "status": rec.status_code,
+            }
             rows.append(
-                {
-                    "record": pseudonym(salt, "record", f"{code}\x1f{rec.record_id}"),
-                    "person": None if person is None else pseudonym(salt, "person", str(person)),
-                    "source": code,
-                    "sex": rec.sex_code,
-                    "birth_year": None if rec.birth_year is None else str(rec.birth_year),
-                    "age_band": age_band(rec.age_min, rec.age_max),
-                    "birth_governorate": rec.birth_place_code,
-                    "arrest_governorate": rec.arrest_place_code,
-                    "arrest_period": coarsen(rec.arrest_date, dates),
-                    "facility": rec.facility_code,
-                    "last_seen_period": coarsen(rec.last_seen_date, dates),
-                    "status": rec.status_code,
-                }
+                [
+                    canon.setdefault(values[c], values[c]) if c in QUASI_IDENTIFIERS else values[c]
+                    for c in header
+                ]
             )
-        counts.update(suppress_small_cells(rows, k, quasi))
-        rows.sort(key=lambda r: r["record"])
-        table = ([r[c] for c in header] for r in rows)
+        del persons, person_names, canon
+        counts.update(suppress_small_cells(rows, k, header))
+        rows.sort(key=lambda r: str(r[0]))
         if suffix == ".xlsx":
-            return write_xlsx(tmp, header, table, sheet="research")
-        return write_csv(tmp, header, table)
+            return write_xlsx(tmp, header, rows, sheet="research")
+        return write_csv(tmp, header, rows)
 
     report = ExportReport(Path(out), "research", "research")
     audited_write(
