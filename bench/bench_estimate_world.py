@@ -198,7 +198,7 @@ def main(argv: list[str]) -> None:
     sens_rows = [
         f"| {m} | "
         + " | ".join(_fmt(v) for v in mv["estimates"].values())
-        + f" | {mv['range_percent_of_min']:.1f}% |"
+        + f" | {mv.get('range_percent_of_min') or 0:.1f}% |"
         for m, mv in result["sensitivity"]["movement"].items()
     ]
     thresholds = list(result["sensitivity"]["at"])

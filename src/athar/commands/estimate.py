@@ -309,7 +309,7 @@ def render_store_text(result: dict[str, Any], report: Report) -> str:
         s = result["strata"]
         lines += ["", f"By {s['by']}: {len(s['strata'])} strata estimated"]
         for name, why in s["too_sparse"].items():
-            lines.append(f"  {name}: too sparse to estimate ({why})")
+            lines.append(f"  {name}: not estimated: {why}")
         for m, t in s["total"].items():
             up = _fmt(t.get("upper"))
             lines.append(
@@ -326,10 +326,15 @@ def render_store_text(result: dict[str, Any], report: Report) -> str:
         for t, at in sens["at"].items():
             parts = [
                 f"{m} {_fmt(at[m]['estimate'])} [{_fmt(at[m]['lower'])}-{_fmt(at[m]['upper'])}]"
+                if at[m]["estimate"] is not None
+                else f"{m}: {at[m]['error']}"
                 for m in result["methods"]
             ]
             lines.append(f"  threshold {t:>5}: {at['persons']:,} persons; " + "; ".join(parts))
         for m, mv in sens["movement"].items():
+            if "error" in mv:
+                lines.append(f"  {m}: {mv['error']}")
+                continue
             pct = mv["range_percent_of_min"]
             lines.append(
                 f"  {m}: moves by {_fmt(mv['range'])}"

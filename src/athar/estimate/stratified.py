@@ -6,7 +6,10 @@ The stratum is reported as too sparse, and not estimated, when
 * fewer than two lists remain, or
 * fewer than ``min_observed`` people (default 20) are observed, or
 * fewer than ``min_overlap`` people (default 5) are on two or more lists: without
-  overlaps nothing in the data speaks to the unobserved cell.
+  overlaps nothing in the data speaks to the unobserved cell;
+
+and a stratum whose fit fails (a degenerate table) is reported with the error, likewise
+left out of the totals.
 
 **Totals.**  For the Bayesian methods the posterior of the total is the distribution
 of the sum of independent per-stratum posteriors: per-stratum draws (LCMCR draws,
@@ -133,7 +136,11 @@ def estimate_strata(
         if why is not None:
             sparse[name] = why
             continue
-        reports[name] = run(drop_empty_lists(table), ms, opt)
+        try:
+            reports[name] = run(drop_empty_lists(table), ms, opt)
+        except (EstimateInputError, ValueError, np.linalg.LinAlgError) as e:
+            # a degenerate table (a fit that cannot be computed) is reported, not fatal
+            sparse[name] = f"could not be estimated: {e}"
     totals: dict[str, dict[str, Any]] = {}
     if reports:
         k = len(reports)

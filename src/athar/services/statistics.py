@@ -348,13 +348,19 @@ def sensitivity(
     for t in sorted(set(thresholds)):
         people = with_persons(view.records, recluster(view.records, pairs, t).tolist())
         table = registry.capture_counts(people, lists)
-        rep = run(table, methods, options)
         entry: dict[str, Any] = {"persons": len(people), "n_observed": table.n_observed}
-        entry.update({m: r.to_dict() for m, r in rep.results.items()})
+        for m in methods:
+            try:
+                entry[m] = run(table, [m], options).results[m].to_dict()
+            except (EstimateInputError, ValueError, np.linalg.LinAlgError) as e:
+                entry[m] = {"estimate": None, "error": str(e)}
         per[f"{t:g}"] = entry
     movement: dict[str, Any] = {}
     for m in methods:
-        est = {k: float(v[m]["estimate"]) for k, v in per.items()}
+        est = {k: float(v[m]["estimate"]) for k, v in per.items() if v[m]["estimate"] is not None}
+        if not est:
+            movement[m] = {"estimates": {}, "error": "no threshold could be estimated"}
+            continue
         lo, hi = min(est.values()), max(est.values())
         movement[m] = {
             "estimates": est,
@@ -442,8 +448,8 @@ def estimate_store(
             )
         try:
             report = run(table, methods, opt)
-        except EstimateInputError as e:
-            raise StatisticsError(str(e)) from None
+        except (EstimateInputError, ValueError, np.linalg.LinAlgError) as e:
+            raise StatisticsError(f"the capture table cannot be estimated: {e}") from None
         result: dict[str, Any] = {
             "source": "store",
             **view.info(),
