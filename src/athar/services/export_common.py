@@ -5,8 +5,8 @@ choose their rows here, with one rule for each kind of record:
 
 * **Family records** (source ``family``: the missing person's details from a tracing request)
   go out only when the request's *current* consent (``TracingRequest.consent``) includes the
-  export's scope.  Consent is read in the same transaction that writes the file, so a
-  withdrawal recorded before an export always takes effect in it.  A family record with no
+  export's scope.  Consent is read in the same snapshot as the records, so a withdrawal
+  committed before an export starts always takes effect in it.  A family record with no
   tracing request behind it (no consent on file) never goes out.
 * **Records of every other source** (an NGO's list, a register, the unidentified intake) were
   given to Athar under that source's own sharing terms, which the family's consent cannot
@@ -16,9 +16,11 @@ choose their rows here, with one rule for each kind of record:
 * Only current versions.  Never a person or cluster id: that would tell the recipient which
   other records Athar linked to a family's request.
 
-A file is written to a temporary name beside its destination, the audit event (who, scope,
-recipient, sources, row counts, SHA-256 of the file) is appended and committed, and only then is
-the file moved into place: an export that could not be audited leaves no file.
+The rows are read from one consistent snapshot (a read transaction, which on SQLite does not
+hold the write lock, so the web app keeps writing during a long export) into a temporary file
+beside the destination; then the audit event (who, scope, recipient, sources, row counts,
+SHA-256 of the file) is appended and committed in a short transaction of its own, and only then
+is the file moved into place: an export that could not be audited leaves no file.
 """
 
 from __future__ import annotations
@@ -131,11 +133,7 @@ def audited_write(
     actor: str,
     detail: dict[str, Any],
 ) -> ExportReport:
-    """Run ``write(conn, tmp_path, report) -> rows`` in one transaction, audit it, move it in.
-
-    Reading and the audit event share one transaction (on SQLite it takes the write lock at
-    once), so the rows written are exactly those the consent on file allowed at that moment.
-    """
+    """Run ``write(conn, tmp_path, report) -> rows`` on one snapshot, audit it, move it in."""
     out = Path(out)
     if out.is_dir():
         raise ExportError(f"{out} is a directory")
@@ -143,9 +141,13 @@ def audited_write(
         raise ExportError(f"{out.parent} is not an existing directory")
     tmp = out.with_name(f".{out.stem}.{os.getpid()}.part{out.suffix}")
     try:
+        with engine.connect() as conn:
+            if conn.dialect.name == "postgresql":  # one snapshot for every statement
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                report.rows = int(write(conn, tmp, report))
+        report.sha256 = file_sha256(tmp)
         with begin_write(engine) as conn:
-            report.rows = int(write(conn, tmp, report))
-            report.sha256 = file_sha256(tmp)
             report.detail = {
                 "kind": report.kind,
                 "scope": report.scope,
