@@ -149,6 +149,7 @@ class _NameCache:
 def _person_name(frame: pd.DataFrame, f: FeatureSpec, nc: _NameCache) -> dict[str, list[Any]]:
     """Split (or parse) the name, then key every part; plus a bag of all part keys."""
     full_col, *part_cols = f.sources
+    third_is_family = bool(f.options.get("third_is_family", False))
     cols = {c: frame[c].tolist() if c in frame else [""] * len(frame) for c in f.sources}
     out: dict[str, list[Any]] = {
         f"{p}_{k}": [] for p in NAME_PARTS for k in ("norm", "canon", "key")
@@ -161,6 +162,10 @@ def _person_name(frame: pd.DataFrame, f: FeatureSpec, nc: _NameCache) -> dict[st
         if not (parts[0].strip() or parts[3].strip()) and full.strip():
             p = nc.parse(full)
             parts = [p.given or "", p.father or "", p.grandfather or "", p.family or ""]
+            if third_is_family and p.family is None and p.grandfather and len(p.tokens) == 3:
+                # an unsplit three-part name with no family marker is ambiguous; Syrian
+                # lists write it as given, father, family (option third_is_family)
+                parts = [parts[0], parts[1], "", parts[2]]
         bag: list[str] = []
         shown: list[str] = []
         for name, text in zip(NAME_PARTS, parts, strict=True):
