@@ -242,9 +242,9 @@ def test_lcmcr_uk_reference(uk5: CaptureTable) -> None:
 
     The README gives no settings for this figure.  Hypothesis tested: it used the R
     package's defaults (``lcmCR(K = 5, a_alpha = b_alpha = 0.25)``).  Converged runs at
-    K=5 (4 chains, R-hat 1.001, ESS 2,061) give median 22,465 [16,030-34,229]: +5.7% and
-    +14.0% on the median and lower bound, the same miss as at K=15.  So K does not explain
-    it; see the next test for what does.
+    K=5 (collapsed sampler, 4 chains x ~1 million sweeps at thinning 500, R-hat 1.007,
+    ESS 4,418) give median 22,187 [15,587-33,982]: +4.4% and +10.9% on the median and lower
+    bound, the same miss as at K=15.  So K does not explain it; see the next test.
     """
     r = lcmcr.estimate(uk5, UK_TEST)
     assert within(r.quantile(0.5), 21244, 0.03), r.quantile(0.5)
