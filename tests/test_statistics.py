@@ -464,3 +464,13 @@ def test_figures_and_the_recorded_estimate_on_the_web(web: Web, tmp_path: Path) 
     with web.engine.connect() as conn:
         after = conn.execute(text("SELECT COUNT(*) FROM audit_event")).scalar_one()
     assert after == before + 1
+    # the figures are cached per state of the store: a new record shows at once
+    res = import_file(
+        web.engine,
+        _write(tmp_path, "c", ["c,c1,Nour Haddad,F,1990,2013,Homs,,,missing"]),
+        ImportOptions(actor="test"),
+    )
+    assert res.exit_code == 0
+    persons = researcher.get("/api/v1/stats").json()["persons"]
+    assert persons["persons"] == 7 and persons["by_source"]["c"] is None
+    assert any("after the latest link run" in n for n in persons["notes"])

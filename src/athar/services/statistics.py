@@ -200,6 +200,20 @@ def registry_view(conn: Connection) -> RegistryView:
 # --------------------------------------------------------------------- descriptive figures
 
 
+def figures_version(conn: Connection) -> tuple[Any, ...]:
+    """Changes whenever the figures can: a new record version, status claim, link run or
+    membership (ids only grow; a full run replaces every membership with new ids)."""
+    return tuple(
+        conn.execute(
+            text(
+                "SELECT (SELECT MAX(id) FROM record), (SELECT COUNT(*) FROM record), "
+                "(SELECT MAX(id) FROM status_event), (SELECT MAX(id) FROM person_record), "
+                "(SELECT COUNT(*) FROM person_record), (SELECT MAX(id) FROM link_run)"
+            )
+        ).one()
+    )
+
+
 def aggregate_figures(conn: Connection, small_cell: int) -> dict[str, Any]:
     """Counts of documented persons along every dimension, small cells suppressed."""
     view = registry_view(conn)

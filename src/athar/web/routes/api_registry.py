@@ -199,7 +199,15 @@ def compute_stats(request: Request) -> StatsOut:
     with request.app.state.engine.connect() as conn:
         summary = summarise(conn)
         by_status = tracing.count_by_status(conn)
-        persons = statistics.aggregate_figures(conn, threshold)
+        # the person figures read every current record: computed once per change of the
+        # store (and kept on this app), not once per page view
+        key = (threshold, *statistics.figures_version(conn))
+        cached = getattr(request.app.state, "person_figures", None)
+        if cached is not None and cached[0] == key:
+            persons = cached[1]
+        else:
+            persons = statistics.aggregate_figures(conn, threshold)
+            request.app.state.person_figures = (key, persons)
         latest = statistics.latest_estimate(conn)
     if latest is not None:
         latest.pop("curves", None)
