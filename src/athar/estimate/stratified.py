@@ -15,7 +15,8 @@ left out of the totals.
 of the sum of independent per-stratum posteriors: per-stratum draws (LCMCR draws,
 resampled; or draws from the dga grid posterior) are shuffled independently and
 added draw by draw.  For the log-linear model the total is the sum of the per-stratum
-MLEs, and its 95% interval is a *parametric bootstrap* percentile interval: for each
+MLEs, and its 95% interval is a *parametric bootstrap* percentile interval (replicates
+whose refit does not converge are left out, and the number kept is reported): for each
 stratum, counts are redrawn as independent Poisson variables with the fitted means
 of its chosen model (unobserved cell included), the same model is refitted, and the
 bootstrap totals n* + exp(intercept*) are added across strata.
@@ -109,9 +110,14 @@ def _loglinear_bootstrap(
         y = rng.poisson(mu)
         star = CaptureTable(table.lists, np.concatenate([[0], y]).astype(np.int64))
         try:
-            out[b] = loglinear.fit_model(star, model).estimate
+            f = loglinear.fit_model(star, model)
         except (EstimateInputError, ValueError, np.linalg.LinAlgError):
             out[b] = np.nan
+            continue
+        # a replicate whose fit did not converge (a zero cell the model leans on sends the
+        # unobserved cell towards infinity) is left out, and the count of kept ones reported
+        failed = any("converge" in w.lower() or "rank" in w for w in f.warnings)
+        out[b] = np.nan if failed else f.estimate
     return out
 
 
