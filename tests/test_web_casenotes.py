@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from athar.security.auth import Role
-from athar.security.crypto import encrypted_columns
+from athar.security.crypto import KeyRing, configure, encrypted_columns
 from athar.services.audit import verify_chain
+from athar.services.backup import backup, restore
+from athar.services.key_rotation import key_usage, reencrypt_all, store_metadata
+from athar.store import migrate
 from athar.store.casework import FamilyNotification, RequestNote
+from athar.store.engine import make_engine
 from athar.store.models import AuditEvent, Base
 from web_fixtures import Web, api_login, csrf, intake_json, keyring, web  # noqa: F401
 
@@ -262,3 +267,49 @@ def test_reviewer_sees_no_forms_and_no_history(web: Web) -> None:
     client = web.client()
     api_login(client, "rami")
     assert client.get(f"/requests/{reference}").status_code == 404
+
+
+def test_key_rotation_and_backup_cover_the_history(
+    web: Web, keyring: KeyRing, tmp_path: Path
+) -> None:
+    """`athar keys status|rotate` see the new encrypted columns, and rotated values still read."""
+    reference = _file(web)
+    client, token = _worker(web)
+    h = {"X-CSRF-Token": token}
+    base = f"/api/v1/tracing-requests/{reference}"
+    client.post(f"{base}/notes", json={"text": SECRET_NOTE, "sensitive": True}, headers=h)
+    client.post(f"{base}/notes", json={"text": PLAIN_NOTE}, headers=h)
+    client.post(
+        f"{base}/notifications",
+        json={"channel": "phone", "outcome": "no_news", "details": "told by phone"},
+        headers=h,
+    )
+    metadata = store_metadata()
+    usage = key_usage(web.engine, metadata)
+    assert usage["request_note.sealed_text"] == {keyring.active: 1}
+    assert usage["family_notification.details"] == {keyring.active: 1}
+    rotated = keyring.with_new_active("k-next")
+    configure(rotated)
+    report = reencrypt_all(web.engine, metadata, rotated)
+    assert report.reencrypted >= 2
+    usage = key_usage(web.engine, metadata)
+    assert usage["request_note.sealed_text"] == {"k-next": 1}
+    assert usage["family_notification.details"] == {"k-next": 1}
+    notes = client.get(f"{base}/notes").json()["items"]
+    assert [n["text"] for n in notes] == [SECRET_NOTE, PLAIN_NOTE]
+    told = client.get(f"{base}/notifications").json()["items"]
+    assert told[0]["details"] == "told by phone"
+    # a backup carries both tables, ciphertext as ciphertext, and a restore reads them back
+    archive = tmp_path / "store.athar-backup"
+    report = backup(web.engine, archive, ring=rotated, models=metadata)
+    assert report.tables["request_note"] == 2 and report.tables["family_notification"] == 1
+    target = make_engine(f"sqlite:///{tmp_path / 'restored.db'}")
+    try:
+        migrate.upgrade(target)
+        restore(target, archive, ring=rotated, models=metadata, force=True)
+        with Session(target) as db:
+            sealed = db.scalars(select(RequestNote.sealed_text).where(RequestNote.sensitive))
+            assert list(sealed) == [SECRET_NOTE]
+            assert db.scalars(select(FamilyNotification.details)).one() == "told by phone"
+    finally:
+        target.dispose()

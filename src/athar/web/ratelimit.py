@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import Request
 
@@ -34,10 +34,10 @@ class SlidingWindow:
             return True
 
 
-def limited(name: str) -> Callable[..., WebUser]:
+def limited(name: str) -> Callable[..., Awaitable[WebUser]]:
     """A dependency: the current user, refused with 429 past the app's ``search_rate``."""
 
-    def dependency(request: Request, user: CurrentUser) -> WebUser:
+    async def dependency(request: Request, user: CurrentUser) -> WebUser:
         limiter: SlidingWindow = request.app.state.limiters[name]
         if not limiter.allow(user.username):
             raise RateLimited("too many searches; wait a minute and try again")
