@@ -187,8 +187,9 @@ def build_linker(
     if only_new_column:
         # incremental: only pairs with at least one new record are ever generated
         settings_dict["blocking_rules_to_generate_predictions"] = [
-            " AND ".join([*(f'l."{c}" = r."{c}"' for c in rule)])
-            + f' AND (l."{only_new_column}" = 1 OR r."{only_new_column}" = 1)'
+            # plain identifiers (feature names): one SQL for DuckDB and Spark alike
+            " AND ".join([*(f"l.{c} = r.{c}" for c in rule)])
+            + f" AND (l.{only_new_column} = 1 OR r.{only_new_column} = 1)"
             for rule in spec.blocking
         ]
     if blocking_sql is not None:
@@ -448,7 +449,7 @@ def within_group_negatives(
     group[~grouped] = pd.NA
     feats = features.assign(athar_group=group)
     linker = build_linker(
-        db_api, feats, spec, model=model, blocking_sql=['l."athar_group" = r."athar_group"']
+        db_api, feats, spec, model=model, blocking_sql=["l.athar_group = r.athar_group"]
     )
     split = float(spec.split_below or 0.0)
     df = linker.inference.predict(warning_mode="never")
