@@ -13,7 +13,7 @@ The store is built the real way, once per size and database, and reused by later
 4. ``athar link run`` on the store, so the requests have candidates;
 5. case-worker users created through the users service.
 
-Then ``athar serve`` (uvicorn, one process) is started in a separate process on 127.0.0.1 with
+Then ``athar serve --workers W`` (uvicorn; default one process) is started in a separate process on 127.0.0.1 with
 ``ATHAR_SEARCH_RATE_PER_MINUTE`` raised to 1,000,000: the per-user search limit (120 a minute
 by default) would otherwise answer most of the bench's requests with 429.  ``--clients``
 concurrent clients (closed loop, no think time) each log in as one of the case workers and
@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.bench_link import world
-from bench.common import WORK, write_results
+from bench.common import RESULTS, WORK, write_results
 
 PASSWORD = "bench-load-password-not-secret-0123"
 USERS = 5
@@ -241,7 +241,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(store: dict[str, Any], port: int) -> subprocess.Popen[bytes]:
+def start_server(store: dict[str, Any], port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "ATHAR_DATABASE_URL": store["url"],
@@ -254,7 +254,10 @@ def start_server(store: dict[str, Any], port: int) -> subprocess.Popen[bytes]:
     env.pop("ATHAR_KEYS", None)
     log = (WORK / "load-server.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "athar", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            *(sys.executable, "-m", "athar", "serve", "--host", "127.0.0.1", "--port", str(port)),
+            *("--workers", str(workers)),
+        ],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -359,6 +362,7 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--requests", type=int, default=500, help="tracing requests to file")
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--duration", type=float, default=60.0)
+    ap.add_argument("--workers", type=int, default=1, help="athar serve --workers")
     ap.add_argument("--build-only", action="store_true", help="build the store and stop")
     args = ap.parse_args(argv)
 
@@ -373,7 +377,7 @@ def main(argv: list[str]) -> None:
     analyse(store["url"])
     counts = store_counts(store["url"])
     port = _free_port()
-    server = start_server(store, port)
+    server = start_server(store, port, args.workers)
     try:
         load_before = os.getloadavg()
         result = asyncio.run(
@@ -397,7 +401,7 @@ def main(argv: list[str]) -> None:
         "build": store["build"],
         "clients": args.clients,
         "duration_s": args.duration,
-        "server": "athar serve (uvicorn, 1 process) on 127.0.0.1",
+        "server": f"athar serve --workers {args.workers} (uvicorn) on 127.0.0.1",
         "env": {"ATHAR_SEARCH_RATE_PER_MINUTE": "1000000"},
         "loadavg_before": [round(x, 2) for x in load_before],
         "loadavg_after": [round(x, 2) for x in load_after],
@@ -408,7 +412,7 @@ def main(argv: list[str]) -> None:
     md = f"""Candidate search (`GET /api/v1/tracing-requests/<ref>/candidates`), {args.clients}
 concurrent clients (closed loop, no think time) for {args.duration:.0f} s, each logged in as
 one of {len(store["users"])} case workers, over {len(store["references"])} tracing requests
-chosen at random.  Server: `athar serve` (uvicorn, one process) on 127.0.0.1, store on
+chosen at random.  Server: `athar serve --workers {args.workers}` (uvicorn) on 127.0.0.1, store on
 {args.db} built with `athar synth --records {args.records}`, `athar import`, the intake
 service and `athar link run`.  `ATHAR_SEARCH_RATE_PER_MINUTE=1000000` for the bench (the
 default per-user limit of 120 a minute would answer most of these requests with 429).
@@ -436,4 +440,21 @@ the clients run on the same machine as the server).
 Command: `.venv/bin/python -m bench load -- --records {args.records} --db {args.db}
 --clients {args.clients} --duration {args.duration:.0f}`
 """
+    # earlier runs of other sizes or client counts stay in the results, newest first
+    key = f"{args.records} records, {args.db}, {args.clients} clients, {args.workers} worker(s)"
+    runs: dict[str, Any] = {}
+    old = RESULTS / "load.json"
+    if old.exists():
+        runs = dict(json.loads(old.read_text()).get("runs", {}))
+    runs.pop(key, None)
+    summary = {k: data[k] for k in ("p50_ms", "p95_ms", "p99_ms", "throughput_rps", "errors")}
+    summary |= {"loadavg_before": data["loadavg_before"], "when": time.strftime("%Y-%m-%d %H:%M")}
+    runs = {key: summary, **runs}
+    data["runs"] = runs
+    md += "\nAll recorded runs (newest first):\n\n| run | p50 ms | p95 ms | p99 ms | req/s | errors | load before | when (UTC) |\n|---|---|---|---|---|---|---|---|\n"
+    for name, r in runs.items():
+        md += (
+            f"| {name} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {r['throughput_rps']} "
+            f"| {r['errors']} | {r['loadavg_before']} | {r['when']} |\n"
+        )
     write_results("load", data, md)

@@ -13,8 +13,18 @@ import click
     is_flag=True,
     help="Development: ATHAR_ENV=development, cookies over plain HTTP, a random secret key.",
 )
-def serve(host: str, port: int, dev: bool) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes (uvicorn workers); rate limits then count per process.",
+)
+def serve(host: str, port: int, dev: bool, workers: int) -> None:
     """Serve the web app and JSON API (settings from ATHAR_* variables; see README)."""
+    import os
+    import secrets
+
     import uvicorn
 
     from athar.security.keys import KeyConfigError
@@ -31,4 +41,22 @@ def serve(host: str, port: int, dev: bool) -> None:
     except (SettingsError, KeyConfigError, SchemaNotReady) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Athar on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+        return
+    # Each worker builds its own app from the environment (checked above): hand it the same
+    # settings, and in development one shared secret key, so CSRF tokens hold across workers.
+    if dev:
+        os.environ["ATHAR_ENV"] = "development"
+        os.environ["ATHAR_COOKIE_SECURE"] = "false"
+        os.environ.setdefault("ATHAR_SECRET_KEY", secrets.token_urlsafe(32))
+    del app
+    uvicorn.run(
+        "athar.web.app:create_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=False,
+    )

@@ -1,0 +1,101 @@
+"""``athar serve --workers N``: several uvicorn processes serve one store, and a login made
+through one worker holds (with its CSRF token) in the others."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from athar.security.auth import Role
+from athar.security.crypto import KeyRing
+from athar.services.users import CLI, create_user
+from athar.store import migrate
+from athar.store.engine import make_engine
+from web_fixtures import PASSWORD, SECRET
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def test_serve_with_two_workers(tmp_path: Path, db_url: str) -> None:
+    import httpx
+
+    engine = make_engine(db_url)
+    try:
+        migrate.upgrade(engine)
+        with Session(engine) as db:
+            create_user(
+                db,
+                actor=CLI,
+                username="amira",
+                display_name="Amira",
+                role=Role.CASE_WORKER,
+                password=PASSWORD,
+            )
+    finally:
+        engine.dispose()
+    ring = KeyRing.generate("w")
+    env = {
+        **os.environ,
+        "ATHAR_DATABASE_URL": db_url,
+        "ATHAR_ENV": "production",
+        "ATHAR_SECRET_KEY": SECRET,
+        "ATHAR_COOKIE_SECURE": "false",
+        "ATHAR_KEYS": ring.to_env(),
+    }
+    port = _port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "athar", "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            assert proc.poll() is None, "athar serve exited"
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v1/session").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            token = client.get("/api/v1/session").json()["csrf_token"]
+            r = client.post(
+                "/api/v1/session",
+                json={"username": "amira", "password": PASSWORD},
+                headers={"X-CSRF-Token": token},
+            )
+            assert r.status_code == 200, r.text
+            # new connections land on either worker; every one knows the session
+            for _ in range(12):
+                with httpx.Client(
+                    base_url=f"http://127.0.0.1:{port}", cookies=client.cookies, timeout=30
+                ) as fresh:
+                    assert fresh.get("/api/v1/me").json()["username"] == "amira"
+        assert len(_children(proc.pid)) >= 2
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
