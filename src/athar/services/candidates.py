@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, func, select, union_all
+from sqlalchemy import Engine, bindparam, func, select, union_all
 from sqlalchemy.orm import Session
 
 from athar.security.auth import NotFound, Permission, has_permission
@@ -48,61 +48,89 @@ def _name(r: Any) -> str | None:
 REPORT_STATUSES = frozenset({"missing", "detained"})
 
 
+def _decisions_query() -> Any:
+    """Every link decision naming ``:rid`` (each side through its own index, ``UNION ALL``),
+    with the latest link run's id, oldest first."""
+    latest_run = select(func.max(LinkRun.id)).scalar_subquery()
+    ld = LinkDecision.__table__
+    rid: Any = bindparam("rid")
+    sides = [
+        select(
+            other.label("other"),
+            ld.c.kind,
+            ld.c.score,
+            ld.c.link_run_id,
+            ld.c.decided_at,
+            ld.c.id,
+            latest_run.label("latest"),
+        ).where(this == rid)
+        for this, other in (
+            (ld.c.record_a_id, ld.c.record_b_id),
+            (ld.c.record_b_id, ld.c.record_a_id),
+        )
+    ]
+    both = union_all(*sides).subquery()
+    return select(both).order_by(both.c.decided_at, both.c.id)
+
+
+def _records_query() -> Any:
+    """Display columns and source codes of the current versions of records ``:ids``."""
+    r = Record.__table__
+    return (
+        select(
+            r.c.id,
+            r.c.record_id,
+            r.c.full_name,
+            r.c.given_name,
+            r.c.father_name,
+            r.c.grandfather_name,
+            r.c.family_name,
+            r.c.birth_date,
+            r.c.age_text,
+            r.c.facility,
+            r.c.status_code,
+            Source.code,
+        )
+        .join(Source, Source.id == r.c.source_id)
+        .where(r.c.id.in_(bindparam("ids", expanding=True)), r.c.is_current.is_(True))
+    )
+
+
+_PR = PersonRecord.__table__
+#: built once: composing these statements cost more CPU than running them (profiled)
+_DECISIONS = _decisions_query()
+# Two lookups, not an IN (subquery): without fresh statistics PostgreSQL plans that as a hash
+# join over the whole of person_record (37 ms at 100k records, measured).
+_PERSONS = select(_PR.c.person_id).where(_PR.c.record_id == bindparam("rid"))
+_SAME = select(_PR.c.record_id).where(
+    _PR.c.person_id.in_(bindparam("persons", expanding=True)), _PR.c.record_id != bindparam("rid")
+)
+_RECORDS = _records_query()
+_REQUEST_RECORD = select(TracingRequest.record_id).where(
+    TracingRequest.reference == bindparam("reference")
+)
+
+
 def _ranked(db: Session, rid: int, reports_only: bool = False) -> list[Candidate]:
     """The records near record ``rid``, best first: four indexed queries, columns only.
 
-    1. every link decision naming ``rid`` (each side through its own index, ``UNION ALL``),
-       with the latest link run's id;
+    1. every link decision naming ``rid``, with the latest link run's id;
     2. ``rid``'s person(s), then their other records;
     3. those records' display columns and source codes (current versions only).
     """
-    latest_run = select(func.max(LinkRun.id)).scalar_subquery()
-    ld = LinkDecision.__table__
-    side_a = select(
-        ld.c.record_b_id.label("other"),
-        ld.c.kind,
-        ld.c.score,
-        ld.c.link_run_id,
-        ld.c.decided_at,
-        ld.c.id,
-        latest_run.label("latest"),
-    ).where(ld.c.record_a_id == rid)
-    side_b = select(
-        ld.c.record_a_id.label("other"),
-        ld.c.kind,
-        ld.c.score,
-        ld.c.link_run_id,
-        ld.c.decided_at,
-        ld.c.id,
-        latest_run.label("latest"),
-    ).where(ld.c.record_b_id == rid)
-    both = union_all(side_a, side_b).subquery()
     scores: dict[int, float] = {}
     decisions: dict[int, str] = {}
-    rows = db.execute(select(both).order_by(both.c.decided_at, both.c.id)).all()
-    for other, kind, score, run_id, _, _, latest in rows:
+    for other, kind, score, run_id, _, _, latest in db.execute(_DECISIONS, {"rid": rid}):
         if kind == "automatic":
             if run_id == latest and score is not None:
                 scores[other] = max(scores.get(other, score), score)
         else:
             decisions[other] = kind
-    # Two lookups, not an IN (subquery): without fresh statistics PostgreSQL plans that as a
-    # hash join over the whole of person_record (37 ms at 100k records, measured).
-    pr = PersonRecord.__table__
-    person_ids = list(db.scalars(select(pr.c.person_id).where(pr.c.record_id == rid)))
-    same = (
-        set(
-            db.scalars(
-                select(pr.c.record_id).where(pr.c.person_id.in_(person_ids), pr.c.record_id != rid)
-            )
-        )
-        if person_ids
-        else set()
-    )
+    person_ids = list(db.scalars(_PERSONS, {"rid": rid}))
+    same = set(db.scalars(_SAME, {"persons": person_ids, "rid": rid})) if person_ids else set()
     ids = set(scores) | set(decisions) | same
     if not ids:
         return []
-    r = Record.__table__
     found = [
         Candidate(
             key=f"{row.code}:{row.record_id}",
@@ -114,24 +142,7 @@ def _ranked(db: Session, rid: int, reports_only: bool = False) -> list[Candidate
             same_person=row.id in same,
             decision=decisions.get(row.id),
         )
-        for row in db.execute(
-            select(
-                r.c.id,
-                r.c.record_id,
-                r.c.full_name,
-                r.c.given_name,
-                r.c.father_name,
-                r.c.grandfather_name,
-                r.c.family_name,
-                r.c.birth_date,
-                r.c.age_text,
-                r.c.facility,
-                r.c.status_code,
-                Source.code,
-            )
-            .join(Source, Source.id == r.c.source_id)
-            .where(r.c.id.in_(ids), r.c.is_current.is_(True))
-        )
+        for row in db.execute(_RECORDS, {"ids": sorted(ids)})
         if not reports_only or row.status_code is None or row.status_code in REPORT_STATUSES
     ]
     found.sort(
@@ -164,7 +175,7 @@ def _request_record_id(db: Session, actor: Actor, reference: str, permission: Pe
     but without loading (and decrypting) the request's contact details and photo."""
     if actor.role is None or not has_permission(actor.role, permission):
         raise NotFound(NOT_FOUND)
-    rid = db.scalar(select(TracingRequest.record_id).where(TracingRequest.reference == reference))
+    rid = db.scalar(_REQUEST_RECORD, {"reference": reference})
     if rid is None:
         raise NotFound(NOT_FOUND)
     return int(rid)
