@@ -51,6 +51,45 @@ def true_pairs(pid: np.ndarray) -> set[tuple[int, int]]:
     return out
 
 
+def descriptor_candidates(feats: pd.DataFrame, pid: np.ndarray) -> dict[str, Any]:
+    """Could unnamed released records be linked on descriptors?  Their candidates.
+
+    For each released record with no name and no detainee number but a facility and
+    an age range: the named records with the same facility, a compatible sex and a
+    birth year (or age range) overlapping.  Many candidates per record, few of them
+    true, means descriptor blocking would only produce false merges.
+    """
+    f = feats.assign(pid=pid)
+    un = f[
+        f["name_bag"].isna()
+        & (f["source"] == "released")
+        & f["detainee_no"].isna()
+        & f["facility"].notna()
+        & f["age_lo"].notna()
+    ]
+    named = f[f["name_bag"].notna() & f["facility"].notna()]
+    named = named.assign(
+        lo=named["birth_y"].fillna(named["age_lo"]), hi=named["birth_y"].fillna(named["age_hi"])
+    ).dropna(subset=["lo"])
+    j = un[["unique_id", "facility", "sex", "age_lo", "age_hi", "pid"]].merge(
+        named[["facility", "sex", "lo", "hi", "pid"]], on="facility", suffixes=("", "_n")
+    )
+    sex_ok = (j["sex"] == j["sex_n"]) | j["sex"].isna() | j["sex_n"].isna()
+    j = j[(j["lo"] <= j["age_hi"]) & (j["age_lo"] <= j["hi"]) & sex_ok.fillna(True)]
+    j = j.assign(true=(j["pid"] == j["pid_n"]).astype(int))
+    c = j.groupby("unique_id").agg(cands=("true", "size"), true=("true", "sum"))
+    return {
+        "records": len(un),
+        "median_candidates": float(c["cands"].median()) if len(c) else 0.0,
+        "mean_candidates": float(c["cands"].mean()) if len(c) else 0.0,
+        "records_with_one_candidate": int((c["cands"] == 1).sum()),
+        "of_which_true": int(((c["cands"] == 1) & (c["true"] == 1)).sum()),
+        "true_share_of_candidate_pairs": float(c["true"].sum() / c["cands"].sum())
+        if len(c)
+        else 0.0,
+    }
+
+
 def diagnose(world: Path, spec_name: str) -> dict[str, Any]:
     from athar.linkage import runner
     from athar.linkage.features import prepare_features
@@ -144,6 +183,7 @@ def diagnose(world: Path, spec_name: str) -> dict[str, Any]:
         "by_sources": by_sources.to_dict(),
         "weight_histogram": {str(k): v for k, v in hist.to_dict(orient="index").items()},
         "cuts": cuts,
+        "unnamed_released_descriptor_candidates": descriptor_candidates(feats, pid),
         "_tables": (by_names, by_sources, hist, pd.DataFrame(cuts)),
     }
 
@@ -166,6 +206,8 @@ def main(argv: list[str]) -> None:
     print(by_sources.to_string(), "\n")
     print(hist.to_string(), "\n")
     print(cuts.to_string(index=False))
+    print("\nunnamed released records without a detainee number, candidates on descriptors:")
+    print(json.dumps(res["unnamed_released_descriptor_candidates"], indent=1))
     if args.out:
         args.out.write_text(json.dumps(res, indent=1, default=str))
 
