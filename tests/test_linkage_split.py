@@ -43,10 +43,10 @@ def _negatives_inside(features: pd.DataFrame, result: runner.LinkResult) -> list
             "match_probability": 1.0,
         }
     )
-    db_api = runner.make_db_api(FAST)
-    return runner.within_group_negatives(
-        db_api, features, spec, result.model, edges, 0.5, [], set()
-    )
+    with runner.open_engine(FAST) as db_api:
+        return runner.within_group_negatives(
+            db_api, features, spec, result.model, edges, 0.5, [], set()
+        )
 
 
 def test_no_cluster_keeps_a_pair_the_model_scores_as_two_people(features):

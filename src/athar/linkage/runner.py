@@ -12,8 +12,11 @@ generate a billion pairs.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
+import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -99,7 +102,10 @@ class LinkResult:
 
 
 def make_db_api(cfg: EngineConfig) -> Any:
-    """A Splink database API for the configured engine, with explicit resources."""
+    """A Splink database API for the configured engine, with explicit resources.
+
+    The caller owns the DuckDB connection; :func:`open_engine` closes it for you.
+    """
     if cfg.engine == "duckdb":
         import duckdb
         from splink import DuckDBAPI
@@ -118,10 +124,31 @@ def make_db_api(cfg: EngineConfig) -> Any:
     raise ValueError(f"unknown engine {cfg.engine!r} (use duckdb or spark)")
 
 
+@contextlib.contextmanager
+def open_engine(cfg: EngineConfig) -> Iterator[Any]:
+    """:func:`make_db_api`, closed on exit, even on error.
+
+    DuckDB spills names and dates to disk when a join outgrows ``memory_limit``; left to
+    itself it spills into ``.tmp`` under the working directory and leaves the files there
+    if the process dies.  Without an explicit ``temp_directory`` each run gets a private
+    (0700) directory that is removed when the run ends.
+    """
+    private = None
+    if cfg.engine == "duckdb" and not cfg.temp_directory:
+        private = tempfile.mkdtemp(prefix="athar-duckdb-")
+        cfg = dataclasses.replace(cfg, temp_directory=private)
+    db_api = make_db_api(cfg)
+    try:
+        yield db_api
+    finally:
+        if cfg.engine == "duckdb":
+            db_api._con.close()
+        if private is not None:
+            shutil.rmtree(private, ignore_errors=True)
+
+
 def spark_session(cfg: EngineConfig) -> Any:
     """A local Spark session (created once per process) with Splink's UDF jar."""
-    import tempfile
-
     from pyspark.sql import SparkSession
     from splink.backends.spark import similarity_jar_location
 
@@ -315,12 +342,25 @@ def link(
     model: dict[str, Any] | None = None,
 ) -> LinkResult:
     """Train (unless ``model`` is given), score blocked pairs, cluster under decisions."""
-    cfg = cfg or EngineConfig()
+    with open_engine(cfg or EngineConfig()) as db_api:
+        return _link_on(
+            db_api, features, spec, threshold=threshold, decisions=decisions, model=model
+        )
+
+
+def _link_on(
+    db_api: Any,
+    features: pd.DataFrame,
+    spec: LinkSpec,
+    *,
+    threshold: float | None,
+    decisions: Sequence[PairDecision],
+    model: dict[str, Any] | None,
+) -> LinkResult:
     # a given threshold is used as is; else the spec's, raised to its expected precision
     fixed = spec.threshold if threshold is None else threshold
     low = min(spec.review_low, fixed)
     timings: dict[str, float] = {}
-    db_api = make_db_api(cfg)
     t0 = time.perf_counter()
     linker = build_linker(db_api, features, spec, model=model)
     if model is None:
@@ -381,8 +421,6 @@ def link(
         "refused_by_cannot_link": len(result.refused),
         "decision_conflicts": len(result.conflicts),
     }
-    if cfg.engine == "duckdb":
-        db_api._con.close()
     return LinkResult(
         features=features,
         labels=result.labels,
@@ -504,26 +542,29 @@ def explain_pairs(
     """
     from athar.linkage.explain import waterfall
 
-    db_api = make_db_api(cfg or EngineConfig())
-    linker = build_linker(db_api, features, spec, model=model, keep_intermediate=True)
-    if tf is not None:
-        prefix = f"athar_tf_{uuid.uuid4().hex[:10]}"
-        for i, col in enumerate(comp.tf_columns(spec)):
-            table = tf.get(col, {})
-            frame = pd.DataFrame(
-                {col: list(table.keys()), f"tf_{col}": np.array(list(table.values()), dtype=float)}
-            )
-            linker.table_management.register_term_frequency_lookup(
-                db_api.register(frame, table_name=f"{prefix}_{i}"), col
-            )
-    records = features.set_index("unique_id", drop=False)
-    out = []
-    for a, b in pairs:
-        ra = _record_dict(records.loc[a])
-        rb = _record_dict(records.loc[b])
-        row = linker.inference.score_pair(ra, rb).as_pandas_dataframe().iloc[0].to_dict()
-        out.append(waterfall(row, saved_model(linker)))
-    return out
+    with open_engine(cfg or EngineConfig()) as db_api:
+        linker = build_linker(db_api, features, spec, model=model, keep_intermediate=True)
+        if tf is not None:
+            prefix = f"athar_tf_{uuid.uuid4().hex[:10]}"
+            for i, col in enumerate(comp.tf_columns(spec)):
+                table = tf.get(col, {})
+                frame = pd.DataFrame(
+                    {
+                        col: list(table.keys()),
+                        f"tf_{col}": np.array(list(table.values()), dtype=float),
+                    }
+                )
+                linker.table_management.register_term_frequency_lookup(
+                    db_api.register(frame, table_name=f"{prefix}_{i}"), col
+                )
+        records = features.set_index("unique_id", drop=False)
+        out = []
+        for a, b in pairs:
+            ra = _record_dict(records.loc[a])
+            rb = _record_dict(records.loc[b])
+            row = linker.inference.score_pair(ra, rb).as_pandas_dataframe().iloc[0].to_dict()
+            out.append(waterfall(row, saved_model(linker)))
+        return out
 
 
 def _record_dict(row: pd.Series) -> dict[str, Any]:
@@ -553,9 +594,6 @@ def score_new(
     """
     cfg = cfg or EngineConfig()
     feats = features.assign(athar_is_new=np.asarray(is_new, dtype=np.int8))
-    db_api = make_db_api(cfg)
-    linker = build_linker(db_api, feats, spec, model=model, only_new_column="athar_is_new")
-    edges = predict_edges(linker, spec.review_low if low is None else low)
-    if cfg.engine == "duckdb":
-        db_api._con.close()
-    return edges
+    with open_engine(cfg) as db_api:
+        linker = build_linker(db_api, feats, spec, model=model, only_new_column="athar_is_new")
+        return predict_edges(linker, spec.review_low if low is None else low)
