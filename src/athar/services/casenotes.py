@@ -25,16 +25,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from athar.domain.messages import N_
 from athar.security.auth import Permission
 from athar.services.audit import append_event
 from athar.services.tracing import visible_request
 from athar.services.users import Actor
 from athar.store.casework import FamilyNotification, RequestNote, User
-
-
-def N_(message: str) -> str:  # noqa: N802 - marks a message for pybabel; translated where shown
-    return message
-
 
 CHANNELS: tuple[tuple[str, str], ...] = (
     ("phone", N_("Phone call")),

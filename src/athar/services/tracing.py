@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
+from athar.domain.messages import N_
 from athar.security.auth import NotFound, Permission, has_permission, require
 from athar.services.audit import append_event
 from athar.services.form_records import (
@@ -41,10 +42,6 @@ from athar.store.models import PersonRecord, Record
 
 #: the one message for "missing" and "not yours": the two must be indistinguishable
 NOT_FOUND = "not found"
-
-
-def N_(message: str) -> str:  # noqa: N802 - marks a message for pybabel; translated where shown
-    return message
 
 
 STATUSES: tuple[tuple[str, str], ...] = (

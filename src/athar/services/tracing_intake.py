@@ -12,13 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from athar.domain.messages import N_
 from athar.domain.record import parse_row
 
 FAMILY_SOURCE = "family"
-
-
-def N_(message: str) -> str:  # noqa: N802 - marks a message for pybabel; translated where shown
-    return message
 
 
 #: relationship codes and their labels (translated where shown)

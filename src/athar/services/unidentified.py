@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from athar.domain.messages import N_
 from athar.domain.record import parse_row
 from athar.security.auth import NotFound, Permission, has_permission, require
 from athar.services.audit import append_event
@@ -32,10 +33,6 @@ from athar.services.users import Actor
 from athar.store.models import Record, Source
 
 SOURCE = "unidentified"
-
-
-def N_(message: str) -> str:  # noqa: N802 - marks a message for pybabel
-    return message
 
 
 KINDS: tuple[tuple[str, str], ...] = (

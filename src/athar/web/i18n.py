@@ -22,11 +22,6 @@ LANG_COOKIE = "athar_lang"
 DOMAIN = "messages"
 
 
-def N_(message: str) -> str:  # noqa: N802 - the conventional name for "mark, do not translate yet"
-    """Mark a message for extraction; it is translated where it is shown."""
-    return message
-
-
 @dataclass(frozen=True)
 class Language:
     code: str

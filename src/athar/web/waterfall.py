@@ -9,10 +9,7 @@ translations`` extracts it).  A name or label not listed is shown as it is.
 
 from __future__ import annotations
 
-
-def N_(message: str) -> str:  # noqa: N802 - marks a message for pybabel; translated where shown
-    return message
-
+from athar.domain.messages import N_
 
 #: comparison name (``comparisons:`` in the linkage settings) -> field label
 FIELDS: dict[str, str] = {

@@ -12,10 +12,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from athar.domain.messages import N_
 from athar.services import tracing, tracing_intake
 from athar.web.deps import CsrfProtected, OptionalUser, SessionDep, actor_of
 from athar.web.errors import ApiError, TooLarge
-from athar.web.i18n import N_
 from athar.web.login import log_in, log_out, set_session_cookie
 from athar.web.render import language_of, render
 
