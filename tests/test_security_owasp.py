@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +23,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from athar.security.auth import Role
-from athar.services.unidentified import register, validate
-from athar.services.users import CLI
 from athar.store.engine import make_engine
 from athar.store.models import AuditEvent, Person, QuarantineRow, Record
 from athar.web.app import create_app
 from athar.web.deps import ANON_COOKIE, SESSION_COOKIE
-from test_web_permissions import MATRIX, PAIR, PHOTO, RECORD, SESSION_CALLS, Call
+from test_web_permissions import MATRIX, RECORD, SESSION_CALLS, Call, seed_world
 from web_fixtures import (  # noqa: F401
     PASSWORD,
     Web,
@@ -46,29 +43,6 @@ __all__ = ["keyring", "web"]
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 TEMPLATES = Path(__file__).parents[1] / "src" / "athar" / "web" / "templates"
-
-
-def _world(web: Web) -> dict[str, str]:
-    """A request (with a photo), a second one, an unidentified person and a person."""
-    public = web.client()
-    token = csrf(public)
-    reference = public.post(
-        "/api/v1/tracing-requests",
-        json=intake_json(photo_base64=PHOTO),
-        headers={"X-CSRF-Token": token},
-    ).json()["reference"]
-    other = public.post(
-        "/api/v1/tracing-requests", json=intake_json(), headers={"X-CSRF-Token": token}
-    ).json()["reference"]
-    PAIR.update(a=f"family:{reference}", b=f"family:{other}")
-    with Session(web.engine, expire_on_commit=False) as db:
-        unknown = register(db, actor=CLI, values=validate({"kind": "body", "sex": "F"}))
-    with Session(web.engine) as db:
-        person = Person(created_at=datetime.now(UTC))
-        db.add(person)
-        db.commit()
-        person_id = str(person.id)
-    return {"reference": reference, "unidentified": unknown, "person_id": person_id}
 
 
 def _url(call: Call, ids: dict[str, str]) -> str:
@@ -104,7 +78,7 @@ def _state(web: Web) -> tuple[int, int, int]:
 
 def test_every_state_changing_route_refuses_a_request_without_a_valid_token(web: Web) -> None:
     web.add_user("admin", Role.ADMIN)
-    ids = _world(web)
+    ids = seed_world(web)
     admin = web.client()
     admin_token = api_login(admin, "admin")
     anonymous = web.client()
@@ -191,7 +165,7 @@ def _send(client: TestClient, token: str, call: Call, ids: dict[str, str], lang:
 def test_every_record_route_answers_a_hidden_id_exactly_like_a_missing_one(web: Web) -> None:
     for role in Role:
         web.add_user(role.value, role, source_code="ngo_x" if role is Role.DATA_PARTNER else None)
-    ids = _world(web)
+    ids = seed_world(web)
     missing = _missing(ids)
     record_calls = [c for c in MATRIX if c.kind == RECORD]
     assert len(record_calls) >= 15
@@ -276,7 +250,7 @@ def test_candidate_search_budget_is_shared_across_requests_and_the_unidentified(
     strict: Web,
 ) -> None:
     strict.add_user("amira", Role.CASE_WORKER)
-    ids = _world(strict)
+    ids = seed_world(strict)
     client = strict.client()
     api_login(client, "amira")
     urls = [

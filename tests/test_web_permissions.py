@@ -381,6 +381,30 @@ def test_the_matrix_covers_every_route(web: Web) -> None:
             assert client.request(method, path).status_code not in (404, 405), (method, path)
 
 
+def seed_world(web: Web) -> dict[str, str]:
+    """A request (with a photo), a second one (the pair for review calls), an unidentified
+    person and a person: the ids every route of the matrix is called with."""
+    public = web.client()
+    token = csrf(public)
+    reference = public.post(
+        "/api/v1/tracing-requests",
+        json=intake_json(photo_base64=PHOTO),
+        headers={"X-CSRF-Token": token},
+    ).json()["reference"]
+    other = public.post(
+        "/api/v1/tracing-requests", json=intake_json(), headers={"X-CSRF-Token": token}
+    ).json()["reference"]
+    PAIR.update(a=f"family:{reference}", b=f"family:{other}")
+    with Session(web.engine, expire_on_commit=False) as db:
+        unknown = register(db, actor=CLI, values=validate({"kind": "body", "sex": "F"}))
+    with Session(web.engine) as db:
+        person = Person(created_at=datetime.now(UTC))
+        db.add(person)
+        db.commit()
+        person_id = str(person.id)
+    return {"reference": reference, "unidentified": unknown, "person_id": person_id}
+
+
 def _client(web: Web, role: Role | None) -> tuple[TestClient, str]:
     client = web.client()
     if role is None:
@@ -391,23 +415,8 @@ def _client(web: Web, role: Role | None) -> tuple[TestClient, str]:
 def test_every_role_against_every_endpoint(web: Web) -> None:
     for role in Role:
         web.add_user(role.value, role, source_code="ngo_x" if role is Role.DATA_PARTNER else None)
-    public = web.client()
-    reference = public.post(
-        "/api/v1/tracing-requests",
-        json=intake_json(photo_base64=PHOTO),
-        headers={"X-CSRF-Token": csrf(public)},
-    ).json()["reference"]
-    other = public.post(
-        "/api/v1/tracing-requests", json=intake_json(), headers={"X-CSRF-Token": csrf(public)}
-    ).json()["reference"]
-    PAIR.update(a=f"family:{reference}", b=f"family:{other}")
-    with Session(web.engine, expire_on_commit=False) as db:
-        unknown = register(db, actor=CLI, values=validate({"kind": "body", "sex": "F"}))
-    with Session(web.engine) as db:
-        person = Person(created_at=datetime.now(UTC))
-        db.add(person)
-        db.commit()
-        person_id = str(person.id)
+    ids = seed_world(web)
+    reference, unknown, person_id = ids["reference"], ids["unidentified"], ids["person_id"]
 
     failures: list[str] = []
     for role in [None, *Role]:
