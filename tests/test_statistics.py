@@ -121,6 +121,23 @@ def test_capture_counts_and_strata() -> None:
         registry.stratified_counts(people, ["a", "b"], "colour")
 
 
+def test_capture_histories_count_only_identifiable_records() -> None:
+    people = registry.persons(
+        [
+            _rec(1, "a"),
+            _rec(1, "b", identifiable=False),  # linked to person 1, but no name or number
+            _rec(2, "b"),
+            _rec(3, "b", identifiable=False),  # an unidentified body: a person of its own
+        ]
+    )
+    assert [p.sources for p in people][2] == frozenset({"b"})
+    assert [p.captured for p in people] == [frozenset({"a"}), frozenset({"b"}), frozenset()]
+    t = registry.capture_counts(people, ["a", "b"])
+    assert {k: v for k, v in t.rows() if v} == {(1, 0): 1, (0, 1): 1}
+    # descriptive figures still count every record's list
+    assert registry.describe(people).by_source == {"a": 1, "b": 3}
+
+
 # ----------------------------------------------------------------------------- the store
 
 HEADER = "source,record_id,full_name,sex,birth_date,arrest_date,arrest_place,facility,last_seen_date,status\n"
@@ -345,6 +362,31 @@ def test_estimate_store_is_recorded_and_audited(db_engine: Engine, tmp_path: Pat
     assert latest["estimates"]["loglinear"]["estimate"] == pytest.approx(6.25, rel=1e-6)
     assert "patterns" not in latest  # the page shows estimates, not small counts
     assert latest["curves"]["methods"]["loglinear"]["lower"] <= 6.25
+
+
+def test_records_without_name_or_number_are_left_out_of_estimation(
+    db_engine: Engine, tmp_path: Path
+) -> None:
+    _store(db_engine, tmp_path)
+    body = tmp_path / "body.csv"
+    body.write_text(
+        "source,record_id,sex,age,facility,last_seen_date,detainee_number\n"
+        "b,b7,F,30-40,Sednaya,2018,\n"  # neither a name nor a number
+        "b,b8,M,20-30,Sednaya,2018,3906/227\n",  # a number: identifiable
+        encoding="utf-8",
+    )
+    assert import_file(db_engine, body, ImportOptions(actor="test")).exit_code == 0
+    _fake_run(db_engine, [])
+    result, _ = statistics.estimate_store(
+        db_engine, actor="t", methods=["loglinear"], options=Options(loglinear_model="[1,2]")
+    )
+    assert result["persons"] == 8  # the six linked persons and the two unlinked records
+    assert result["persons_not_identifiable"] == 1
+    assert result["n_observed"] == 7
+    assert result["patterns"] == {"a+b": 4, "a": 1, "b": 2}
+    with db_engine.connect() as conn:
+        figures = statistics.aggregate_figures(conn, small_cell=1)
+    assert figures["persons"] == 8 and figures["by_source"]["b"] == 7  # still counted
 
 
 def test_estimate_cli_on_the_store(

@@ -302,6 +302,8 @@ def render_store_text(result: dict[str, Any], report: Report) -> str:
         + (f" (link run {result['link_run']})" if result["link_run"] is not None else ""),
         f"Lists counted: {', '.join(result['lists'])} ({result['lists_rule']}); "
         f"{result['persons_on_no_chosen_list']:,} on none of them are left out",
+        f"{result['persons_not_identifiable']:,} known to them only through records with "
+        "neither a name nor a detainee number are left out too (no list can be matched on them)",
     ]
     lines += [f"note: {n}" for n in result["notes"] + result["estimation_notes"]]
     lines += ["", render_text(report)]

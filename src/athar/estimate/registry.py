@@ -36,6 +36,15 @@ silently.
 or after that sighting (an undated release or death claim counts as accounting for the
 person; one dated before the last sighting does not).  Counted per last facility.
 
+**Capture histories** (what estimation counts): a person is *on* a list when that list
+has an *identifiable* record of them, one with a name or a detainee number.  A record with
+neither (an unidentified body, a released person who could not say their name) cannot be
+matched across lists by anyone, so linkage leaves it a person of its own, and counting it
+would add a person seen by one list only: exactly the kind of person multiple systems
+estimation extrapolates from.  Such records still count everywhere else (descriptive
+figures, status, unaccounted for); estimation treats their lists as lists of identifiable
+records, the usual definition in this field.
+
 Dates are partial (``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``) and compared at the precision
 both give.
 """
@@ -82,6 +91,8 @@ class RecordFacts:
     facility: str | None = None
     last_seen_date: str | None = None
     claims: tuple[Claim, ...] = ()
+    #: the record carries a name or a detainee number: something linkage can match on
+    identifiable: bool = True
 
 
 @dataclass(frozen=True)
@@ -90,6 +101,8 @@ class PersonFacts:
 
     person: int
     sources: frozenset[str]
+    #: the lists that recorded the person identifiably (see "Capture histories" above)
+    captured: frozenset[str]
     sex: str
     arrest_year: str
     governorate: str
@@ -206,6 +219,7 @@ def person_facts(person: int, records: Sequence[RecordFacts]) -> PersonFacts:
     return PersonFacts(
         person=person,
         sources=frozenset(r.source for r in records),
+        captured=frozenset(r.source for r in records if r.identifiable),
         sex=sex,
         arrest_year=str(min(years)) if years else UNKNOWN,
         governorate=governorate,
@@ -323,12 +337,16 @@ def stratum_of(p: PersonFacts, by: str) -> str:
 
 
 def capture_counts(people: Sequence[PersonFacts], lists: Sequence[str]) -> CaptureTable:
-    """The capture-pattern table of ``people`` on ``lists`` (people on none are left out)."""
+    """The capture-pattern table of ``people`` on ``lists``, by their identifiable records.
+
+    People on none of the lists, or known to them only through records with neither a name
+    nor a detainee number, are left out (see "Capture histories" in the module docstring).
+    """
     if len(lists) < 2:
         raise EstimateInputError("estimation needs at least two lists")
     rows: Counter[tuple[int, ...]] = Counter()
     for p in people:
-        pattern = tuple(int(s in p.sources) for s in lists)
+        pattern = tuple(int(s in p.captured) for s in lists)
         if any(pattern):
             rows[pattern] += 1
     return CaptureTable.from_rows(list(lists), rows.items())

@@ -88,6 +88,24 @@ def _int(v: Any) -> int | None:
     return None if v is None else int(v)
 
 
+#: SQL: the record carries a name or a detainee number (what linkage can match on)
+IDENTIFIABLE = (
+    "CASE WHEN "
+    + " OR ".join(
+        f"COALESCE(r.{c}, '') <> ''"
+        for c in (
+            "full_name",
+            "given_name",
+            "father_name",
+            "grandfather_name",
+            "family_name",
+            "detainee_number",
+        )
+    )
+    + " THEN 1 ELSE 0 END"
+)
+
+
 def _current_records(conn: Connection) -> list[StoredRecord]:
     claims: dict[int, list[Claim]] = {}
     for rid, status, date, facility in conn.execute(
@@ -102,7 +120,8 @@ def _current_records(conn: Connection) -> list[StoredRecord]:
     for row in conn.execute(
         text(
             "SELECT r.id, s.code, r.record_id, r.sex_code, r.birth_year, r.age_min, r.age_max, "
-            "r.arrest_date, r.arrest_place_code, r.facility_code, r.last_seen_date "
+            "r.arrest_date, r.arrest_place_code, r.facility_code, r.last_seen_date, "
+            f"{IDENTIFIABLE} "
             "FROM record r JOIN source s ON s.id = r.source_id WHERE r.is_current ORDER BY r.id"
         )
     ):
@@ -119,6 +138,7 @@ def _current_records(conn: Connection) -> list[StoredRecord]:
             facility=row[9],
             last_seen_date=row[10],
             claims=tuple(claims.get(db_id, ())),
+            identifiable=bool(row[11]),
         )
         out.append(StoredRecord(db_id, str(row[1]), str(row[2]), facts))
     return out
@@ -450,6 +470,7 @@ def estimate_store(
     with engine.connect() as conn:
         view = registry_view(conn)
         chosen, rule = choose_lists(view, lists)
+        on = frozenset(chosen)
         table = registry.capture_counts(view.people, chosen)
         if table.n_observed == 0:
             raise StatisticsError("nobody in the store is on the chosen lists")
@@ -469,7 +490,11 @@ def estimate_store(
             **view.info(),
             "lists": chosen,
             "lists_rule": rule,
-            "persons_on_no_chosen_list": len(view.people) - table.n_observed,
+            "persons_on_no_chosen_list": sum(1 for p in view.people if not p.sources & on),
+            # on a chosen list only through records with neither a name nor a detainee number
+            "persons_not_identifiable": sum(
+                1 for p in view.people if p.sources & on and not p.captured & on
+            ),
             "methods": list(report.results),
             "estimation_notes": notes,
         }
