@@ -272,14 +272,16 @@ def _notifications(db: Session, request_id: int) -> list[FamilyNotification]:
     )
 
 
-def _audit_read(db: Session, actor: Actor, reference: str, what: str, ids: list[int]) -> None:
+def _audit_read(
+    db: Session, actor: Actor, reference: str, what: str, detail: dict[str, list[int]]
+) -> None:
     append_event(
         db.connection(),
         actor=actor.label,
         action=f"tracing_request.{what}_view",
         entity_type="tracing_request",
         entity_id=reference,
-        detail={"ids": ids},
+        detail=detail,
     )
     db.commit()
 
@@ -290,7 +292,7 @@ def list_notes(db: Session, actor: Actor, reference: str) -> list[NoteView]:
     rows = _notes(db, request.id)
     names = _author_names(db, {n.author_id for n in rows})
     views = [_note_view(n, names) for n in rows]
-    _audit_read(db, actor, reference, "notes", [v.id for v in views])
+    _audit_read(db, actor, reference, "notes", {"ids": [v.id for v in views]})
     return views
 
 
@@ -300,7 +302,7 @@ def list_notifications(db: Session, actor: Actor, reference: str) -> list[Notifi
     rows = _notifications(db, request.id)
     names = _author_names(db, {n.recorded_by_id for n in rows})
     views = [_notification_view(n, names) for n in rows]
-    _audit_read(db, actor, reference, "notifications", [v.id for v in views])
+    _audit_read(db, actor, reference, "notifications", {"ids": [v.id for v in views]})
     return views
 
 
@@ -314,16 +316,14 @@ def history(db: Session, actor: Actor, reference: str) -> History:
         notes=[_note_view(n, names) for n in notes],
         notifications=[_notification_view(n, names) for n in told],
     )
-    append_event(
-        db.connection(),
-        actor=actor.label,
-        action="tracing_request.history_view",
-        entity_type="tracing_request",
-        entity_id=reference,
-        detail={
+    _audit_read(
+        db,
+        actor,
+        reference,
+        "history",
+        {
             "notes": [n.id for n in result.notes],
             "notifications": [n.id for n in result.notifications],
         },
     )
-    db.commit()
     return result
