@@ -15,10 +15,29 @@ The Gibbs sampler works on capture-pattern *counts*, never on individuals:
 3. stick-breaking weights ``V_k ~ Beta(1 + n_k, alpha + sum_{l>k} n_l)``;
 4. the unobserved count ``n0 ~ NegBinomial(n, 1 - p0)``, with ``p0`` the probability
    of the all-zero pattern (this is the exact conditional under the 1/N prior);
-   draws above ``20 n`` are rejected (a bound the R package's interface once took as
-   ``Nmis_max``; its current C++ source draws without it);
+   draws above ``20 n`` are rejected, as the package has done since 0.4.11 (0.4 to
+   0.4.3 drew without the bound);
 5. the ``n0`` unobserved people are split across classes by a multinomial draw;
 6. ``alpha ~ Gamma(a + K - 1, b - log pi_K)``.
+
+These are the steps, priors and order of the CRAN package LCMCR 0.4.14
+(``src/NPLCM_CR_Basic_Freq.cpp``): ``Update()`` lines 79-90 (the order above);
+``sam_countzIK`` 131-159 (step 1); ``sam_lambda``/``tabulate_elements`` 109-128 and
+264-296 (step 2: Beta(1 + on, 1 + off), the unobserved counted as "off" on every
+list); ``sam_nu`` 183-202 (step 3; the last weight takes the rest, no stick of its
+own); ``compute_probs_miss``/``sam_n0`` 212-238 (step 4: GSL's negative binomial,
+failures before n successes of probability 1 - p0, redrawn while above 20 n);
+``sam_z0x0`` 241-261 (step 5); ``sam_alpha`` 206-209 (step 6: GSL's gamma takes a
+*scale*, 1 / (b - log pi_K), so b is a rate).  ``Initializes`` 300-360 holds alpha at
+0.3 / K for 500 warm-up sweeps and then sorts the classes by weight, as here.  The
+R defaults (``R/Lcm_CR_fn.R`` 72 and 84) are ``lcmCR(K = 5, a_alpha = 0.25,
+b_alpha = 0.25, thinning = 10, seed = 'auto')`` (clock-seeded) and
+``lcmCR_PostSampl(burnin = 10000, samples = 1000, thinning = 10)``; R drops observed
+all-zero rows with a warning (lines 42-46), where :class:`CaptureTable` refuses them.
+The only differences are the starting point (the package starts the class weights
+from a Beta(1, 1) stick-breaking draw and lambda unclamped), the random numbers, and
+that step 4 here gives up after 10,000 draws above 20 n (taking 20 n) where the
+package loops on: none changes the posterior.
 
 Step 1b (Athar's addition, ``collapsed_moves`` per sweep; 0 turns it off and leaves
 exactly the C++ package's sampler) is a partially collapsed Metropolis move: the
