@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from athar.cli import main
-from athar.services.audit import append_event, verify_chain
+from athar.services.audit import GroupAppender, append_event, append_read, appender, verify_chain
 from athar.store import audit_guard
 
 
@@ -99,6 +99,66 @@ def test_reorder_is_caught(db_engine: Engine) -> None:
     _tamper(db_engine, "UPDATE audit_event SET seq = 4 WHERE seq = 100")
     p = _verify(db_engine).problem
     assert p is not None and (p.seq, p.kind) == (3, "reordered")
+
+
+def test_group_commit_keeps_one_chain_and_batches(db_engine: Engine) -> None:
+    """Concurrent reads' events go into one chain, every caller gets its own sequence number
+    back only once its event is committed, and concurrent callers share transactions."""
+    group = GroupAppender(db_engine)
+    start = threading.Barrier(16)
+    seqs: list[int] = []
+    errors: list[BaseException] = []
+    committed_on_return: list[bool] = []
+
+    def work(k: int) -> None:
+        try:
+            start.wait()
+            for i in range(10):
+                seq = group.append(
+                    actor=f"reader-{k}", action="test.view", entity_type="thing", entity_id=i
+                )
+                with db_engine.connect() as conn:  # another connection sees it: committed
+                    row = conn.execute(
+                        text("SELECT actor FROM audit_event WHERE seq = :s"), {"s": seq}
+                    ).one_or_none()
+                committed_on_return.append(row is not None and row[0] == f"reader-{k}")
+                seqs.append(seq)
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(seqs) == list(range(1, 161))
+    assert all(committed_on_return)
+    res = _verify(db_engine)
+    assert res.ok and res.events == 160
+    assert group.events == 160
+    assert group.batches < 160  # some callers were written together
+
+
+def test_group_commit_failure_reaches_every_caller_and_the_log_recovers(
+    db_engine: Engine,
+) -> None:
+    group = GroupAppender(db_engine)
+    _sql(db_engine, "ALTER TABLE audit_event RENAME TO audit_event_away")
+    try:
+        with pytest.raises(DBAPIError):
+            group.append(actor="a", action="test.view", entity_type="thing")
+    finally:
+        _sql(db_engine, "ALTER TABLE audit_event_away RENAME TO audit_event")
+    assert group.append(actor="a", action="test.view", entity_type="thing") == 1
+    assert _verify(db_engine).ok
+
+
+def test_append_read_uses_one_appender_per_engine(db_engine: Engine) -> None:
+    assert appender(db_engine) is appender(db_engine)
+    assert append_read(db_engine, actor="a", action="test.view", entity_type="thing") == 1
+    assert append_read(db_engine, actor="b", action="test.view", entity_type="thing") == 2
+    assert _verify(db_engine).ok
 
 
 def test_concurrent_writers_keep_one_chain(db_engine: Engine) -> None:

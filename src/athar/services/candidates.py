@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from athar.security.auth import NotFound, Permission, has_permission
 from athar.services import review, unidentified
-from athar.services.audit import append_event
+from athar.services.audit import append_read
 from athar.services.tracing import NOT_FOUND, visible_request
 from athar.services.tracing_intake import FAMILY_SOURCE
 from athar.services.users import Actor
@@ -159,15 +159,19 @@ def _ranked(db: Session, rid: int, reports_only: bool = False) -> list[Candidate
 def _audit_view(
     db: Session, actor: Actor, action: str, entity: str, found: list[Candidate]
 ) -> None:
-    append_event(
-        db.connection(),
+    """Audit the view, committed before the caller answers.  The reads' transaction ends
+    first; the event is group-committed with concurrent views (:func:`append_read`), so
+    case workers searching at once do not queue one by one on the audit log's head."""
+    db.rollback()  # nothing was written: end the reads' transaction, free the connection
+    bind = db.get_bind()
+    append_read(
+        bind if isinstance(bind, Engine) else bind.engine,
         actor=actor.label,
         action=action,
         entity_type="tracing_request" if action.startswith("tracing") else "record",
         entity_id=entity,
         detail={"candidates": [c.key for c in found]},
     )
-    db.commit()
 
 
 def _request_record_id(db: Session, actor: Actor, reference: str, permission: Permission) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -294,23 +295,35 @@ def start_session(db: Session, *, user: User, hours: int, previous_token: str | 
     return token
 
 
-def session_user(db: Session, token: str | None) -> User | None:
-    """The active user behind a session token, or ``None`` (expired, revoked, disabled)."""
+def _live_session(db: Session, token: str | None, *columns: Any) -> Any | None:
+    """``columns`` of the user behind a session token, if the session is live: not expired,
+    not revoked, and its user active."""
     if not token:
         return None
     row = db.execute(
-        select(LoginSession, User)
+        select(*columns, User.is_active, LoginSession.revoked_at, LoginSession.expires_at)
         .join(User, User.id == LoginSession.user_id)
         .where(LoginSession.token_digest == token_digest(token))
     ).first()
-    if row is None:
+    if row is None or row.revoked_at is not None or _aware(row.expires_at) <= now():
         return None
-    session, user = row
-    if session.revoked_at is not None or _aware(session.expires_at) <= now():
-        return None
-    if not user.is_active:
-        return None
-    return user
+    return row if row.is_active else None
+
+
+def session_user(db: Session, token: str | None) -> User | None:
+    """The active user behind a session token, or ``None`` (expired, revoked, disabled)."""
+    row = _live_session(db, token, User)
+    return None if row is None else cast(User, row.User)
+
+
+def session_user_columns(db: Session, token: str | None) -> Any | None:
+    """:func:`session_user` for every request of the web app: the same rules, but only the
+    columns the web layer keeps (``id``, ``username``, ``display_name``, ``role``,
+    ``source_code``), without building ORM objects (a twentieth of a candidate search's
+    server time under load; py-spy)."""
+    return _live_session(
+        db, token, User.id, User.username, User.display_name, User.role, User.source_code
+    )
 
 
 def end_session(db: Session, *, token: str | None, actor: Actor) -> None:

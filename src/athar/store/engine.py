@@ -83,4 +83,11 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
             conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
         return engine
+    # Up to 40 connections, kept once opened: the web app runs sync routes on anyio's 40
+    # worker threads.  With SQLAlchemy's default 5 + 10 a third of them waited for a
+    # connection under load, and "overflow" connections are closed on return, so each burst
+    # paid PostgreSQL's connection set-up again (py-spy, bench load).  Connections are opened
+    # only as concurrency needs them.
+    kwargs.setdefault("pool_size", 40)
+    kwargs.setdefault("max_overflow", 10)
     return create_engine(url, pool_pre_ping=True, **kwargs)

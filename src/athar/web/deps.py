@@ -6,12 +6,13 @@ dependencies routes use; routes never build queries themselves but call services
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from athar.security.auth import Permission, Role, csrf_valid, has_permission
@@ -47,9 +48,22 @@ class WebUser:
         return Actor(f"user:{self.username}", self.role, self.id, self.source_code)
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    with request.app.state.sessionmaker() as session:
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """A session for the route, which uses it in its worker thread.
+
+    ``async``: opening a session does no I/O (it connects on first use), and a sync
+    dependency would cost each request one more hand-over to the thread pool, the largest
+    single cost of a candidate search under load (py-spy).  Closing it does I/O only if a
+    transaction is still open, and then runs in the pool too.
+    """
+    session = request.app.state.sessionmaker()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_db)]
