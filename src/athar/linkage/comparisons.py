@@ -10,7 +10,10 @@ Name parts are compared on the name engine's levels, most specific first:
 1. exact after normalisation (term-frequency adjusted on the canonical form),
 2. the same canonical Latin form (term-frequency adjusted),
 3. the same phonetic key,
-4. close, then near, by Jaro-Winkler on the canonical form,
+4. close by Jaro-Winkler on the canonical form; where the spec asks for them
+   (``written_close``, ``key_close``), close by Jaro-Winkler on the normalised
+   spelling (a misread dot in Arabic script) and on the phonetic keys; then near
+   by Jaro-Winkler on the canonical form,
 5. an initial that agrees with the other side's name (``M.`` / ``Mustafa``),
 6. anything else.
 
@@ -71,6 +74,20 @@ def _name_part(c: ComparisonSpec) -> ComparisonCreator:
         cll.JaroWinklerLevel(f"{p}_canon", float(c.options.get("close", 0.9))).configure(
             label_for_charts="close (Jaro-Winkler on canonical)"
         ),
+    ]
+    if c.options.get("written_close"):
+        levels.append(
+            cll.JaroWinklerLevel(f"{p}_norm", float(c.options["written_close"])).configure(
+                label_for_charts="close as written (Jaro-Winkler on normalised)"
+            )
+        )
+    if c.options.get("key_close"):
+        levels.append(
+            cll.JaroWinklerLevel(f"{p}_key", float(c.options["key_close"])).configure(
+                label_for_charts="close keys (Jaro-Winkler on phonetic key)"
+            )
+        )
+    levels += [
         cll.JaroWinklerLevel(f"{p}_canon", float(c.options.get("near", 0.75))).configure(
             label_for_charts="near (Jaro-Winkler on canonical)"
         ),
