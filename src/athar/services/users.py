@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session
 
 from athar.security.auth import (
@@ -295,7 +295,7 @@ def start_session(db: Session, *, user: User, hours: int, previous_token: str | 
     return token
 
 
-def _live_session(db: Session, token: str | None, *columns: Any) -> Any | None:
+def _live_session(db: Session | Connection, token: str | None, *columns: Any) -> Any | None:
     """``columns`` of the user behind a session token, if the session is live: not expired,
     not revoked, and its user active."""
     if not token:
@@ -316,10 +316,10 @@ def session_user(db: Session, token: str | None) -> User | None:
     return None if row is None else cast(User, row.User)
 
 
-def session_user_columns(db: Session, token: str | None) -> Any | None:
+def session_user_columns(db: Session | Connection, token: str | None) -> Any | None:
     """:func:`session_user` for every request of the web app: the same rules, but only the
     columns the web layer keeps (``id``, ``username``, ``display_name``, ``role``,
-    ``source_code``), without building ORM objects (a twentieth of a candidate search's
+    ``source_code``), without an ORM session or objects (a twentieth of a candidate search's
     server time under load; py-spy)."""
     return _live_session(
         db, token, User.id, User.username, User.display_name, User.role, User.source_code

@@ -76,8 +76,8 @@ def routers() -> list[APIRouter]:
 
 
 def _load_user(app: FastAPI, token: str) -> WebUser | None:
-    with app.state.sessionmaker() as db:
-        row = session_user_columns(db, token)
+    with app.state.engine.connect() as conn:
+        row = session_user_columns(conn, token)
         if row is None:
             return None
         return WebUser(row.id, row.username, row.display_name, Role(row.role), row.source_code)
