@@ -12,7 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, select, union_all
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    Float,
+    Integer,
+    String,
+    bindparam,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from athar.security.auth import NotFound, Permission, has_permission
@@ -48,14 +59,21 @@ def _name(r: Any) -> str | None:
 REPORT_STATUSES = frozenset({"missing", "detained"})
 
 
-def _decisions_query() -> Any:
-    """Every link decision naming ``:rid`` (each side through its own index, ``UNION ALL``),
-    with the latest link run's id, oldest first."""
+def _near_query(rid: Any) -> Any:
+    """One statement for what names record ``rid``: every link decision (each side through
+    its own index, ``UNION ALL``) with the latest link run's id, and ``rid``'s person(s).
+
+    Rows are ``(tag, other, kind, score, run_id, decided_at, id, latest)``: tag ``d`` for a
+    decision (``other`` is the other record), ``p`` for a person (``other`` is its id), and
+    ``r`` for ``rid`` itself (``other`` is ``NULL`` for a missing request).  Decisions come
+    oldest first.
+    """
     latest_run = select(func.max(LinkRun.id)).scalar_subquery()
     ld = LinkDecision.__table__
-    rid: Any = bindparam("rid")
-    sides = [
+    no_int = literal(None, Integer)
+    decisions = [
         select(
+            literal("d").label("tag"),
             other.label("other"),
             ld.c.kind,
             ld.c.score,
@@ -69,68 +87,109 @@ def _decisions_query() -> Any:
             (ld.c.record_b_id, ld.c.record_a_id),
         )
     ]
-    both = union_all(*sides).subquery()
+    nulls = (
+        literal(None, String),
+        literal(None, Float),
+        no_int,
+        literal(None, DateTime),
+        no_int,
+        no_int,
+    )
+    persons = select(literal("p"), _PR.c.person_id, *nulls).where(_PR.c.record_id == rid)
+    itself = select(literal("r"), rid, *nulls)
+    both = union_all(*decisions, persons, itself).subquery()
+    # decisions oldest first (in SQL: stored timestamps may mix naive and aware values)
     return select(both).order_by(both.c.decided_at, both.c.id)
 
 
 def _records_query() -> Any:
-    """Display columns and source codes of the current versions of records ``:ids``."""
+    """Display columns and source codes of the current versions of records ``:ids`` (the
+    decisions' other records) and of the other records of persons ``:persons`` (flagged
+    ``same``), in one statement."""
     r = Record.__table__
-    return (
-        select(
-            r.c.id,
-            r.c.record_id,
-            r.c.full_name,
-            r.c.given_name,
-            r.c.father_name,
-            r.c.grandfather_name,
-            r.c.family_name,
-            r.c.birth_date,
-            r.c.age_text,
-            r.c.facility,
-            r.c.status_code,
-            Source.code,
-        )
+    columns = (
+        r.c.id,
+        r.c.record_id,
+        r.c.full_name,
+        r.c.given_name,
+        r.c.father_name,
+        r.c.grandfather_name,
+        r.c.family_name,
+        r.c.birth_date,
+        r.c.age_text,
+        r.c.facility,
+        r.c.status_code,
+        Source.code,
+    )
+    named = (
+        select(*columns, literal(False).label("same"))
         .join(Source, Source.id == r.c.source_id)
         .where(r.c.id.in_(bindparam("ids", expanding=True)), r.c.is_current.is_(True))
     )
+    same = (
+        select(*columns, literal(True).label("same"))
+        .join(Source, Source.id == r.c.source_id)
+        .join(_PR, _PR.c.record_id == r.c.id)
+        .where(
+            _PR.c.person_id.in_(bindparam("persons", expanding=True)),
+            r.c.id != bindparam("rid"),
+            r.c.is_current.is_(True),
+        )
+    )
+    return union_all(named, same)
 
 
 _PR = PersonRecord.__table__
-#: built once: composing these statements cost more CPU than running them (profiled)
-_DECISIONS = _decisions_query()
-# Two lookups, not an IN (subquery): without fresh statistics PostgreSQL plans that as a hash
-# join over the whole of person_record (37 ms at 100k records, measured).
-_PERSONS = select(_PR.c.person_id).where(_PR.c.record_id == bindparam("rid"))
-_SAME = select(_PR.c.record_id).where(
-    _PR.c.person_id.in_(bindparam("persons", expanding=True)), _PR.c.record_id != bindparam("rid")
+#: built once: composing these statements cost more CPU than running them (profiled).  Two
+#: round trips per search: what names the record (decisions, persons, the request's record),
+#: then the records.  (Person lookups are by index on each side; an ``IN (subquery)`` over
+#: ``person_record`` was planned as a hash join over the whole table without statistics, 37 ms
+#: at 100k records, measured.)
+_NEAR_REQUEST = _near_query(
+    select(TracingRequest.record_id)
+    .where(TracingRequest.reference == bindparam("reference"))
+    .scalar_subquery()
 )
+_NEAR_RECORD = _near_query(bindparam("rid", type_=Integer))
 _RECORDS = _records_query()
-_REQUEST_RECORD = select(TracingRequest.record_id).where(
-    TracingRequest.reference == bindparam("reference")
-)
 
 
-def _ranked(db: Session, rid: int, reports_only: bool = False) -> list[Candidate]:
-    """The records near record ``rid``, best first: four indexed queries, columns only.
+def _ranked(db: Session, near: Any, reports_only: bool = False) -> list[Candidate] | None:
+    """The records near one record, best first, from two statements (columns only):
 
-    1. every link decision naming ``rid``, with the latest link run's id;
-    2. ``rid``'s person(s), then their other records;
-    3. those records' display columns and source codes (current versions only).
+    1. ``near`` (:data:`_NEAR_REQUEST` or :data:`_NEAR_RECORD` with its parameters): every
+       link decision naming the record, with the latest link run's id, and its person(s);
+    2. the display columns and source codes of the decisions' records and of the persons'
+       other records (current versions only).
+
+    ``None`` when the record does not exist (a request reference that matches nothing).
     """
+    statement, params = near
+    rid: int | None = None
     scores: dict[int, float] = {}
     decisions: dict[int, str] = {}
-    for other, kind, score, run_id, _, _, latest in db.execute(_DECISIONS, {"rid": rid}):
-        if kind == "automatic":
+    person_ids: list[int] = []
+    for tag, other, kind, score, run_id, _, _, latest in db.execute(statement, params):
+        if tag == "r":
+            rid = other
+        elif tag == "p":
+            person_ids.append(other)
+        elif kind == "automatic":
             if run_id == latest and score is not None:
                 scores[other] = max(scores.get(other, score), score)
         else:
-            decisions[other] = kind
-    person_ids = list(db.scalars(_PERSONS, {"rid": rid}))
-    same = set(db.scalars(_SAME, {"persons": person_ids, "rid": rid})) if person_ids else set()
-    ids = set(scores) | set(decisions) | same
-    if not ids:
+            decisions[other] = kind  # oldest first: the latest decision stays
+    if rid is None:
+        return None
+    ids = set(scores) | set(decisions)
+    if not ids and not person_ids:
         return []
+    rows: dict[int, Any] = {}
+    same: set[int] = set()
+    for row in db.execute(_RECORDS, {"ids": sorted(ids), "persons": person_ids, "rid": rid}):
+        rows[row.id] = row
+        if row.same:
+            same.add(row.id)
     found = [
         Candidate(
             key=f"{row.code}:{row.record_id}",
@@ -142,7 +201,7 @@ def _ranked(db: Session, rid: int, reports_only: bool = False) -> list[Candidate
             same_person=row.id in same,
             decision=decisions.get(row.id),
         )
-        for row in db.execute(_RECORDS, {"ids": sorted(ids)})
+        for row in rows.values()
         if not reports_only or row.status_code is None or row.status_code in REPORT_STATUSES
     ]
     found.sort(
@@ -174,20 +233,15 @@ def _audit_view(
     )
 
 
-def _request_record_id(db: Session, actor: Actor, reference: str, permission: Permission) -> int:
-    """The id of the request's record, with :func:`visible_request`'s rules (hidden == missing)
-    but without loading (and decrypting) the request's contact details and photo."""
-    if actor.role is None or not has_permission(actor.role, permission):
-        raise NotFound(NOT_FOUND)
-    rid = db.scalar(_REQUEST_RECORD, {"reference": reference})
-    if rid is None:
-        raise NotFound(NOT_FOUND)
-    return int(rid)
-
-
 def candidates_for(db: Session, actor: Actor, reference: str) -> list[Candidate]:
-    """Ranked candidates for a request (best first); the view is audited."""
-    found = _ranked(db, _request_record_id(db, actor, reference, Permission.READ_REQUESTS))
+    """Ranked candidates for a request (best first); the view is audited.  A request the
+    actor may not see answers like one that does not exist (:func:`visible_request`'s rule),
+    without loading (and decrypting) its contact details and photo."""
+    if actor.role is None or not has_permission(actor.role, Permission.READ_REQUESTS):
+        raise NotFound(NOT_FOUND)
+    found = _ranked(db, (_NEAR_REQUEST, {"reference": reference}))
+    if found is None:
+        raise NotFound(NOT_FOUND)
     _audit_view(db, actor, "tracing_request.candidates_view", reference, found)
     return found
 
@@ -195,7 +249,7 @@ def candidates_for(db: Session, actor: Actor, reference: str) -> list[Candidate]
 def candidates_for_unidentified(db: Session, actor: Actor, reference: str) -> list[Candidate]:
     """The missing-person reports linkage put near an unidentified person or body."""
     record = unidentified.record_of(db, actor, reference)
-    found = _ranked(db, record.id, reports_only=True)
+    found = _ranked(db, (_NEAR_RECORD, {"rid": record.id}), reports_only=True) or []
     _audit_view(
         db, actor, "unidentified.candidates_view", f"{unidentified.SOURCE}:{reference}", found
     )

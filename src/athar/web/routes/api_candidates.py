@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from athar.services import candidates
@@ -30,10 +31,18 @@ router = APIRouter(
 )
 
 
+#: the answer's JSON is written here, from models validated once, not by FastAPI's second
+#: validation pass over the returned list (a tenth of a search's server time under load)
+_LIST = TypeAdapter(list[CandidateOut])
+
+
 @router.get("", response_model=list[CandidateOut])
-def list_candidates(reference: str, db: SessionDep, user: Searcher) -> list[CandidateOut]:
+def list_candidates(reference: str, db: SessionDep, user: Searcher) -> Response:
     """Records from every list that linkage put near this request, best first."""
-    return [CandidateOut(**asdict(c)) for c in candidates.candidates_for(db, user.actor, reference)]
+    found = [
+        CandidateOut(**asdict(c)) for c in candidates.candidates_for(db, user.actor, reference)
+    ]
+    return Response(_LIST.dump_json(found), media_type="application/json")
 
 
 @router.get("/pair", response_model=PairOut)
