@@ -33,6 +33,7 @@ from athar.services.tracing import NOT_FOUND, visible_request
 from athar.services.tracing_intake import FAMILY_SOURCE
 from athar.services.users import Actor
 from athar.store.casework import TracingRequest
+from athar.store.engine import reads_without_transaction
 from athar.store.models import LinkDecision, LinkRun, PersonRecord, Record, Source
 
 
@@ -239,6 +240,7 @@ def candidates_for(db: Session, actor: Actor, reference: str) -> list[Candidate]
     without loading (and decrypting) its contact details and photo."""
     if actor.role is None or not has_permission(actor.role, Permission.READ_REQUESTS):
         raise NotFound(NOT_FOUND)
+    db.connection(execution_options=reads_without_transaction(db.get_bind()))
     found = _ranked(db, (_NEAR_REQUEST, {"reference": reference}))
     if found is None:
         raise NotFound(NOT_FOUND)

@@ -58,6 +58,20 @@ def begin_write(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
+def reads_without_transaction(bind: Engine | Connection) -> dict[str, Any]:
+    """Execution options that let a read-only unit of work run without ``BEGIN`` and
+    ``ROLLBACK`` on PostgreSQL: pass them to ``Connection.execution_options`` or
+    ``Session.connection(execution_options=...)`` before the first statement.
+
+    psycopg opens a transaction with a round trip of its own, and a read ends with another;
+    for a lookup of one or two statements that doubles the statements PostgreSQL runs.  Under
+    PostgreSQL's default READ COMMITTED every statement takes its own snapshot anyway, so the
+    reads see exactly what they would inside a transaction.  SQLite keeps its transaction
+    (there it gives one snapshot across statements): no options.
+    """
+    return {"isolation_level": "AUTOCOMMIT"} if bind.dialect.name == "postgresql" else {}
+
+
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """Create an engine for ``url`` (default: :func:`database_url`).
 

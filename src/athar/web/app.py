@@ -18,7 +18,7 @@ from athar import __version__
 from athar.security import crypto
 from athar.security.auth import Role, csrf_token, new_token, token_digest
 from athar.services.users import session_user_columns
-from athar.store.engine import make_engine
+from athar.store.engine import make_engine, reads_without_transaction
 from athar.store.migrate import require_current
 from athar.web.deps import ANON_COOKIE, SESSION_COOKIE, WebUser
 from athar.web.errors import install_error_handlers
@@ -77,6 +77,7 @@ def routers() -> list[APIRouter]:
 
 def _load_user(app: FastAPI, token: str) -> WebUser | None:
     with app.state.engine.connect() as conn:
+        conn.execution_options(**reads_without_transaction(conn))
         row = session_user_columns(conn, token)
         if row is None:
             return None
