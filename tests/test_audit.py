@@ -13,7 +13,14 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from athar.cli import main
-from athar.services.audit import GroupAppender, append_event, append_read, appender, verify_chain
+from athar.services.audit import (
+    GroupAppender,
+    append_event,
+    append_events,
+    append_read,
+    appender,
+    verify_chain,
+)
 from athar.store import audit_guard
 
 
@@ -99,6 +106,33 @@ def test_reorder_is_caught(db_engine: Engine) -> None:
     _tamper(db_engine, "UPDATE audit_event SET seq = 4 WHERE seq = 100")
     p = _verify(db_engine).problem
     assert p is not None and (p.seq, p.kind) == (3, "reordered")
+
+
+def test_append_events_is_append_event_in_a_row(db_engine: Engine) -> None:
+    """A batch (pipelined on PostgreSQL) makes the same chain as one append after another,
+    through the append-only triggers, after events already in the log."""
+    _append(db_engine, 2)
+    events = [
+        {"actor": f"a{i}", "action": "test.view", "entity_type": "thing", "entity_id": i}
+        for i in range(7)
+    ]
+    with db_engine.begin() as conn:
+        assert append_events(conn, events) == list(range(3, 10))
+    res = _verify(db_engine)
+    assert res.ok and res.events == 9 and res.head_seq == 9
+    with db_engine.connect() as conn:
+        actors = [r[0] for r in conn.execute(text("SELECT actor FROM audit_event ORDER BY seq"))]
+    assert actors == ["tester", "tester"] + [f"a{i}" for i in range(7)]
+
+
+def test_append_events_failing_midway_writes_nothing(db_engine: Engine) -> None:
+    _append(db_engine, 1)
+    events = [{"actor": "a", "action": "test.view", "entity_type": "thing"} for _ in range(4)]
+    events[2]["entity_type"] = None  # NOT NULL: the third insert fails
+    with pytest.raises(Exception), db_engine.begin() as conn:  # noqa: B017 - driver's own error
+        append_events(conn, events)
+    res = _verify(db_engine)
+    assert res.ok and res.events == 1 and res.head_seq == 1
 
 
 def test_group_commit_keeps_one_chain_and_batches(db_engine: Engine) -> None:
