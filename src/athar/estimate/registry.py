@@ -179,8 +179,9 @@ def person_status(claims: Sequence[Claim]) -> tuple[str, str | None]:
     return "no_claim", None
 
 
-def _last_sighting(records: Sequence[RecordFacts]) -> tuple[str | None, str | None]:
-    """(facility, date) of the latest-dated record naming a facility."""
+def last_sighting(records: Sequence[RecordFacts]) -> tuple[str | None, str | None]:
+    """(facility, date) of the latest-dated record naming a facility (records in store
+    order: the first of several that no later-dated one beats is kept)."""
     best: tuple[str | None, str | None] = (None, None)
     for r in records:
         if not r.facility:
@@ -192,6 +193,15 @@ def _last_sighting(records: Sequence[RecordFacts]) -> tuple[str | None, str | No
         elif when is not None and (date is None or strictly_later(when, date)):
             best = (r.facility, when)
     return best
+
+
+def accounted_for(seen: str | None, claims: Iterable[Claim]) -> bool:
+    """A release or death claim dated on or after the last sighting ``seen``, or undated,
+    or any such claim when the sighting itself is undated."""
+    return any(
+        c.status in END_STATUSES and (c.date is None or seen is None or later_or_same(c.date, seen))
+        for c in claims
+    )
 
 
 def person_facts(person: int, records: Sequence[RecordFacts]) -> PersonFacts:
@@ -209,13 +219,8 @@ def person_facts(person: int, records: Sequence[RecordFacts]) -> PersonFacts:
     age = next((a for r in records if (a := _age_at_arrest(r)) is not None), None)
     claims = [c for r in records for c in r.claims]
     status, conflict = person_status(claims)
-    last_facility, seen = _last_sighting(records)
-    unaccounted = False
-    if last_facility is not None:
-        ends = [c for c in claims if c.status in END_STATUSES]
-        unaccounted = not any(
-            c.date is None or seen is None or later_or_same(c.date, seen) for c in ends
-        )
+    last_facility, seen = last_sighting(records)
+    unaccounted = last_facility is not None and not accounted_for(seen, claims)
     return PersonFacts(
         person=person,
         sources=frozenset(r.source for r in records),
@@ -285,22 +290,40 @@ class Description:
 
 def describe(people: Sequence[PersonFacts]) -> Description:
     sources = sorted({s for p in people for s in p.sources})
-    d = Description(persons=len(people))
-    d.by_source = _sorted(Counter(s for p in people for s in p.sources))
-    overlap = Counter(pattern_key(p.sources, sources) for p in people)
-    d.by_overlap = dict(sorted(overlap.items(), key=lambda kv: (-kv[1], kv[0])))
-    d.by_facility = _sorted(Counter(f for p in people for f in p.facilities))
-    d.by_arrest_year = _sorted(Counter(p.arrest_year for p in people))
-    d.by_governorate = _sorted(Counter(p.governorate for p in people))
-    d.by_sex = _sorted(Counter(p.sex for p in people))
-    ages = Counter(p.age_group for p in people)
-    d.by_age_group = {g: ages[g] for g in AGE_GROUPS if ages[g]}
-    status = Counter(p.status for p in people)
-    d.by_status = {s: status[s] for s in STATUS_CATEGORIES if status[s]}
-    d.status_conflicts = _sorted(Counter(p.conflict for p in people if p.conflict))
-    d.unaccounted_by_facility = _sorted(
-        Counter(p.last_facility for p in people if p.unaccounted and p.last_facility)
-    )
+    counts: dict[str, Counter[str]] = {
+        "by_source": Counter(s for p in people for s in p.sources),
+        "by_overlap": Counter(pattern_key(p.sources, sources) for p in people),
+        "by_facility": Counter(f for p in people for f in p.facilities),
+        "by_arrest_year": Counter(p.arrest_year for p in people),
+        "by_governorate": Counter(p.governorate for p in people),
+        "by_sex": Counter(p.sex for p in people),
+        "by_age_group": Counter(p.age_group for p in people),
+        "by_status": Counter(p.status for p in people),
+        "status_conflicts": Counter(p.conflict for p in people if p.conflict),
+        "unaccounted_by_facility": Counter(
+            p.last_facility for p in people if p.unaccounted and p.last_facility
+        ),
+    }
+    return description(len(people), counts)
+
+
+def description(persons: int, counts: Mapping[str, Mapping[str, int]]) -> Description:
+    """A :class:`Description` from the counts per dimension (keys as in
+    ``Description.DIMENSIONS``), each in its published order: overlap patterns largest
+    first, age groups and statuses in their fixed order, the rest by key with ``unknown``
+    last."""
+    d = Description(persons=persons)
+    for dim in Description.DIMENSIONS:
+        c = counts.get(dim, {})
+        if dim == "by_overlap":
+            value = dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
+        elif dim == "by_age_group":
+            value = {g: c[g] for g in AGE_GROUPS if c.get(g)}
+        elif dim == "by_status":
+            value = {s: c[s] for s in STATUS_CATEGORIES if c.get(s)}
+        else:
+            value = _sorted(c)
+        setattr(d, dim, value)
     return d
 
 

@@ -37,6 +37,7 @@ from athar.estimate.stratified import StratifiedReport, estimate_strata
 from athar.estimate.table import CaptureTable, EstimateInputError
 from athar.linkage.clustering import cluster
 from athar.services.audit import append_event
+from athar.store import figures as store_figures
 
 #: sources that are not lists of the disappeared (intake of unidentified people)
 NOT_A_LIST = ("unidentified",)
@@ -179,16 +180,26 @@ def with_persons(records: list[StoredRecord], labels: Sequence[int]) -> list[Per
     return registry.persons(facts)
 
 
+NO_RUN_NOTE = (
+    "no link run yet: each record is counted as one person, so people on several "
+    "lists (or twice on one) are counted more than once; run `athar link` first"
+)
+
+
+def _unlinked_note(unlinked: int) -> str:
+    return (
+        f"{unlinked} record(s) imported after the latest link run are counted as persons "
+        "of their own until the next run"
+    )
+
+
 def registry_view(conn: Connection) -> RegistryView:
     records = _current_records(conn)
     run_info = _latest_run(conn)
     if run_info is None:
         labels = [-r.db_id for r in records]
         view = RegistryView("records", None, None, None, records, with_persons(records, labels))
-        view.notes.append(
-            "no link run yet: each record is counted as one person, so people on several "
-            "lists (or twice on one) are counted more than once; run `athar link` first"
-        )
+        view.notes.append(NO_RUN_NOTE)
         return view
     members = _memberships(conn)
     labels = []
@@ -210,10 +221,7 @@ def registry_view(conn: Connection) -> RegistryView:
         unlinked,
     )
     if unlinked:
-        view.notes.append(
-            f"{unlinked} record(s) imported after the latest link run are counted as persons "
-            "of their own until the next run"
-        )
+        view.notes.append(_unlinked_note(unlinked))
     return view
 
 
@@ -234,19 +242,45 @@ def figures_version(conn: Connection) -> tuple[Any, ...]:
     )
 
 
-def aggregate_figures(conn: Connection, small_cell: int) -> dict[str, Any]:
-    """Counts of documented persons along every dimension, small cells suppressed."""
-    view = registry_view(conn)
-    d = registry.describe(view.people)
+def describe_store(conn: Connection) -> tuple[dict[str, Any], registry.Description]:
+    """The basis (``basis``, ``link_run``, ``notes``) and the unsuppressed counts of the
+    store's persons, as ``registry.describe(registry_view(conn).people)`` gives them but
+    counted in the database (:mod:`athar.store.figures`): no record is read into Python."""
+    run_info = _latest_run(conn)
+    figures = store_figures.describe_store(conn, linked=run_info is not None)
+    notes = []
+    if run_info is None:
+        notes.append(NO_RUN_NOTE)
+    elif figures.unlinked_records:
+        notes.append(_unlinked_note(figures.unlinked_records))
+    basis = {
+        "basis": "records" if run_info is None else "persons",
+        "link_run": None if run_info is None else run_info[0],
+        "notes": notes,
+    }
+    return basis, figures.description
+
+
+def suppressed_figures(
+    basis: dict[str, Any], d: registry.Description, small_cell: int
+) -> dict[str, Any]:
+    """What researchers see: every count below ``small_cell`` hidden (see
+    :func:`registry.suppress`)."""
     out: dict[str, Any] = {
-        "basis": view.basis,
-        "link_run": view.link_run,
+        "basis": basis["basis"],
+        "link_run": basis["link_run"],
         "persons": d.persons if d.persons >= small_cell else None,
-        "notes": view.notes,
+        "notes": basis["notes"],
     }
     for dim in registry.Description.DIMENSIONS:
         out[dim] = registry.suppress(getattr(d, dim), small_cell)
     return out
+
+
+def aggregate_figures(conn: Connection, small_cell: int) -> dict[str, Any]:
+    """Counts of documented persons along every dimension, small cells suppressed."""
+    basis, d = describe_store(conn)
+    return suppressed_figures(basis, d, small_cell)
 
 
 # --------------------------------------------------------------------- estimation
