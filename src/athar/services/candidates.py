@@ -69,7 +69,7 @@ def _near_query(rid: Any) -> Any:
     ``r`` for ``rid`` itself (``other`` is ``NULL`` for a missing request).  Decisions come
     oldest first.
     """
-    latest_run = select(func.max(LinkRun.id)).scalar_subquery()
+    latest_run = select(func.max(_RUN.c.id)).scalar_subquery()
     ld = LinkDecision.__table__
     no_int = literal(None, Integer)
     decisions = [
@@ -120,16 +120,16 @@ def _records_query() -> Any:
         r.c.age_text,
         r.c.facility,
         r.c.status_code,
-        Source.code,
+        _SOURCE.c.code,
     )
     named = (
         select(*columns, literal(False).label("same"))
-        .join(Source, Source.id == r.c.source_id)
+        .join(_SOURCE, _SOURCE.c.id == r.c.source_id)
         .where(r.c.id.in_(bindparam("ids", expanding=True)), r.c.is_current.is_(True))
     )
     same = (
         select(*columns, literal(True).label("same"))
-        .join(Source, Source.id == r.c.source_id)
+        .join(_SOURCE, _SOURCE.c.id == r.c.source_id)
         .join(_PR, _PR.c.record_id == r.c.id)
         .where(
             _PR.c.person_id.in_(bindparam("persons", expanding=True)),
@@ -140,15 +140,20 @@ def _records_query() -> Any:
     return union_all(named, same)
 
 
+# Core tables, not mapped attributes: a statement that names mapped classes goes through the
+# ORM's compile and execute layers on every call, which cost more than the queries here
 _PR = PersonRecord.__table__
+_RUN = LinkRun.__table__
+_SOURCE = Source.__table__
+_REQUEST = TracingRequest.__table__
 #: built once: composing these statements cost more CPU than running them (profiled).  Two
 #: round trips per search: what names the record (decisions, persons, the request's record),
 #: then the records.  (Person lookups are by index on each side; an ``IN (subquery)`` over
 #: ``person_record`` was planned as a hash join over the whole table without statistics, 37 ms
 #: at 100k records, measured.)
 _NEAR_REQUEST = _near_query(
-    select(TracingRequest.record_id)
-    .where(TracingRequest.reference == bindparam("reference"))
+    select(_REQUEST.c.record_id)
+    .where(_REQUEST.c.reference == bindparam("reference"))
     .scalar_subquery()
 )
 _NEAR_RECORD = _near_query(bindparam("rid", type_=Integer))
@@ -166,11 +171,12 @@ def _ranked(db: Session, near: Any, reports_only: bool = False) -> list[Candidat
     ``None`` when the record does not exist (a request reference that matches nothing).
     """
     statement, params = near
+    conn = db.connection()  # Core statements on the connection: no ORM layers per call
     rid: int | None = None
     scores: dict[int, float] = {}
     decisions: dict[int, str] = {}
     person_ids: list[int] = []
-    for tag, other, kind, score, run_id, _, _, latest in db.execute(statement, params):
+    for tag, other, kind, score, run_id, _, _, latest in conn.execute(statement, params):
         if tag == "r":
             rid = other
         elif tag == "p":
@@ -187,7 +193,7 @@ def _ranked(db: Session, near: Any, reports_only: bool = False) -> list[Candidat
         return []
     rows: dict[int, Any] = {}
     same: set[int] = set()
-    for row in db.execute(_RECORDS, {"ids": sorted(ids), "persons": person_ids, "rid": rid}):
+    for row in conn.execute(_RECORDS, {"ids": sorted(ids), "persons": person_ids, "rid": rid}):
         rows[row.id] = row
         if row.same:
             same.add(row.id)

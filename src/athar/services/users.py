@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from athar.security.auth import (
@@ -295,24 +295,51 @@ def start_session(db: Session, *, user: User, hours: int, previous_token: str | 
     return token
 
 
-def _live_session(db: Session | Connection, token: str | None, *columns: Any) -> Any | None:
-    """``columns`` of the user behind a session token, if the session is live: not expired,
-    not revoked, and its user active."""
-    if not token:
-        return None
-    row = db.execute(
+def _session_query(*columns: Any) -> Any:
+    """``columns`` and the liveness fields of the session whose token digest is ``:digest``."""
+    return (
         select(*columns, User.is_active, LoginSession.revoked_at, LoginSession.expires_at)
         .join(User, User.id == LoginSession.user_id)
-        .where(LoginSession.token_digest == token_digest(token))
-    ).first()
+        .where(LoginSession.token_digest == bindparam("digest"))
+    )
+
+
+def _live_session(db: Session | Connection, token: str | None, query: Any) -> Any | None:
+    """The row of ``query`` for a session token, if the session is live: not expired, not
+    revoked, and its user active."""
+    if not token:
+        return None
+    row = db.execute(query, {"digest": token_digest(token)}).first()
     if row is None or row.revoked_at is not None or _aware(row.expires_at) <= now():
         return None
     return row if row.is_active else None
 
 
+_SESSION_USER = _session_query(User)
+# Core columns, built once: the web app runs this on every request, and a statement naming
+# mapped classes goes through the ORM's compile layer on each call
+_U = User.__table__.c
+_LS = LoginSession.__table__.c
+_SESSION_COLUMNS = (
+    select(
+        _U.id,
+        _U.username,
+        _U.display_name,
+        _U.role,
+        _U.source_code,
+        _U.is_active,
+        _LS.revoked_at,
+        _LS.expires_at,
+    )
+    .join(User.__table__, _U.id == _LS.user_id)
+    .where(_LS.token_digest == bindparam("digest"))
+    .select_from(LoginSession.__table__)
+)
+
+
 def session_user(db: Session, token: str | None) -> User | None:
     """The active user behind a session token, or ``None`` (expired, revoked, disabled)."""
-    row = _live_session(db, token, User)
+    row = _live_session(db, token, _SESSION_USER)
     return None if row is None else cast(User, row.User)
 
 
@@ -321,9 +348,7 @@ def session_user_columns(db: Session | Connection, token: str | None) -> Any | N
     columns the web layer keeps (``id``, ``username``, ``display_name``, ``role``,
     ``source_code``), without an ORM session or objects (a twentieth of a candidate search's
     server time under load; py-spy)."""
-    return _live_session(
-        db, token, User.id, User.username, User.display_name, User.role, User.source_code
-    )
+    return _live_session(db, token, _SESSION_COLUMNS)
 
 
 def end_session(db: Session, *, token: str | None, actor: Actor) -> None:
