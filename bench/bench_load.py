@@ -416,6 +416,9 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--duration", type=float, default=60.0)
     ap.add_argument("--workers", type=int, default=1, help="athar serve --workers")
+    ap.add_argument(
+        "--repeat", type=int, default=1, help="measured runs on the same server; the median counts"
+    )
     ap.add_argument("--build-only", action="store_true", help="build the store and stop")
     args = ap.parse_args(argv)
 
@@ -431,23 +434,36 @@ def main(argv: list[str]) -> None:
     counts = store_counts(store["url"])
     port = _free_port()
     server = start_server(store, port, args.workers)
+    runs_here: list[dict[str, Any]] = []
     try:
-        load_before = os.getloadavg()
-        result = asyncio.run(
-            run_load(
-                f"http://127.0.0.1:{port}",
-                store["users"],
-                store["references"],
-                args.clients,
-                args.duration,
-                server.pid,
+        for _ in range(max(1, args.repeat)):
+            before = os.getloadavg()
+            one = asyncio.run(
+                run_load(
+                    f"http://127.0.0.1:{port}",
+                    store["users"],
+                    store["references"],
+                    args.clients,
+                    args.duration,
+                    server.pid,
+                )
             )
-        )
-        load_after = os.getloadavg()
+            after = os.getloadavg()
+            one["loadavg_before"] = [round(x, 2) for x in before]
+            one["loadavg_after"] = [round(x, 2) for x in after]
+            runs_here.append(one)
+            print(
+                f"   run {len(runs_here)}: p95 {one['p95_ms']} ms, {one['throughput_rps']} req/s, "
+                f"errors {one['errors']}",
+                flush=True,
+            )
     finally:
         server.terminate()
         server.wait(timeout=30)
-    met = result["p95_ms"] < 300 and result["errors"] == 0
+    # the run with the median p95 is the one reported; every run is listed
+    result = sorted(runs_here, key=lambda r: r["p95_ms"])[len(runs_here) // 2]
+    load_before, load_after = result["loadavg_before"], result["loadavg_after"]
+    met = result["p95_ms"] < 300 and all(r["errors"] == 0 for r in runs_here)
     data = {
         "records": args.records,
         "db": args.db,
@@ -457,13 +473,19 @@ def main(argv: list[str]) -> None:
         "duration_s": args.duration,
         "server": f"athar serve --workers {args.workers} (uvicorn) on 127.0.0.1",
         "env": {"ATHAR_SEARCH_RATE_PER_MINUTE": "1000000", "ATHAR_LOGIN_RATE_PER_IP": "1000"},
-        "loadavg_before": [round(x, 2) for x in load_before],
-        "loadavg_after": [round(x, 2) for x in load_after],
-        "target": "p95 < 300 ms and no errors",
+        "loadavg_before": load_before,
+        "loadavg_after": load_after,
+        "repeats": [
+            {k: r[k] for k in ("p50_ms", "p95_ms", "p99_ms", "throughput_rps", "errors")}
+            | {"loadavg_before": r["loadavg_before"], "cpu_ms_per_request": r["cpu_ms_per_request"]}
+            for r in runs_here
+        ],
+        "target": "p95 < 300 ms (median run) and no errors in any run",
         "met": met,
         **result,
     }
-    md = f"""Candidate search (`GET /api/v1/tracing-requests/<ref>/candidates`), {args.clients}
+    md = (
+        f"""Candidate search (`GET /api/v1/tracing-requests/<ref>/candidates`), {args.clients}
 concurrent clients (closed loop, no think time) for {args.duration:.0f} s, each logged in as
 one of {len(store["users"])} case workers, over {len(store["references"])} tracing requests
 chosen at random.  Server: `athar serve --workers {args.workers}` (uvicorn) on 127.0.0.1, store on
@@ -490,15 +512,28 @@ Build times (s): {store["build"]}.
 | transport errors | {result["transport_errors"] or "none"} |
 | errors (non-200 or failed) | {result["errors"]} |
 
-Target p95 < 300 ms with no errors: **{"met" if met else "missed"}**.
+Target p95 < 300 ms with no errors: **{"met" if met else "missed"}** (the table is the run
+with the median p95 of {len(runs_here)}; every run is below, and an error in any run misses).
 Load average before {data["loadavg_before"]}, after {data["loadavg_after"]} (2 CPUs, shared;
 the clients run on the same machine as the server).
 
-Command: `.venv/bin/python -m bench load -- --records {args.records} --db {args.db}
---clients {args.clients} --duration {args.duration:.0f}`
+| run | p50 ms | p95 ms | p99 ms | req/s | errors | CPU ms per request | load before |
+|---|---|---|---|---|---|---|---|
 """
+        + "".join(
+            f"| {i} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {r['throughput_rps']} "
+            f"| {r['errors']} | {r['cpu_ms_per_request']} | {r['loadavg_before']} |\n"
+            for i, r in enumerate(runs_here, 1)
+        )
+        + f"""
+Command: `.venv/bin/python -m bench load -- --records {args.records} --db {args.db}
+--clients {args.clients} --duration {args.duration:.0f} --workers {args.workers} --repeat {args.repeat}`
+"""
+    )
     # earlier runs of other sizes or client counts stay in the results, newest first
-    key = f"{args.records} records, {args.db}, {args.clients} clients, {args.workers} worker(s)"
+    key = f"{args.records} records, {args.db}, {args.clients} clients, {args.workers} worker(s)" + (
+        f", median of {len(runs_here)}" if len(runs_here) > 1 else ""
+    )
     runs: dict[str, Any] = {}
     old = RESULTS / "load.json"
     if old.exists():
