@@ -13,7 +13,8 @@ The store is built the real way, once per size and database, and reused by later
 4. ``athar link run`` on the store, so the requests have candidates;
 5. case-worker users created through the users service.
 
-Then ``athar serve --workers W`` (uvicorn; default one process) is started in a separate process on 127.0.0.1 with
+Then ``athar serve --workers W`` (uvicorn; default one process per core, as one would deploy
+it: a single Python process is bound to one core by the interpreter lock) is started in a separate process on 127.0.0.1 with
 ``ATHAR_SEARCH_RATE_PER_MINUTE`` raised to 1,000,000: the per-user search limit (120 a minute
 by default) would otherwise answer most of the bench's requests with 429.  ``--clients``
 concurrent clients (closed loop, no think time) each log in as one of the case workers and
@@ -415,7 +416,12 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--requests", type=int, default=500, help="tracing requests to file")
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--duration", type=float, default=60.0)
-    ap.add_argument("--workers", type=int, default=1, help="athar serve --workers")
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="athar serve --workers (default: one per core, as deployed)",
+    )
     ap.add_argument(
         "--repeat", type=int, default=1, help="measured runs on the same server; the median counts"
     )
