@@ -456,6 +456,11 @@ def test_linked_world_sensitivity_and_strata(db_engine: Engine, tmp_path: Path) 
         strata="year",
         thresholds=[0.5, linked["threshold"], 0.99],
     )
+    # the figures counted in SQL equal the Python path on the linker's own persons
+    with db_engine.connect() as conn:
+        _, counted = statistics.describe_store(conn)
+        view = statistics.registry_view(conn)
+    assert counted == registry.describe(view.people)
     sens = result["sensitivity"]
     persons = [sens["at"][f"{t:g}"]["persons"] for t in sens["thresholds"]]
     assert persons == sorted(persons)
