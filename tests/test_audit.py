@@ -387,3 +387,18 @@ def test_an_application_role_cannot_replace_the_log_by_restoring(
             conn.execute(text(f"DROP ROLE {role}"))
     res = _verify(db_engine)
     assert res.ok and res.events == 3  # nothing was replaced
+
+
+def test_appender_does_not_keep_its_engine_alive(tmp_path: Path) -> None:
+    import gc
+    import weakref
+
+    from athar.store.engine import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    appender(engine)
+    gone = weakref.ref(engine)
+    engine.dispose()
+    del engine
+    gc.collect()
+    assert gone() is None

@@ -196,7 +196,9 @@ class GroupAppender:
     """
 
     def __init__(self, engine: Engine, max_batch: int = 500) -> None:
-        self._engine = engine
+        # a weak reference: the appenders are kept per engine in a WeakKeyDictionary, whose
+        # entries would never go if the value held its key
+        self._engine = weakref.ref(engine)
         self._max_batch = max_batch
         self._lock = threading.Lock()
         self._queue: list[_Pending] = []
@@ -252,7 +254,10 @@ class GroupAppender:
         """Append ``batch`` in one transaction; mark each event written or failed, and wake
         its callers."""
         try:
-            with begin_write(self._engine) as conn:
+            engine = self._engine()
+            if engine is None:
+                raise RuntimeError("the audit log's engine is gone")
+            with begin_write(engine) as conn:
                 seqs = append_events(conn, [p.fields for p in batch])
         except BaseException as exc:  # every waiter must be released, whatever went wrong
             for p in batch:
