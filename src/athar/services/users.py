@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.orm import Session
@@ -295,12 +295,19 @@ def start_session(db: Session, *, user: User, hours: int, previous_token: str | 
     return token
 
 
+# Core columns: the web app looks a session up on every request, and a statement naming
+# mapped attributes goes through the ORM's compile layer on each call
+_U = User.__table__.c
+_LS = LoginSession.__table__.c
+
+
 def _session_query(*columns: Any) -> Any:
     """``columns`` and the liveness fields of the session whose token digest is ``:digest``."""
     return (
-        select(*columns, User.is_active, LoginSession.revoked_at, LoginSession.expires_at)
-        .join(User, User.id == LoginSession.user_id)
-        .where(LoginSession.token_digest == bindparam("digest"))
+        select(*columns, _U.is_active, _LS.revoked_at, _LS.expires_at)
+        .select_from(LoginSession.__table__)
+        .join(User.__table__, _U.id == _LS.user_id)
+        .where(_LS.token_digest == bindparam("digest"))
     )
 
 
@@ -315,38 +322,14 @@ def _live_session(db: Session | Connection, token: str | None, query: Any) -> An
     return row if row.is_active else None
 
 
-_SESSION_USER = _session_query(User)
-# Core columns, built once: the web app runs this on every request, and a statement naming
-# mapped classes goes through the ORM's compile layer on each call
-_U = User.__table__.c
-_LS = LoginSession.__table__.c
-_SESSION_COLUMNS = (
-    select(
-        _U.id,
-        _U.username,
-        _U.display_name,
-        _U.role,
-        _U.source_code,
-        _U.is_active,
-        _LS.revoked_at,
-        _LS.expires_at,
-    )
-    .join(User.__table__, _U.id == _LS.user_id)
-    .where(_LS.token_digest == bindparam("digest"))
-    .select_from(LoginSession.__table__)
-)
-
-
-def session_user(db: Session, token: str | None) -> User | None:
-    """The active user behind a session token, or ``None`` (expired, revoked, disabled)."""
-    row = _live_session(db, token, _SESSION_USER)
-    return None if row is None else cast(User, row.User)
+#: built once
+_SESSION_COLUMNS = _session_query(_U.id, _U.username, _U.display_name, _U.role, _U.source_code)
 
 
 def session_user_columns(db: Session | Connection, token: str | None) -> Any | None:
-    """:func:`session_user` for every request of the web app: the same rules, but only the
-    columns the web layer keeps (``id``, ``username``, ``display_name``, ``role``,
-    ``source_code``), without an ORM session or objects (a twentieth of a candidate search's
+    """The active user behind a session token (``id``, ``username``, ``display_name``,
+    ``role``, ``source_code``), or ``None`` (expired, revoked, disabled).  Columns, not an
+    ORM object: the web app runs this on every request (a twentieth of a candidate search's
     server time under load; py-spy)."""
     return _live_session(db, token, _SESSION_COLUMNS)
 

@@ -141,7 +141,7 @@ def _ping_when_idle(engine: Engine, idle_s: float) -> None:
                 cur.execute("SELECT 1")
             finally:
                 cur.close()
-            if not dbapi_conn.info.transaction_status == 0:  # psycopg: IDLE
+            if dbapi_conn.info.transaction_status != 0:  # psycopg: not IDLE
                 dbapi_conn.rollback()
         except Exception as exc:
             raise DisconnectionError(f"stale pooled connection: {exc}") from exc
