@@ -41,6 +41,8 @@ LEVELS: tuple[str, ...] = (
     N_("Exact match on sex"),
     N_("agree to the precision both give"),
     N_("close (Jaro-Winkler on canonical)"),
+    N_("close as written (Jaro-Winkler on normalised)"),
+    N_("close keys (Jaro-Winkler on phonetic key)"),
     N_("day and month swapped"),
     N_("exact (normalised)"),
     N_("exact day"),
