@@ -150,6 +150,7 @@ def _person_name(frame: pd.DataFrame, f: FeatureSpec, nc: _NameCache) -> dict[st
     """Split (or parse) the name, then key every part; plus a bag of all part keys."""
     full_col, *part_cols = f.sources
     third_is_family = bool(f.options.get("third_is_family", False))
+    second_is_family = bool(f.options.get("second_is_family", False))
     cols = {c: frame[c].tolist() if c in frame else [""] * len(frame) for c in f.sources}
     out: dict[str, list[Any]] = {
         f"{p}_{k}": [] for p in NAME_PARTS for k in ("norm", "canon", "key")
@@ -166,6 +167,10 @@ def _person_name(frame: pd.DataFrame, f: FeatureSpec, nc: _NameCache) -> dict[st
                 # an unsplit three-part name with no family marker is ambiguous; Syrian
                 # lists write it as given, father, family (option third_is_family)
                 parts = [parts[0], parts[1], "", parts[2]]
+            elif second_is_family and p.family is None and p.father and len(p.tokens) == 2:
+                # likewise an unmarked two-part name: given and family (``Rami Kaakeh``),
+                # as lists shorten a name, not given and father (option second_is_family)
+                parts = [parts[0], "", "", parts[1]]
         bag: list[str] = []
         shown: list[str] = []
         for name, text in zip(NAME_PARTS, parts, strict=True):
