@@ -172,3 +172,53 @@ def test_explain_from_store_uses_the_runs_term_frequencies(db_engine, world, mon
         [s["tf_adjustment"] for s in full["steps"]], abs=1e-9
     )
     assert any(abs(s["tf_adjustment"]) > 1e-6 for s in expl["steps"])
+
+
+def test_review_queue_holds_pairs_above_the_threshold_that_the_run_kept_apart(db_engine, world):
+    """A reviewer's cannot-link inside a person keeps some of its model pairs (at or above
+    the threshold) apart; those pairs are uncertain and go to the queue with the band."""
+    _import(db_engine, world)
+    linking.link_store(db_engine, cfg=FAST, actor="tester")
+    by_person: dict[int, list[str]] = {}
+    for k, p in _person_of(db_engine).items():
+        by_person.setdefault(p, []).append(k)
+    for group in (sorted(v) for v in by_person.values() if len(v) >= 3):
+        linking.record_decision(
+            db_engine, group[0], group[1], must_link=False, actor="rev", reason="two people"
+        )
+    run = linking.link_store(db_engine, cfg=FAST, actor="tester")
+    person = _person_of(db_engine)
+    with db_engine.connect() as c:
+        rows = c.execute(
+            text(
+                "SELECT sa.code || ':' || ra.record_id, sb.code || ':' || rb.record_id, d.score "
+                "FROM link_decision d "
+                "JOIN record ra ON ra.id = d.record_a_id JOIN source sa ON sa.id = ra.source_id "
+                "JOIN record rb ON rb.id = d.record_b_id JOIN source sb ON sb.id = rb.source_id "
+                "WHERE d.kind = 'automatic' AND d.link_run_id = :r"
+            ),
+            {"r": run["link_run"]},
+        ).all()
+        human = {
+            frozenset(x)
+            for x in c.execute(
+                text(
+                    "SELECT sa.code || ':' || ra.record_id, sb.code || ':' || rb.record_id "
+                    "FROM link_decision d "
+                    "JOIN record ra ON ra.id = d.record_a_id "
+                    "JOIN source sa ON sa.id = ra.source_id "
+                    "JOIN record rb ON rb.id = d.record_b_id "
+                    "JOIN source sb ON sb.id = rb.source_id WHERE d.kind <> 'automatic'"
+                )
+            ).all()
+        }
+    t = run["threshold"]
+    apart = {
+        frozenset((a, b))
+        for a, b, s in rows
+        if s >= t and person[a] != person[b] and frozenset((a, b)) not in human
+    }
+    band = {frozenset((a, b)) for a, b, s in rows if s < t and frozenset((a, b)) not in human}
+    assert apart, "the cannot-links should keep some model pairs above the threshold apart"
+    queue = {frozenset((q["a"], q["b"])) for q in linking.review_queue(db_engine, limit=100_000)}
+    assert queue == apart | band

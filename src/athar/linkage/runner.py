@@ -71,6 +71,9 @@ class LinkResult:
     clustering: ClusterResult
     timings: dict[str, float] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
+    #: pairs at or above the threshold left unlinked because they sat inside a group too
+    #: large to be one person (:func:`hold_oversized`); they go to review
+    held: pd.DataFrame | None = None
 
     def clusters_frame(self) -> pd.DataFrame:
         """One row per input record: source, record_id, cluster_id."""
@@ -85,11 +88,13 @@ class LinkResult:
         )
 
     def review_pairs(self, decided: Iterable[tuple[int, int]] = ()) -> pd.DataFrame:
-        """Pairs in the uncertain band [review_low, threshold) not yet decided."""
+        """Pairs not yet decided that the run leaves uncertain: those in the band
+        [review_low, threshold), and those at or above the threshold that the clustering
+        did not join (held in a too-large group, or kept apart by a cannot-link)."""
         e = self.edges
-        band = e[
-            (e["match_probability"] >= self.review_low) & (e["match_probability"] < self.threshold)
-        ]
+        p = e["match_probability"]
+        apart = self.labels[e["unique_id_l"].to_numpy()] != self.labels[e["unique_id_r"].to_numpy()]
+        band = e[((p >= self.review_low) & (p < self.threshold)) | ((p >= self.threshold) & apart)]
         done = {(min(a, b), max(a, b)) for a, b in decided}
         if done:
             key = list(zip(band["unique_id_l"].tolist(), band["unique_id_r"].tolist(), strict=True))
@@ -391,6 +396,7 @@ def _link_on(
         scored = edges
     must = [(d.left, d.right) for d in decisions if d.must_link]
     cannot = [(d.left, d.right) for d in decisions if not d.must_link]
+    scored, held = hold_oversized(len(features), scored, thr, must)
     model_cannot: list[tuple[int, int]] = []
     if spec.split_below is not None:
         model_cannot = within_group_negatives(
@@ -420,6 +426,7 @@ def _link_on(
         "model_cannot_links": len(model_cannot),
         "refused_by_cannot_link": len(result.refused),
         "decision_conflicts": len(result.conflicts),
+        "held_for_review": len(held),
     }
     return LinkResult(
         features=features,
@@ -431,11 +438,68 @@ def _link_on(
         clustering=result,
         timings=timings,
         stats=stats,
+        held=held,
     )
 
 
 #: provisional groups larger than this are not checked pair by pair (see below)
 MAX_CHECKED_GROUP = 2000
+#: inside a group too large to check, the cut is raised step by step up this ladder
+HOLD_LADDER = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999, 0.9999)
+
+
+def hold_oversized(
+    n: int,
+    edges: pd.DataFrame,
+    threshold: float,
+    must_link: Sequence[tuple[int, int]] = (),
+    limit: int | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split groups too large to be one person by raising the cut inside them.
+
+    At a low threshold on a large list, pairs chain into groups of thousands of records
+    (at 1M records and p >= 0.1, pairwise precision fell to 0.008), and such groups are
+    too large for the split check of :func:`within_group_negatives`.  Inside every group
+    of more than ``limit`` records (default :data:`MAX_CHECKED_GROUP`) the cut goes up
+    :data:`HOLD_LADDER` one step at a time, until each piece is small enough or the
+    ladder ends.  Returns the edges to cluster (the others unchanged) and the held pairs:
+    at or above ``threshold`` but below their group's raised cut, left for review.
+    Reviewers' must-links always hold; what no cut can split (they, or pairs above the
+    ladder, hold it together) stays as it was, with a warning.
+    """
+    limit = MAX_CHECKED_GROUP if limit is None else limit
+    left = edges["unique_id_l"].to_numpy(dtype=np.int64)
+    right = edges["unique_id_r"].to_numpy(dtype=np.int64)
+    prob = edges["match_probability"].to_numpy(dtype=np.float64)
+    cut = np.full(prob.size, threshold, dtype=np.float64)
+    ladder = np.asarray(HOLD_LADDER, dtype=np.float64)
+    while True:
+        live = prob >= cut
+        labels = cluster(n, left[live], right[live], prob[live], 0.0, must_link=must_link).labels
+        sizes = np.bincount(labels, minlength=n)
+        inside = live & (sizes[labels[left]] > limit)
+        if not inside.any():
+            break
+        step = np.searchsorted(ladder, cut, side="right")
+        raise_ = inside & (step < ladder.size)
+        if not raise_.any():
+            break
+        cut[raise_] = ladder[step[raise_]]
+    if (sizes > limit).any():
+        # no cut splits what is left (pairs above the ladder, or reviewers' must-links hold
+        # it together): the pairs inside it are not held back for nothing
+        whole = (labels[left] == labels[right]) & (sizes[labels[left]] > limit)
+        cut[whole] = threshold
+        log.warning("%d groups of over %d records no cut splits", int((sizes > limit).sum()), limit)
+    held = (prob >= threshold) & (prob < cut)
+    if held.any():
+        log.warning(
+            "%d pairs inside groups of over %d records held for review (cut raised to %s)",
+            int(held.sum()),
+            limit,
+            ", ".join(f"{c:g}" for c in np.unique(cut[held | (cut > threshold)])),
+        )
+    return edges[~held].reset_index(drop=True), edges[held].reset_index(drop=True)
 
 
 def within_group_negatives(

@@ -398,7 +398,8 @@ def record_decision(
 
 
 def review_queue(engine: Engine, limit: int = 100) -> list[dict[str, Any]]:
-    """The latest run's pairs in the review band that no reviewer has decided yet."""
+    """The latest run's uncertain pairs that no reviewer has decided yet: those in the
+    review band, and those at or above the threshold that the run did not join."""
     with engine.connect() as conn:
         run = conn.execute(
             text("SELECT id, threshold FROM link_run ORDER BY id DESC LIMIT 1")
@@ -412,7 +413,12 @@ def review_queue(engine: Engine, limit: int = 100) -> list[dict[str, Any]]:
                 "FROM link_decision d "
                 "JOIN record ra ON ra.id = d.record_a_id JOIN source sa ON sa.id = ra.source_id "
                 "JOIN record rb ON rb.id = d.record_b_id JOIN source sb ON sb.id = rb.source_id "
-                "WHERE d.kind = 'automatic' AND d.link_run_id = :run AND d.score < :t "
+                "WHERE d.kind = 'automatic' AND d.link_run_id = :run AND (d.score < :t "
+                # at or above the threshold but not joined: held in a group too large to
+                # be one person, or kept apart by a cannot-link
+                "OR NOT EXISTS (SELECT 1 FROM person_record pa JOIN person_record pb "
+                "ON pb.person_id = pa.person_id WHERE pa.record_id = d.record_a_id "
+                "AND pb.record_id = d.record_b_id)) "
                 "AND NOT EXISTS (SELECT 1 FROM link_decision h WHERE h.kind <> 'automatic' AND "
                 "((h.record_a_id = d.record_a_id AND h.record_b_id = d.record_b_id) OR "
                 "(h.record_a_id = d.record_b_id AND h.record_b_id = d.record_a_id))) "
