@@ -139,23 +139,10 @@ def _supervised_negatives(
 ) -> list[tuple[int, int]]:
     """The split check of ``runner.within_group_negatives``, scored by the trees."""
     from athar.linkage import runner
-    from athar.linkage.clustering import cluster
 
-    n = len(features)
-    keep = edges["match_probability"].to_numpy() >= thr
-    prov = cluster(
-        n,
-        edges["unique_id_l"].to_numpy()[keep],
-        edges["unique_id_r"].to_numpy()[keep],
-        edges["match_probability"].to_numpy()[keep],
-        thr,
-    ).labels
-    sizes = np.bincount(prov, minlength=n)
-    grouped = (sizes[prov] >= 3) & (sizes[prov] <= runner.MAX_CHECKED_GROUP)
-    if not grouped.any():
+    group = runner.checked_groups(len(features), edges, thr)
+    if group is None:
         return []
-    group = pd.array(np.where(grouped, prov, 0), dtype="Int64")
-    group[~grouped] = pd.NA
     linker = runner.build_linker(
         db,
         features.assign(athar_group=group),

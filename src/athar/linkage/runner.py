@@ -502,6 +502,41 @@ def hold_oversized(
     return edges[~held].reset_index(drop=True), edges[held].reset_index(drop=True)
 
 
+def checked_groups(
+    n: int,
+    edges: pd.DataFrame,
+    threshold: float,
+    must_link: Sequence[tuple[int, int]] = (),
+) -> Any:
+    """The provisional group of each record for the split check (a nullable integer
+    array, missing outside groups of 3 to :data:`MAX_CHECKED_GROUP` records), or None
+    when there is no such group."""
+    keep = edges["match_probability"].to_numpy() >= threshold
+    provisional = cluster(
+        n,
+        edges["unique_id_l"].to_numpy()[keep],
+        edges["unique_id_r"].to_numpy()[keep],
+        edges["match_probability"].to_numpy()[keep],
+        threshold,
+        must_link=must_link,
+    ).labels
+    sizes = np.bincount(provisional, minlength=n)
+    # a group of k records costs k(k-1)/2 scored pairs: a larger one, which only a low
+    # cut on a large list makes and hold_oversized cuts back first, is not scored
+    grouped = (sizes[provisional] >= 3) & (sizes[provisional] <= MAX_CHECKED_GROUP)
+    if int(sizes.max(initial=0)) > MAX_CHECKED_GROUP:
+        log.warning(
+            "%d provisional groups exceed %d records and are not checked",
+            int((sizes > MAX_CHECKED_GROUP).sum()),
+            MAX_CHECKED_GROUP,
+        )
+    if not grouped.any():
+        return None
+    group = pd.array(np.where(grouped, provisional, 0), dtype="Int64")
+    group[~grouped] = pd.NA
+    return group
+
+
 def within_group_negatives(
     db_api: Any,
     features: pd.DataFrame,
@@ -525,30 +560,9 @@ def within_group_negatives(
     one must-link group, are never model cannot-links.
     """
     n = len(features)
-    keep = edges["match_probability"].to_numpy() >= threshold
-    provisional = cluster(
-        n,
-        edges["unique_id_l"].to_numpy()[keep],
-        edges["unique_id_r"].to_numpy()[keep],
-        edges["match_probability"].to_numpy()[keep],
-        threshold,
-        must_link=must_link,
-    ).labels
-    sizes = np.bincount(provisional, minlength=n)
-    # a group of k records costs k(k-1)/2 scored pairs: a chained giant component (not
-    # seen on the synthetic worlds, largest groups there hold tens of records) is left
-    # to connected components rather than scored pair by pair
-    grouped = (sizes[provisional] >= 3) & (sizes[provisional] <= MAX_CHECKED_GROUP)
-    if int(sizes.max(initial=0)) > MAX_CHECKED_GROUP:
-        log.warning(
-            "%d provisional groups exceed %d records and are not checked",
-            int((sizes > MAX_CHECKED_GROUP).sum()),
-            MAX_CHECKED_GROUP,
-        )
-    if not grouped.any():
+    group = checked_groups(n, edges, threshold, must_link)
+    if group is None:
         return []
-    group = pd.array(np.where(grouped, provisional, 0), dtype="Int64")
-    group[~grouped] = pd.NA
     feats = features.assign(athar_group=group)
     linker = build_linker(
         db_api, feats, spec, model=model, blocking_sql=["l.athar_group = r.athar_group"]
@@ -570,7 +584,7 @@ def within_group_negatives(
         if must_group is not None and must_group[a] == must_group[b]:
             continue
         out.append((a, b))
-    log.debug("%d model cannot-links inside %d groups", len(out), int((sizes >= 3).sum()))
+    log.debug("%d model cannot-links inside %d groups", len(out), len(set(group.dropna().tolist())))
     return out
 
 
