@@ -71,9 +71,6 @@ class LinkResult:
     clustering: ClusterResult
     timings: dict[str, float] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
-    #: pairs at or above the threshold left unlinked because they sat inside a group too
-    #: large to be one person (:func:`hold_oversized`); they go to review
-    held: pd.DataFrame | None = None
 
     def clusters_frame(self) -> pd.DataFrame:
         """One row per input record: source, record_id, cluster_id."""
@@ -438,7 +435,6 @@ def _link_on(
         clustering=result,
         timings=timings,
         stats=stats,
-        held=held,
     )
 
 
