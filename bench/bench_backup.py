@@ -6,7 +6,7 @@ the real import service into SQLite, plus tracing requests with encrypted contac
 filed through the web app's service.  Then, each in its own child process (so its peak RSS
 is its own):
 
-* ``athar.services.backup.backup`` of the SQLite store (key-ring key);
+* ``athar.services.safekeeping.backup.backup`` of the SQLite store (key-ring key);
 * ``restore`` into a fresh SQLite database and into a fresh PostgreSQL database, each
   checked: same row count per table, and the audit chain verifies.
 
@@ -39,7 +39,7 @@ import sys
 from pathlib import Path
 from athar.security import crypto
 from athar.security.keys import KeyRing
-from athar.services.importer import ImportOptions, import_file
+from athar.services.registry.importer import ImportOptions, import_file
 from athar.store.engine import make_engine
 from athar.store.migrate import upgrade
 world, db, keyfile, n_req = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
@@ -50,9 +50,9 @@ for f in sorted(world.glob("*.csv")):
     if f.name not in {"truth.csv", "persons.csv", "contacts.csv"}:
         import_file(engine, f, ImportOptions(actor="bench"))
 from sqlalchemy.orm import Session
-from athar.services.tracing import submit_request
-from athar.services.tracing_intake import validate_intake
-from athar.services.users import PUBLIC
+from athar.services.casework.tracing import submit_request
+from athar.services.casework.tracing_intake import validate_intake
+from athar.services.actor import PUBLIC
 for i in range(n_req):
     intake = validate_intake(
         {"requester_name": f"Synthetic Relative {i}", "relationship": "sibling",
@@ -69,7 +69,7 @@ import json, resource, sys, time
 from pathlib import Path
 from athar.security import crypto
 from athar.security.keys import KeyRing
-from athar.services import backup as bk
+from athar.services.safekeeping import backup as bk
 from athar.services.audit import verify_chain
 from athar.store.engine import make_engine
 mode, db, archive, keyfile = sys.argv[1], sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4])

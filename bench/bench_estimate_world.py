@@ -36,8 +36,9 @@ from athar.estimate import (
     run,
 )
 from athar.linkage import runner
-from athar.services import linking, statistics
-from athar.services.importer import ImportOptions, import_file
+from athar.services.linking import runs as linking
+from athar.services.registry import statistics
+from athar.services.registry.importer import ImportOptions, import_file
 from athar.store.engine import make_engine
 from athar.store.migrate import upgrade
 from bench.common import peak_rss_mb, write_results

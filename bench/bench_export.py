@@ -57,10 +57,10 @@ def prepare(n: int, max_requests: int) -> tuple[str, dict[str, Any]]:
 
     from athar.security import crypto
     from athar.security.keys import KeyRing
-    from athar.services.importer import ImportOptions, import_file
-    from athar.services.tracing import submit_request
-    from athar.services.tracing_intake import validate_intake
-    from athar.services.users import PUBLIC
+    from athar.services.actor import PUBLIC
+    from athar.services.casework.tracing import submit_request
+    from athar.services.casework.tracing_intake import validate_intake
+    from athar.services.registry.importer import ImportOptions, import_file
     from athar.store.engine import make_engine
     from athar.store.migrate import upgrade
 
@@ -106,7 +106,7 @@ def prepare(n: int, max_requests: int) -> tuple[str, dict[str, Any]]:
 
 
 def suppression(path: Path) -> dict[str, Any]:
-    from athar.services.export_research import QUASI_IDENTIFIERS, SUPPRESSED
+    from athar.services.sharing.export_research import QUASI_IDENTIFIERS, SUPPRESSED
 
     with open(path, encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -124,8 +124,8 @@ def suppression(path: Path) -> dict[str, Any]:
 
 
 def run_size(n: int, repeat: int, max_requests: int) -> dict[str, Any]:
-    from athar.services.export_partner import export_partner
-    from athar.services.export_research import export_research
+    from athar.services.sharing.export_partner import export_partner
+    from athar.services.sharing.export_research import export_research
     from athar.store.engine import make_engine
 
     load_before = os.getloadavg()
@@ -193,7 +193,7 @@ def markdown(results: list[dict[str, Any]], command: str) -> str:
             f"| {r['peak_rss_mib']} | {r['load_before'][0]} → {r['load_after'][0]} |"
         )
     lines += ["", "Small-cell suppression at k = 5 (share of known values replaced by `*`):", ""]
-    from athar.services.export_research import QUASI_IDENTIFIERS
+    from athar.services.sharing.export_research import QUASI_IDENTIFIERS
 
     lines.append("| records | dates | rows | " + " | ".join(QUASI_IDENTIFIERS) + " | all cut |")
     lines.append("|---:|---|---:|" + "---:|" * (len(QUASI_IDENTIFIERS) + 1))

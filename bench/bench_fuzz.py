@@ -8,7 +8,7 @@ database) until the time is up.  Every exception that escapes the code under tes
 crash: its input is saved under ``bench/work/fuzz-crashes/`` and counted.  Targets:
 
 ``import``
-    ``athar.services.importer.import_file`` on a temporary, migrated SQLite store, given
+    ``athar.services.registry.importer.import_file`` on a temporary, migrated SQLite store, given
     (a) arbitrary bytes as ``.csv``/``.json``/``.xlsx``, (b) interchange CSVs with hostile
     cells (formula prefixes, NUL and control characters, bidi marks, huge cells, ragged rows,
     duplicate and missing headers) in UTF-8, UTF-8 with BOM, Windows-1256, CRLF, (c) JSON of
@@ -298,7 +298,7 @@ class Fuzz:
             self.unclosed += 1
 
     def _import(self, path: Path, suffix: str, data: bytes) -> None:
-        from athar.services.importer import ImportOptions, import_file
+        from athar.services.registry.importer import ImportOptions, import_file
 
         try:
             before = self._counts()
@@ -438,7 +438,7 @@ def main(argv: list[str]) -> None:
         "",
         "| target | inputs run | inputs that crashed | inputs with a violation |",
         "|---|---:|---:|---:|",
-        f"| importer (`athar.services.importer.import_file` on SQLite) | {it['import']} | "
+        f"| importer (`athar.services.registry.importer.import_file` on SQLite) | {it['import']} | "
         f"{n_hits('import', result['crashes'])} | {n_hits('import', result['violations'])} |",
         f"| name engine (`athar.names` keys) | {it['names']} | "
         f"{n_hits('names', result['crashes'])} | {n_hits('names', result['violations'])} |",

@@ -36,7 +36,7 @@ PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 CHILD = r"""
 import csv, json, resource, sys, time
 from pathlib import Path
-from athar.services.importer import ImportOptions, import_file
+from athar.services.registry.importer import ImportOptions, import_file
 from athar.store import migrate
 from athar.store.engine import make_engine
 

@@ -92,8 +92,8 @@ def _file_requests(url: str, env: dict[str, str], w: Path, count: int) -> list[s
 
     from athar.security import crypto
     from athar.security.keys import KeyRing
-    from athar.services import tracing, tracing_intake
-    from athar.services.users import PUBLIC
+    from athar.services.actor import PUBLIC
+    from athar.services.casework import tracing, tracing_intake
     from athar.store.engine import make_engine
 
     crypto.configure(KeyRing.from_env(env))
@@ -134,7 +134,8 @@ def _add_users(url: str) -> list[str]:
     from sqlalchemy.orm import Session
 
     from athar.security.auth import Role
-    from athar.services.users import CLI, create_user
+    from athar.services.access.users import create_user
+    from athar.services.actor import CLI
     from athar.store.casework import User
     from athar.store.engine import make_engine
 

@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _old_module() -> types.ModuleType:
     source = subprocess.run(
-        ["git", "show", f"{BASE}:src/athar/services/statistics.py"],
+        ["git", "show", f"{BASE}:src/athar/services/registry/statistics.py"],
         cwd=ROOT,
         check=True,
         capture_output=True,
@@ -66,7 +66,7 @@ def child(path: str, url: str) -> None:
     """One measured call, in this process; prints one JSON line."""
     from sqlalchemy import text
 
-    from athar.services import statistics
+    from athar.services.registry import statistics
     from athar.store.engine import make_engine
 
     fn = _old_module().aggregate_figures if path == "old" else statistics.aggregate_figures

@@ -3,7 +3,7 @@
 Use ``db_url`` in any test that touches the store.  It is parametrised over
 ``["sqlite", "postgresql"]``, so the test body runs once on each, and gives a FRESH
 database already migrated to the newest schema (nothing seeded: call
-``athar.services.vocab.sync_facilities`` if the test needs facilities).  ``empty_db_url``
+``athar.services.registry.vocab.sync_facilities`` if the test needs facilities).  ``empty_db_url``
 gives a fresh database with no tables at all (for migration tests).  ``db_engine`` is an
 engine on ``db_url``, disposed after the test.
 

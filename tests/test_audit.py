@@ -335,7 +335,7 @@ def test_forced_restore_replaces_a_guarded_log_and_keeps_the_guard(
     db_engine: Engine, tmp_path: Path
 ) -> None:
     from athar.security.keys import KeyRing
-    from athar.services import backup as bk
+    from athar.services.safekeeping import backup as bk
 
     ring = KeyRing.generate("ka1")
     _append(db_engine, 3, actor="before-backup")
@@ -364,7 +364,7 @@ def test_an_application_role_cannot_replace_the_log_by_restoring(
     from sqlalchemy.engine import make_url
 
     from athar.security.keys import KeyRing
-    from athar.services import backup as bk
+    from athar.services.safekeeping import backup as bk
     from athar.store.engine import make_engine
 
     ring = KeyRing.generate("ka2")

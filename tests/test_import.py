@@ -11,9 +11,9 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import Engine, text
 
-from athar.services import importer
 from athar.services.audit import verify_chain
-from athar.services.importer import ImportOptions, import_file
+from athar.services.registry import importer
+from athar.services.registry.importer import ImportOptions, import_file
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 TODAY = date(2025, 6, 1)

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
-from athar.services.importer import ImportOptions, import_file
+from athar.services.registry.importer import ImportOptions, import_file
 
 TABLES = ("import_batch", "record", "quarantine_row", "status_event", "audit_event", "source")
 _names = itertools.count()

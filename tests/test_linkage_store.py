@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import text
 
 from athar.linkage import runner
-from athar.services import linking
-from athar.services.importer import ImportOptions, import_file
+from athar.services.linking import runs as linking
+from athar.services.registry.importer import ImportOptions, import_file
 
 SOURCES = ["ngo_ar", "ngo_en", "family", "registry", "released", "morgue"]
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, text
 
 from athar.domain import vocab
 from athar.services.audit import verify_chain
-from athar.services.vocab import sync_facilities
+from athar.services.registry.vocab import sync_facilities
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "athar"
 

@@ -16,9 +16,9 @@ from sqlalchemy.engine import make_url
 from athar.security import crypto
 from athar.security.crypto import EncryptedBytes, EncryptedText
 from athar.security.keys import KeyRing
-from athar.services import backup as bk
 from athar.services.audit import append_event, verify_chain
-from athar.services.key_rotation import store_metadata
+from athar.services.safekeeping import backup as bk
+from athar.services.safekeeping.key_rotation import store_metadata
 from athar.store import models as m
 from athar.store.casework import TracingRequest
 from athar.store.engine import make_engine

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from athar.cli import main
 from athar.security import crypto
 from athar.security.keys import KeyRing
-from athar.services.key_rotation import key_usage, store_metadata
+from athar.services.safekeeping.key_rotation import key_usage, store_metadata
 from athar.store.casework import TracingRequest
 from athar.store.engine import make_engine
 from test_security_dump import file_requests, phone

@@ -271,7 +271,7 @@ def test_process_rereads_a_changed_key_file(
 
 def test_every_encrypted_column_of_the_store_is_bound_to_its_own_name() -> None:
     """The registry over Athar's real schema; each context is exactly 'table.column'."""
-    from athar.services.key_rotation import store_metadata
+    from athar.services.safekeeping.key_rotation import store_metadata
 
     found = encrypted_columns(store_metadata())
     assert {c.name for c in found} >= {

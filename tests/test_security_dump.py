@@ -152,9 +152,9 @@ def file_requests(engine: sa.Engine, n: int, photo: bool = True) -> list[str]:
     """File ``n`` tracing requests with synthetic contact details; return their references."""
     from sqlalchemy.orm import Session
 
-    from athar.services.tracing import submit_request
-    from athar.services.tracing_intake import validate_intake
-    from athar.services.users import PUBLIC
+    from athar.services.actor import PUBLIC
+    from athar.services.casework.tracing import submit_request
+    from athar.services.casework.tracing_intake import validate_intake
 
     refs = []
     for i in range(1, n + 1):

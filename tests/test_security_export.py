@@ -26,10 +26,13 @@ from sqlalchemy.orm import Session
 from athar.cli import main
 from athar.security import crypto
 from athar.security.keys import KeyRing
-from athar.services import tracing
-from athar.services.export_common import ExportError
-from athar.services.export_partner import export_partner
-from athar.services.export_research import (
+from athar.services.actor import CLI, PUBLIC
+from athar.services.casework import tracing
+from athar.services.casework.tracing_intake import validate_intake
+from athar.services.registry.importer import ImportOptions, import_file
+from athar.services.sharing.export_common import ExportError
+from athar.services.sharing.export_partner import export_partner
+from athar.services.sharing.export_research import (
     HEADER,
     QUASI_IDENTIFIERS,
     SUPPRESSED,
@@ -37,9 +40,6 @@ from athar.services.export_research import (
     coarsen,
     export_research,
 )
-from athar.services.importer import ImportOptions, import_file
-from athar.services.tracing_intake import validate_intake
-from athar.services.users import CLI, PUBLIC
 from athar.store.engine import make_engine
 from athar.store.models import AuditEvent, Person, PersonRecord, Record, Source
 
@@ -466,7 +466,7 @@ def test_export_cli(store: Store, tmp_path: Path, db_url: str) -> None:
 
 
 def test_suppression_makes_values_coarser_before_it_removes_them() -> None:
-    from athar.services.export_research import LADDER, suppress_small_cells
+    from athar.services.sharing.export_research import LADDER, suppress_small_cells
 
     assert {c for c, step in LADDER if step("1999") == SUPPRESSED} == set(QUASI_IDENTIFIERS)
     header = ["record", "source", *QUASI_IDENTIFIERS]

@@ -29,7 +29,7 @@ def test_harness_counts_inputs_and_catches_planted_failures(
     assert fz.iterations["import"] == 1 and not fz.crashes and not fz.violations
     assert fz.outcomes == {"stored": 1}
 
-    import athar.services.importer as importer
+    import athar.services.registry.importer as importer
 
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("planted")
@@ -79,7 +79,7 @@ def _corrupt_xlsx() -> bytes:
 
 def test_damaged_xlsx_is_reported_unusable(tmp_path: Path) -> None:
     """Found by bench fuzz: zlib.error from a damaged workbook escaped the XLSX reader."""
-    from athar.services.importer import ImportOptions, import_file
+    from athar.services.registry.importer import ImportOptions, import_file
     from athar.store.engine import make_engine
     from athar.store.migrate import upgrade
 
@@ -112,7 +112,7 @@ def test_damaged_xlsx_is_reported_unusable(tmp_path: Path) -> None:
 def test_malformed_mapping_is_reported_unusable(tmp_path: Path, mapping: str) -> None:
     """Found by bench fuzz: TypeError/ValueError escaped parse_mapping for a wrongly shaped
     'constants', 'columns' or 'ignore'; now every problem is reported by its key."""
-    from athar.services.importer import ImportOptions, import_file
+    from athar.services.registry.importer import ImportOptions, import_file
     from athar.store.engine import make_engine
     from athar.store.migrate import upgrade
 

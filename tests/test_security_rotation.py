@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from athar.security import crypto
 from athar.security.crypto import EncryptedBytes, EncryptedText
 from athar.security.keys import KeyRing
-from athar.services import key_rotation
-from athar.services.key_rotation import key_usage, reencrypt_all
+from athar.services.safekeeping import key_rotation
+from athar.services.safekeeping.key_rotation import key_usage, reencrypt_all
 from athar.store.engine import make_engine
 
 md = sa.MetaData()

@@ -18,9 +18,10 @@ from athar.estimate.registry import Claim, RecordFacts
 from athar.estimate.report import Options
 from athar.linkage import runner
 from athar.security.auth import Role
-from athar.services import linking, statistics
 from athar.services.audit import verify_chain
-from athar.services.importer import ImportOptions, import_file
+from athar.services.linking import runs as linking
+from athar.services.registry import statistics
+from athar.services.registry.importer import ImportOptions, import_file
 from web_fixtures import Web, api_login, keyring, web  # noqa: F401
 
 __all__ = ["keyring", "web"]

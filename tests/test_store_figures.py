@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Connection, Engine, insert, text
 
 from athar.estimate import registry
-from athar.services import statistics
+from athar.services.registry import statistics
 from athar.store.models import (
     ImportBatch,
     LinkRun,

@@ -112,7 +112,8 @@ def test_lock_out_after_repeated_failures_even_with_the_right_password(web: Web)
 
 
 def test_reset_password_clears_the_lock(web: Web) -> None:
-    from athar.services.users import CLI, reset_password
+    from athar.services.access.users import reset_password
+    from athar.services.actor import CLI
 
     web.add_user("amira", Role.ADMIN)
     client = web.client()
@@ -195,7 +196,8 @@ def test_csrf_is_required_and_bound_to_the_session(web: Web) -> None:
 
 
 def test_disabled_user_loses_the_session(web: Web) -> None:
-    from athar.services.users import CLI, set_active
+    from athar.services.access.users import set_active
+    from athar.services.actor import CLI
 
     web.add_user("amira", Role.CASE_WORKER)
     client = web.client()

@@ -22,9 +22,10 @@ from sqlalchemy import Engine
 
 from athar.linkage import runner
 from athar.security.auth import Role
-from athar.services import linking
-from athar.services.importer import ImportOptions, import_file
-from athar.services.users import CLI, create_user
+from athar.services.access.users import create_user
+from athar.services.actor import CLI
+from athar.services.linking import runs as linking
+from athar.services.registry.importer import ImportOptions, import_file
 from test_web_browser import ARTIFACTS, CHROMIUM, server  # noqa: F401
 from web_fixtures import PASSWORD, intake_json
 

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from athar.security.auth import Role
 from athar.security.crypto import KeyRing, configure, encrypted_columns
 from athar.services.audit import verify_chain
-from athar.services.backup import backup, restore
-from athar.services.key_rotation import key_usage, reencrypt_all, store_metadata
+from athar.services.safekeeping.backup import backup, restore
+from athar.services.safekeeping.key_rotation import key_usage, reencrypt_all, store_metadata
 from athar.store import migrate
 from athar.store.casework import FamilyNotification, RequestNote
 from athar.store.engine import make_engine

@@ -23,8 +23,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from athar.security.auth import PERMISSIONS, Permission, Role
-from athar.services.unidentified import register, validate
-from athar.services.users import CLI
+from athar.services.actor import CLI
+from athar.services.casework.unidentified import register, validate
 from athar.store.models import Person
 from athar.web.app import routers
 from web_fixtures import PASSWORD, Web, api_login, csrf, intake_json, keyring, web  # noqa: F401

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from athar.security.auth import Role
-from athar.services.importer import ImportOptions, import_file
+from athar.services.registry.importer import ImportOptions, import_file
 from athar.store.models import AuditEvent, Person, PersonRecord, Record
 from web_fixtures import Web, api_login, keyring, web  # noqa: F401
 

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from athar.linkage import runner
 from athar.security.auth import Role
-from athar.services import linking
-from athar.services.importer import ImportOptions, import_file
+from athar.services.linking import runs as linking
+from athar.services.registry.importer import ImportOptions, import_file
 from athar.store.models import AuditEvent, LinkDecision
 from web_fixtures import Web, api_login, keyring, web  # noqa: F401
 

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from athar.security.auth import Role
 from athar.security.crypto import KeyRing
-from athar.services.users import CLI, create_user
+from athar.services.access.users import create_user
+from athar.services.actor import CLI
 from athar.store import migrate
 from athar.store.engine import make_engine
 from web_fixtures import PASSWORD, SECRET

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from athar.security.auth import Role
 from athar.security.crypto import KeyRing
-from athar.services.users import CLI, create_user
+from athar.services.access.users import create_user
+from athar.services.actor import CLI
 from athar.store.engine import make_engine
 from athar.web.app import create_app
 from athar.web.settings import Settings

@@ -38,7 +38,7 @@ def _ring(required: bool) -> KeyRing | None:
 
 def _audit_fn(actor: str | None) -> Any:
     from athar.services.audit import append_event
-    from athar.services.importer import default_actor
+    from athar.services.registry.importer import default_actor
 
     who = actor or default_actor()
 
@@ -81,7 +81,7 @@ def backup_command(out: Path, ask: bool, passphrase_file: Path | None, actor: st
     passphrase (scrypt).  Encrypted fields stay encrypted inside: restoring them also needs
     the key ring, so keep the key file safe, apart from the backups.
     """
-    from athar.services.backup import BackupError, backup
+    from athar.services.safekeeping.backup import BackupError, backup
     from athar.store.engine import display_url, make_engine
     from athar.store.migrate import SchemaNotReady, require_current
 
@@ -120,7 +120,7 @@ def restore_command(
     Refuses a store that already holds data unless --force.  A database without tables is
     first migrated to the archive's schema.  Nothing is written if any check fails.
     """
-    from athar.services.backup import BackupError, restore, verify_archive
+    from athar.services.safekeeping.backup import BackupError, restore, verify_archive
     from athar.store.engine import display_url, make_engine
 
     passphrase = _passphrase(ask, passphrase_file, confirm=False)

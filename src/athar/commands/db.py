@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from athar.services.importer import default_actor
+from athar.services.registry.importer import default_actor
 
 
 @click.group("db")
@@ -16,7 +16,7 @@ def db() -> None:
 @click.option("--actor", default=None, help="Who is doing this (default: $ATHAR_ACTOR or login).")
 def upgrade(actor: str | None) -> None:
     """Create the schema or bring it to the newest revision; seed the facility vocabulary."""
-    from athar.services.vocab import sync_facilities
+    from athar.services.registry.vocab import sync_facilities
     from athar.store import migrate
     from athar.store.engine import begin_write, display_url, make_engine
 

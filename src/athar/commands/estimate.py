@@ -356,8 +356,8 @@ def _estimate_store(
     fmt: str,
     plot: Path | None,
 ) -> None:
-    from athar.services import statistics
-    from athar.services.importer import default_actor
+    from athar.services.registry import statistics
+    from athar.services.registry.importer import default_actor
     from athar.store.engine import make_engine
     from athar.store.migrate import SchemaNotReady, require_current
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from athar.services.tracing_intake import CONSENT_SCOPES
+from athar.services.casework.tracing_intake import CONSENT_SCOPES
 
 SMALL_CELL_ENV = "ATHAR_SMALL_CELL"
 
@@ -48,8 +48,8 @@ def _with_sources(fn: Any) -> Any:
 
 
 def _run(call: Callable[[Any, str], Any]) -> Any:
-    from athar.services.export_common import ExportError
-    from athar.services.importer import default_actor
+    from athar.services.registry.importer import default_actor
+    from athar.services.sharing.export_common import ExportError
     from athar.store.engine import make_engine
     from athar.store.migrate import SchemaNotReady, require_current
 
@@ -95,7 +95,7 @@ def partner(
     actor: str | None,
 ) -> None:
     """Write interchange CSV OUT for RECIPIENT: only what each family's consent allows."""
-    from athar.services.export_partner import export_partner
+    from athar.services.sharing.export_partner import export_partner
 
     report = _run(
         lambda engine, who: export_partner(
@@ -152,7 +152,7 @@ def research(
     actor: str | None,
 ) -> None:
     """Write a pseudonymised extract OUT (.csv or .xlsx): no names, contacts, notes or numbers."""
-    from athar.services.export_research import export_research
+    from athar.services.sharing.export_research import export_research
 
     if k is None:
         raw = os.environ.get(SMALL_CELL_ENV, "5")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from athar.services.importer import FileResult, ImportOptions, Problem
+from athar.services.registry.importer import FileResult, ImportOptions, Problem
 
 SHOWN_PROBLEMS = 50
 
@@ -69,7 +69,7 @@ def import_command(
     is not ready (run `athar db upgrade`).
     """
     from athar.ingest.safe_export import write_csv
-    from athar.services.importer import default_actor, import_file
+    from athar.services.registry.importer import default_actor, import_file
     from athar.store.engine import make_engine
     from athar.store.migrate import SchemaNotReady
 

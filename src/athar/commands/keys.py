@@ -34,7 +34,7 @@ def _audit_fn(actor: str) -> Any:
 
 
 def _actor(actor: str | None) -> str:
-    from athar.services.importer import default_actor
+    from athar.services.registry.importer import default_actor
 
     return actor or default_actor()
 
@@ -69,7 +69,7 @@ def generate(out: Path | None, kid: str | None, as_env: bool) -> None:
 @key_file_option
 def status(key_file: Path | None) -> None:
     """Show the keys loaded and how many stored values each key sealed, per column."""
-    from athar.services.key_rotation import key_usage, store_metadata
+    from athar.services.safekeeping.key_rotation import key_usage, store_metadata
     from athar.store.engine import make_engine
 
     ring = _load(key_file)
@@ -90,7 +90,7 @@ def status(key_file: Path | None) -> None:
 
 
 def _run_reencrypt(ring: KeyRing, batch_size: int, passes: int, actor: str) -> int:
-    from athar.services.key_rotation import key_usage, reencrypt_all, store_metadata
+    from athar.services.safekeeping.key_rotation import key_usage, reencrypt_all, store_metadata
     from athar.store.engine import make_engine
     from athar.store.migrate import SchemaNotReady, require_current
 
@@ -186,7 +186,7 @@ def retire(kid: str, key_file: Path | None, actor: str | None) -> None:
     Backups sealed by KID (or holding values sealed by it) need KID to be restored: keep an
     offline copy of the old key file for as long as you keep those backups.
     """
-    from athar.services.key_rotation import key_usage, store_metadata
+    from athar.services.safekeeping.key_rotation import key_usage, store_metadata
     from athar.store.engine import make_engine
 
     ring = _load(key_file)

@@ -218,7 +218,7 @@ def run(
 def _run_store(
     spec: LinkSpec, cfg: Any, threshold: float | None, actor: str, incremental: bool
 ) -> None:
-    from athar.services import linking
+    from athar.services.linking import runs as linking
     from athar.store.engine import make_engine
 
     engine = make_engine()
@@ -263,7 +263,7 @@ def explain(
             raise InputError(f"no such record(s) in the files: {', '.join(missing)}")
         expl = runner.explain_pairs(features, spec, model, [(index[a], index[b])])[0]
     else:
-        from athar.services import linking
+        from athar.services.linking import runs as linking
         from athar.store.engine import make_engine
 
         try:
@@ -290,7 +290,7 @@ def decide(a: str, b: str, kind: str | None, who: str, why: str) -> None:
     It overrides the model in every later run; a cannot-link also stops merges through
     a third record.
     """
-    from athar.services import linking
+    from athar.services.linking import runs as linking
     from athar.store.engine import make_engine
 
     if kind is None:
@@ -308,7 +308,7 @@ def decide(a: str, b: str, kind: str | None, who: str, why: str) -> None:
 @click.option("--limit", default=50, show_default=True)
 def review(limit: int) -> None:
     """List the latest run's uncertain pairs that no reviewer has decided yet."""
-    from athar.services import linking
+    from athar.services.linking import runs as linking
     from athar.store.engine import make_engine
 
     for item in linking.review_queue(make_engine(), limit=limit):

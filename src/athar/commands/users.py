@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from athar.security.auth import Role
 
 if TYPE_CHECKING:
-    from athar.services.users import Actor
+    from athar.services.actor import Actor
 
 
 @contextmanager
@@ -33,8 +33,8 @@ def _db() -> Iterator[Session]:
 
 
 def _actor(actor: str | None) -> Actor:
-    from athar.services.importer import default_actor
-    from athar.services.users import Actor
+    from athar.services.actor import Actor
+    from athar.services.registry.importer import default_actor
 
     return Actor(f"cli:{actor or default_actor()}", Role.ADMIN)
 
@@ -65,7 +65,7 @@ def add(
 ) -> None:
     """Add a user with a generated password, printed once (Athar keeps only its hash)."""
     from athar.security.auth import parse_role
-    from athar.services.users import create_user
+    from athar.services.access.users import create_user
 
     acting = _actor(actor)
     with _db() as db:
@@ -89,7 +89,7 @@ def add(
 @actor_option
 def list_command(actor: str | None) -> None:
     """List users with their roles."""
-    from athar.services.users import list_users
+    from athar.services.access.users import list_users
 
     acting = _actor(actor)
     with _db() as db:
@@ -101,7 +101,7 @@ def list_command(actor: str | None) -> None:
 
 def _toggle(username: str, active: bool, actor: str | None) -> None:
     from athar.security.auth import NotFound
-    from athar.services.users import set_active
+    from athar.services.access.users import set_active
 
     acting = _actor(actor)
     with _db() as db:
@@ -134,7 +134,7 @@ def enable(username: str, actor: str | None) -> None:
 def reset_password_command(username: str, actor: str | None) -> None:
     """Give a user a new generated password (printed once); ends sessions, clears lock-out."""
     from athar.security.auth import NotFound
-    from athar.services.users import reset_password
+    from athar.services.access.users import reset_password
 
     acting = _actor(actor)
     with _db() as db:

@@ -1,6 +1,6 @@
 """Descriptive statistics and capture-pattern counts of the registry's persons.
 
-Pure: the service (:mod:`athar.services.statistics`) reads the store into
+Pure: the service (:mod:`athar.services.registry.statistics`) reads the store into
 :class:`RecordFacts` (one per current record, with the person the latest link run put it
 in and the record's status claims); everything here is arithmetic on those.
 

@@ -1,3 +1,3 @@
 """Reading lists in: CSV, XLSX and JSON readers, encodings, column mappings; and writing
 spreadsheets out safely (:mod:`athar.ingest.safe_export`).  Storing is the import service's
-job (:mod:`athar.services.importer`)."""
+job (:mod:`athar.services.registry.importer`)."""

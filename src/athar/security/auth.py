@@ -1,7 +1,7 @@
 """Users, roles, password hashing, session tokens and CSRF tokens.
 
 This module holds the rules; the database rows live in :mod:`athar.store.casework` and the
-write path in :mod:`athar.services.users`.  Nothing here touches the database or the network.
+write path in :mod:`athar.services.access.users`.  Nothing here touches the database or the network.
 
 * Passwords are hashed with argon2id (argon2-cffi's RFC 9106 defaults).  Unknown users are
   checked against a dummy hash so that a login for a missing account costs the same time.

@@ -92,7 +92,7 @@ class TracingRequest(Base):
     )
     photo: Mapped[bytes | None] = mapped_column(EncryptedBytes(context="tracing_request.photo"))
     photo_type: Mapped[str | None] = mapped_column(String(16))
-    #: list of consent scope codes (see :data:`athar.services.tracing.CONSENT_SCOPES`)
+    #: list of consent scope codes (see :data:`athar.services.casework.tracing.CONSENT_SCOPES`)
     consent: Mapped[list[str]] = mapped_column(JSON)
     consent_updated_at: Mapped[datetime] = mapped_column(TS)
     created_at: Mapped[datetime] = mapped_column(TS)

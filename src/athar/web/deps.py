@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from athar.security.auth import Permission, Role, csrf_valid, has_permission
-from athar.services.users import Actor
+from athar.services.actor import Actor
 from athar.store.casework import User
 from athar.web.errors import CsrfFailed, Forbidden, NotAuthenticated
 
@@ -87,7 +87,7 @@ CurrentUser = Annotated[WebUser, Depends(current_user)]
 
 
 def actor_of(user: WebUser | None) -> Actor:
-    from athar.services.users import PUBLIC
+    from athar.services.actor import PUBLIC
 
     return user.actor if user else PUBLIC
 

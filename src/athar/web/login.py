@@ -6,7 +6,13 @@ from fastapi import Request, Response
 from sqlalchemy.orm import Session
 
 from athar.security.auth import csrf_token, token_digest
-from athar.services.users import LoginPolicy, LoginRefused, authenticate, end_session, start_session
+from athar.services.access.users import (
+    LoginPolicy,
+    LoginRefused,
+    authenticate,
+    end_session,
+    start_session,
+)
 from athar.store.casework import User
 from athar.web.deps import ANON_COOKIE, SESSION_COOKIE, actor_of, optional_user
 from athar.web.errors import ApiError, InvalidCredentials, LockedOut, RateLimited

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
-from athar.services import candidates
+from athar.services.linking import candidates
 from athar.web.deps import CsrfProtected, CurrentUser, SessionDep, WebUser
 from athar.web.errors import InvalidInput
 from athar.web.ratelimit import limited

@@ -15,8 +15,9 @@ from starlette.datastructures import UploadFile
 
 from athar.estimate.registry import suppress
 from athar.security.auth import Permission, Role
-from athar.services import statistics, tracing
-from athar.services.importer import ImportOptions, import_file
+from athar.services.casework import tracing
+from athar.services.registry import statistics
+from athar.services.registry.importer import ImportOptions, import_file
 from athar.store.summary import summarise
 from athar.web.deps import CsrfProtected, WebUser, requires
 from athar.web.errors import Forbidden, InvalidInput, TooLarge, UnusableFile

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from athar.security.auth import Permission
-from athar.services import casenotes, tracing, tracing_intake
+from athar.services.casework import casenotes, tracing, tracing_intake
 from athar.web.deps import CsrfProtected, CurrentUser, SessionDep, WebUser, actor_of, requires
 from athar.web.errors import InvalidInput
 from athar.web.schemas import (

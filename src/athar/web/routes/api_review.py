@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from athar.security.auth import Permission
-from athar.services import review
+from athar.services.linking import review
 from athar.web.deps import CsrfProtected, WebUser, requires
 from athar.web.errors import InvalidInput
 from athar.web.schemas import DecisionIn, DecisionOut, ErrorOut, PairOut, QueueItemOut

@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from athar.services import candidates, unidentified
+from athar.services.casework import unidentified
+from athar.services.linking import candidates
 from athar.web.deps import CsrfProtected, CurrentUser, SessionDep, WebUser
 from athar.web.errors import InvalidInput
 from athar.web.ratelimit import limited

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from athar.security.auth import Permission, Role, parse_role
-from athar.services import users
+from athar.services.access import users
 from athar.web.deps import CsrfProtected, SessionDep, WebUser, requires
 from athar.web.errors import InvalidInput
 from athar.web.schemas import ErrorOut, UserCreate, UserCreated, UserOut

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from athar.domain.messages import N_
-from athar.services import tracing, tracing_intake
+from athar.services.casework import tracing, tracing_intake
 from athar.web.deps import CsrfProtected, OptionalUser, SessionDep, actor_of
 from athar.web.errors import ApiError, TooLarge
 from athar.web.login import log_in, log_out, set_session_cookie

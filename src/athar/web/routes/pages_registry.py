@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from athar.security.auth import Permission
-from athar.services import statistics
+from athar.services.registry import statistics
 from athar.web.deps import CsrfProtected, WebUser, requires
 from athar.web.errors import ApiError
 from athar.web.render import render

@@ -16,9 +16,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from athar.security.auth import Permission
-from athar.services import casenotes, tracing, tracing_intake
-from athar.services.casenotes import CaseNoteInvalid
-from athar.services.tracing import Contact
+from athar.services.casework import casenotes, tracing, tracing_intake
+from athar.services.casework.casenotes import CaseNoteInvalid
+from athar.services.casework.tracing import Contact
 from athar.web.deps import CsrfProtected, CurrentUser, SessionDep, WebUser
 from athar.web.render import render
 

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from athar.security.auth import Permission
-from athar.services import review
+from athar.services.linking import review
 from athar.web.deps import CsrfProtected, WebUser, requires
 from athar.web.render import render
 

@@ -12,7 +12,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from athar.security.auth import Permission, Role, parse_role
-from athar.services import tracing, users
+from athar.services.access import users
+from athar.services.casework import tracing
 from athar.web.deps import CsrfProtected, CurrentUser, SessionDep, WebUser, requires
 from athar.web.render import render
 from athar.web.routes.pages_public import ROLE_LABELS

@@ -11,7 +11,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from athar.security.auth import Permission
-from athar.services import candidates, tracing_intake, unidentified
+from athar.services.casework import tracing_intake, unidentified
+from athar.services.linking import candidates
 from athar.web.deps import CsrfProtected, CurrentUser, SessionDep, WebUser, requires
 from athar.web.ratelimit import limited
 from athar.web.render import render

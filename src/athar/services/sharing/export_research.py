@@ -1,7 +1,7 @@
 """Pseudonymised research extracts (``athar export research``).
 
 One row per current record that may go out (family records only with ``research`` consent;
-other sources only when named, see :mod:`athar.services.export_common`), with:
+other sources only when named, see :mod:`athar.services.sharing.export_common`), with:
 
 * **pseudonyms, not ids**: ``record`` and ``person`` are HMAC-SHA256 values keyed with a
   random salt made for this export and then thrown away (never stored, printed or logged).
@@ -39,7 +39,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 
 from athar.ingest.safe_export import write_csv, write_xlsx
-from athar.services.export_common import (
+from athar.services.sharing.export_common import (
     ExportError,
     ExportReport,
     audited_write,

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from athar.security.auth import NotFound, Permission, has_permission
+from athar.services.actor import Actor
 from athar.services.audit import append_event
-from athar.services.review import PAIR_FIELDS
-from athar.services.users import Actor
+from athar.services.linking.review import PAIR_FIELDS
 from athar.store.models import ImportBatch, Person, PersonRecord, Record, Source, StatusEvent
 
 #: statuses that cannot all be true at once for the same person

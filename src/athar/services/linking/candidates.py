@@ -4,7 +4,7 @@ Candidates are read from what the link runs stored (automatic pair scores of the
 membership of the same person, human decisions), so a search is a few indexed queries, not a
 model run.  A request filed after the latest run has no candidates until the next
 (incremental) run.  Confirming or rejecting a candidate writes a human link decision through
-:mod:`athar.services.linking`.
+:mod:`athar.services.linking.runs`.
 """
 
 from __future__ import annotations
@@ -27,11 +27,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from athar.security.auth import NotFound, Permission, has_permission
-from athar.services import review, unidentified
+from athar.services.actor import Actor
 from athar.services.audit import append_read
-from athar.services.tracing import NOT_FOUND, visible_request
-from athar.services.tracing_intake import FAMILY_SOURCE
-from athar.services.users import Actor
+from athar.services.casework import unidentified
+from athar.services.casework.tracing import NOT_FOUND, visible_request
+from athar.services.casework.tracing_intake import FAMILY_SOURCE
+from athar.services.linking import review
 from athar.store.casework import TracingRequest
 from athar.store.engine import reads_without_transaction
 from athar.store.models import LinkDecision, LinkRun, PersonRecord, Record, Source

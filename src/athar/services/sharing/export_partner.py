@@ -2,7 +2,7 @@
 
 The file follows the interchange schema (``source``, ``record_id`` and the person's details)
 and is written through :mod:`athar.ingest.safe_export`, so no cell can run as a formula.  Which
-records go out is decided in :mod:`athar.services.export_common`: a family record only if its
+records go out is decided in :mod:`athar.services.sharing.export_common`: a family record only if its
 request's current consent includes the scope, another source's records only if the operator
 names that source.
 
@@ -27,14 +27,14 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from athar.ingest.safe_export import write_csv
-from athar.services.export_common import (
+from athar.services.casework.tracing_intake import CONSENT_SCOPES, FAMILY_SOURCE, RECORD_FIELDS
+from athar.services.sharing.export_common import (
     ExportError,
     ExportReport,
     audited_write,
     eligible_records,
     resolve_sources,
 )
-from athar.services.tracing_intake import CONSENT_SCOPES, FAMILY_SOURCE, RECORD_FIELDS
 
 #: scopes a partner export may be made for; ``research`` goes through the research extract
 PARTNER_SCOPES = tuple(code for code, _ in CONSENT_SCOPES if code != "research")

@@ -1,6 +1,6 @@
 """What may leave the store, and how an export file is written and audited.
 
-Both exports (:mod:`athar.services.export_partner`, :mod:`athar.services.export_research`)
+Both exports (:mod:`athar.services.sharing.export_partner`, :mod:`athar.services.sharing.export_research`)
 choose their rows here, with one rule for each kind of record:
 
 * **Family records** (source ``family``: the missing person's details from a tracing request)
@@ -35,7 +35,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Engine, Table, select
 
 from athar.services.audit import append_event
-from athar.services.tracing_intake import FAMILY_SOURCE
+from athar.services.casework.tracing_intake import FAMILY_SOURCE
 from athar.store.casework import TracingRequest
 from athar.store.engine import begin_write
 from athar.store.models import Record, Source

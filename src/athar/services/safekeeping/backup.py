@@ -326,7 +326,7 @@ def _revision(conn: Connection) -> str | None:
 
 
 def _default_models() -> MetaData:
-    from athar.services.key_rotation import store_metadata
+    from athar.services.safekeeping.key_rotation import store_metadata
 
     return store_metadata()
 

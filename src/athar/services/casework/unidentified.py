@@ -22,14 +22,14 @@ from sqlalchemy.orm import Session
 from athar.domain.messages import N_
 from athar.domain.record import parse_row
 from athar.security.auth import NotFound, Permission, has_permission, require
+from athar.services.actor import Actor
 from athar.services.audit import append_event
-from athar.services.form_records import (
+from athar.services.registry.form_records import (
     FormRecordInvalid,
     free_reference,
     source_row,
     store_form_record,
 )
-from athar.services.users import Actor
 from athar.store.models import Record, Source
 
 SOURCE = "unidentified"

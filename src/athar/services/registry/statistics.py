@@ -329,7 +329,7 @@ class StoredPairs:
 
 
 def stored_pairs(conn: Connection, records: Sequence[StoredRecord]) -> StoredPairs:
-    from athar.services.linking import _decisions
+    from athar.services.linking.runs import _decisions
 
     index = {(r.source, r.record_id): i for i, r in enumerate(records)}
     runs: list[int] = []

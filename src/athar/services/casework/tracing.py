@@ -22,21 +22,21 @@ from sqlalchemy.orm import Session
 
 from athar.domain.messages import N_
 from athar.security.auth import NotFound, Permission, has_permission, require
+from athar.services.actor import Actor
 from athar.services.audit import append_event
-from athar.services.form_records import (
-    FormRecordInvalid,
-    free_reference,
-    source_row,
-    store_form_record,
-)
-from athar.services.tracing_intake import (
+from athar.services.casework.tracing_intake import (
     CONSENT_SCOPES,
     FAMILY_SOURCE,
     RECORD_FIELDS,
     Intake,
     IntakeInvalid,
 )
-from athar.services.users import Actor
+from athar.services.registry.form_records import (
+    FormRecordInvalid,
+    free_reference,
+    source_row,
+    store_form_record,
+)
 from athar.store.casework import TracingRequest
 from athar.store.models import PersonRecord, Record
 

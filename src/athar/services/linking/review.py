@@ -1,7 +1,7 @@
 """Reviewers' access to the linkage review queue: who may see it, and an audit of every view.
 
 The queue, the explanations and the decisions themselves come from
-:mod:`athar.services.linking` (the one write path for link decisions); this module adds the
+:mod:`athar.services.linking.runs` (the one write path for link decisions); this module adds the
 permission check, the side-by-side records and the audit of each view.
 """
 
@@ -14,9 +14,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from athar.security.auth import NotFound, Permission, require
-from athar.services import linking
+from athar.services.actor import Actor
 from athar.services.audit import append_event
-from athar.services.users import Actor
+from athar.services.linking import runs as linking
 from athar.store.models import ImportBatch, Record, Source
 
 #: the fields shown side by side, in this order

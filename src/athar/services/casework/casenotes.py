@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session
 
 from athar.domain.messages import N_
 from athar.security.auth import Permission
+from athar.services.actor import Actor
 from athar.services.audit import append_event
-from athar.services.tracing import visible_request
-from athar.services.users import Actor
+from athar.services.casework.tracing import visible_request
 from athar.store.casework import FamilyNotification, RequestNote, User
 
 CHANNELS: tuple[tuple[str, str], ...] = (

@@ -33,11 +33,11 @@ from athar.security.auth import (
     token_digest,
     verify_password,
 )
+from athar.services.actor import Actor
 from athar.services.audit import append_event
 from athar.store.casework import LoginAttempt, LoginSession, User
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-SYSTEM_ACTOR = "system:cli"
 
 
 class LoginRefused(Exception):
@@ -55,24 +55,6 @@ class LoginPolicy:
     lockout_minutes: int = 15
     rate_per_client: int = 20
     rate_window_minutes: int = 5
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting: a logged-in user, or the public, or the command line."""
-
-    label: str
-    role: Role | None = None
-    user_id: int | None = None
-    source_code: str | None = None
-
-    @classmethod
-    def of(cls, user: User) -> Actor:
-        return cls(f"user:{user.username}", Role(user.role), user.id, user.source_code)
-
-
-PUBLIC = Actor("public:web")
-CLI = Actor(SYSTEM_ACTOR, Role.ADMIN)
 
 
 def now() -> datetime:

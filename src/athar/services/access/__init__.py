@@ -1,0 +1,1 @@
+"""Who may act: user accounts, logins and sessions."""

@@ -1,0 +1,1 @@
+"""Case work: tracing requests, unidentified persons, notes and family notifications."""

@@ -1,0 +1,1 @@
+"""The registry of records: imports, form records, persons, vocabularies and the figures read from them."""

@@ -1,0 +1,1 @@
+"""Keeping the store safe: encrypted backups and key rotation."""
