@@ -35,7 +35,7 @@ from athar.estimate import (
     registry,
     run,
 )
-from athar.linkage import runner
+from athar.linkage import EngineConfig
 from athar.services.linking import runs as linking
 from athar.services.registry import statistics
 from athar.services.registry.importer import ImportOptions, import_file
@@ -99,7 +99,7 @@ def main(argv: list[str]) -> None:
         timings["import"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         linked = linking.link_store(
-            engine, cfg=runner.EngineConfig(memory_limit="2GB", threads=2), actor="bench"
+            engine, cfg=EngineConfig(memory_limit="2GB", threads=2), actor="bench"
         )
         timings["link"] = time.perf_counter() - t0
 

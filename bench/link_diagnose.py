@@ -91,9 +91,7 @@ def descriptor_candidates(feats: pd.DataFrame, pid: np.ndarray) -> dict[str, Any
 
 
 def diagnose(world: Path, spec_name: str) -> dict[str, Any]:
-    from athar.linkage import runner
-    from athar.linkage.features import prepare_features
-    from athar.linkage.spec import load_spec, spec_from_yaml
+    from athar.linkage import load_spec, prepare_features, runner, spec_from_yaml
 
     path = Path(spec_name)
     spec = (

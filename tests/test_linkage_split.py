@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from athar.cli import main
 from athar.linkage import runner
 from athar.linkage.features import prepare_features
+from athar.linkage.pipeline import LinkResult, PairDecision, within_group_negatives
 from athar.linkage.spec import load_spec
 
 SOURCES = ["ngo_ar", "ngo_en", "family", "registry", "released", "morgue"]
@@ -30,7 +31,7 @@ def features(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     return prepare_features(raw, load_spec("interchange"))
 
 
-def _negatives_inside(features: pd.DataFrame, result: runner.LinkResult) -> list[tuple[int, int]]:
+def _negatives_inside(features: pd.DataFrame, result: LinkResult) -> list[tuple[int, int]]:
     """Pairs inside the result's clusters that the result's model scores below split_below."""
     spec = load_spec("interchange")
     labels = result.labels
@@ -44,8 +45,8 @@ def _negatives_inside(features: pd.DataFrame, result: runner.LinkResult) -> list
         }
     )
     with runner.open_engine(FAST) as db_api:
-        return runner.within_group_negatives(
-            db_api, features, spec, result.model, edges, 0.5, [], set()
+        return within_group_negatives(
+            runner.SplinkScorer(db_api), features, spec, result.model, edges, 0.5, [], set()
         )
 
 
@@ -71,7 +72,7 @@ def test_a_must_link_overrides_a_model_cannot_link(features):
     assert refused, "the world should hold a merge the model refused"
     a, b, _ = refused[0]
     again = runner.link(
-        features, spec, FAST, model=first.model, decisions=[runner.PairDecision(a, b, True)]
+        features, spec, FAST, model=first.model, decisions=[PairDecision(a, b, True)]
     )
     assert again.labels[a] == again.labels[b]
     assert not again.clustering.conflicts

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
+from athar import linkage
 from athar.linkage import runner
 from athar.services.linking import runs as linking
 from athar.services.registry.importer import ImportOptions, import_file
@@ -96,7 +97,7 @@ def test_incremental_scores_only_new_records(db_engine, world, monkeypatch):
     before = _person_of(db_engine)
     _import(db_engine, world, ["family"])
     seen: dict[str, int] = {}
-    real = runner.score_new
+    real = linkage.score_new  # the public face: what the service calls
 
     def spy(features, is_new, *args, **kwargs):
         seen["new"] = int(is_new.sum())
@@ -106,7 +107,7 @@ def test_incremental_scores_only_new_records(db_engine, world, monkeypatch):
         seen["pairs"] = len(edges)
         return edges
 
-    monkeypatch.setattr(runner, "score_new", spy)
+    monkeypatch.setattr(linkage, "score_new", spy)
     inc = linking.link_store(db_engine, cfg=FAST, actor="tester", incremental=True)
     after = _person_of(db_engine)
     fam = pd.read_csv(world / "family.csv", dtype=str)

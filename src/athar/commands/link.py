@@ -17,7 +17,7 @@ from typing import Any
 import click
 import pandas as pd
 
-from athar.linkage.spec import LinkSpec, SpecError, load_spec, spec_from_yaml
+from athar.linkage import LinkSpec, SpecError, load_spec, spec_from_yaml
 
 ENGINE = click.Choice(["duckdb", "spark"])
 
@@ -78,7 +78,7 @@ def read_tables(files: tuple[str, ...], spec: LinkSpec) -> tuple[pd.DataFrame, l
 
 
 def prepare(files: tuple[str, ...], spec: LinkSpec) -> pd.DataFrame:
-    from athar.linkage.features import FeatureError, prepare_features
+    from athar.linkage import FeatureError, prepare_features
 
     raw, rows = read_tables(files, spec)
     try:
@@ -96,7 +96,7 @@ def prepare(files: tuple[str, ...], spec: LinkSpec) -> pd.DataFrame:
 
 def read_decisions(path: str, features: pd.DataFrame) -> list[Any]:
     """Reviewers' decisions for file mode: a,b as source:record_id, decision, who, when, why."""
-    from athar.linkage.runner import PairDecision
+    from athar.linkage import PairDecision
 
     ids = dict(
         zip(
@@ -175,10 +175,10 @@ def run(
     incremental: bool,
 ) -> None:
     """Link FILEs (interchange CSVs) or, without files, the store."""
-    from athar.linkage import runner
+    from athar import linkage
 
     spec = read_spec(settings)
-    cfg = runner.EngineConfig(engine=engine, memory_limit=memory_limit, threads=threads)
+    cfg = linkage.EngineConfig(engine=engine, memory_limit=memory_limit, threads=threads)
     if not files:
         _run_store(spec, cfg, threshold, actor, incremental)
         return
@@ -187,7 +187,7 @@ def run(
     features = prepare(files, spec)
     decided = read_decisions(decisions, features) if decisions else []
     model = json.loads(Path(model_in).read_text(encoding="utf-8")) if model_in else None
-    result = runner.link(features, spec, cfg, threshold=threshold, decisions=decided, model=model)
+    result = linkage.link(features, spec, cfg, threshold=threshold, decisions=decided, model=model)
     out_path = Path(out)
     result.clusters_frame().to_csv(out_path, index=False)
     stem = out_path.with_suffix("")
@@ -247,8 +247,8 @@ def explain(
     a: str, b: str, files: tuple[str, ...], model_in: str | None, settings: str, as_json: bool
 ) -> None:
     """Per-field contributions to the match weight of records A and B (source:record_id)."""
-    from athar.linkage import runner
-    from athar.linkage.explain import render
+    from athar import linkage
+    from athar.linkage import render
 
     spec = read_spec(settings)
     if files:
@@ -261,7 +261,7 @@ def explain(
         missing = [x for x in (a, b) if x not in index]
         if missing:
             raise InputError(f"no such record(s) in the files: {', '.join(missing)}")
-        expl = runner.explain_pairs(features, spec, model, [(index[a], index[b])])[0]
+        expl = linkage.explain_pairs(features, spec, model, [(index[a], index[b])])[0]
     else:
         from athar.services.linking import runs as linking
         from athar.store.engine import make_engine

@@ -10,18 +10,29 @@ third record merges two people a reviewer has already kept apart.  Here:
    pair into one cluster, whatever path the merge comes through.
 
 With no cannot-links this is exactly connected components, computed by scipy.
-Pure: arrays in, arrays out.
+
+The policy that decides which scored pairs reach the clustering lives here too:
+reviewers' decisions replace the model's view of their pair (:func:`without_decided`),
+groups too large to be one person are cut back (:func:`hold_oversized`), and inside each
+group small enough to check, pairs the model scores as two people become cannot-links
+(:func:`checked_groups` picks the groups, :func:`model_cannot_links` reads the scores).
+Pure: arrays and frames in, arrays and frames out.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -190,4 +201,150 @@ def attach_new(
     order = {g: k for k, g in enumerate(sorted(set(group_of.values()) - set(joined)))}
     for i, g in group_of.items():
         out[i] = joined[g] if g in joined else -(1 + order[g])
+    return out
+
+
+# ------------------------------------------------- which scored pairs reach the clustering
+
+
+def without_decided(
+    n: int, edges: pd.DataFrame, decided: Iterable[tuple[int, int]]
+) -> pd.DataFrame:
+    """``edges`` without the pairs reviewers decided (in either order): their decision,
+    a must-link or a cannot-link, replaces the model's view of the pair.  ``n`` is the
+    number of records (unique ids are ``0..n-1``)."""
+    done = {(min(a, b), max(a, b)) for a, b in decided}
+    if not done:
+        return edges
+    key = (
+        np.minimum(edges["unique_id_l"], edges["unique_id_r"]).to_numpy() * (n + 1)
+        + np.maximum(edges["unique_id_l"], edges["unique_id_r"]).to_numpy()
+    )
+    dkeys = np.array([a * (n + 1) + b for a, b in done], dtype=np.int64)
+    return edges[~np.isin(key, dkeys)]
+
+
+#: provisional groups larger than this are not checked pair by pair (see below)
+MAX_CHECKED_GROUP = 2000
+#: inside a group too large to check, the cut is raised step by step up this ladder
+HOLD_LADDER = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999, 0.9999)
+
+
+def hold_oversized(
+    n: int,
+    edges: pd.DataFrame,
+    threshold: float,
+    must_link: Sequence[tuple[int, int]] = (),
+    limit: int | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split groups too large to be one person by raising the cut inside them.
+
+    At a low threshold on a large list, pairs chain into groups of thousands of records
+    (at 1M records and p >= 0.1, pairwise precision fell to 0.008), and such groups are
+    too large for the split check (:func:`checked_groups`, :func:`model_cannot_links`).
+    Inside every group of more than ``limit`` records (default :data:`MAX_CHECKED_GROUP`)
+    the cut goes up :data:`HOLD_LADDER` one step at a time, until each piece is small
+    enough or the ladder ends.  Returns the edges to cluster (the others unchanged) and
+    the held pairs: at or above ``threshold`` but below their group's raised cut, left
+    for review.  Reviewers' must-links always hold; what no cut can split (they, or pairs
+    above the ladder, hold it together) stays as it was, with a warning.
+    """
+    limit = MAX_CHECKED_GROUP if limit is None else limit
+    left = edges["unique_id_l"].to_numpy(dtype=np.int64)
+    right = edges["unique_id_r"].to_numpy(dtype=np.int64)
+    prob = edges["match_probability"].to_numpy(dtype=np.float64)
+    cut = np.full(prob.size, threshold, dtype=np.float64)
+    ladder = np.asarray(HOLD_LADDER, dtype=np.float64)
+    while True:
+        live = prob >= cut
+        labels = cluster(n, left[live], right[live], prob[live], 0.0, must_link=must_link).labels
+        sizes = np.bincount(labels, minlength=n)
+        inside = live & (sizes[labels[left]] > limit)
+        if not inside.any():
+            break
+        step = np.searchsorted(ladder, cut, side="right")
+        raise_ = inside & (step < ladder.size)
+        if not raise_.any():
+            break
+        cut[raise_] = ladder[step[raise_]]
+    if (sizes > limit).any():
+        # no cut splits what is left (pairs above the ladder, or reviewers' must-links hold
+        # it together): the pairs inside it are not held back for nothing
+        whole = (labels[left] == labels[right]) & (sizes[labels[left]] > limit)
+        cut[whole] = threshold
+        log.warning("%d groups of over %d records no cut splits", int((sizes > limit).sum()), limit)
+    held = (prob >= threshold) & (prob < cut)
+    if held.any():
+        log.warning(
+            "%d pairs inside groups of over %d records held for review (cut raised to %s)",
+            int(held.sum()),
+            limit,
+            ", ".join(f"{c:g}" for c in np.unique(cut[held | (cut > threshold)])),
+        )
+    return edges[~held].reset_index(drop=True), edges[held].reset_index(drop=True)
+
+
+def checked_groups(
+    n: int,
+    edges: pd.DataFrame,
+    threshold: float,
+    must_link: Sequence[tuple[int, int]] = (),
+) -> Any:
+    """The provisional group of each record for the split check (a nullable integer
+    array, missing outside groups of 3 to :data:`MAX_CHECKED_GROUP` records), or None
+    when there is no such group."""
+    keep = edges["match_probability"].to_numpy() >= threshold
+    provisional = cluster(
+        n,
+        edges["unique_id_l"].to_numpy()[keep],
+        edges["unique_id_r"].to_numpy()[keep],
+        edges["match_probability"].to_numpy()[keep],
+        threshold,
+        must_link=must_link,
+    ).labels
+    sizes = np.bincount(provisional, minlength=n)
+    # a group of k records costs k(k-1)/2 scored pairs: a larger one, which only a low
+    # cut on a large list makes and hold_oversized cuts back first, is not scored
+    grouped = (sizes[provisional] >= 3) & (sizes[provisional] <= MAX_CHECKED_GROUP)
+    if int(sizes.max(initial=0)) > MAX_CHECKED_GROUP:
+        log.warning(
+            "%d provisional groups exceed %d records and are not checked",
+            int((sizes > MAX_CHECKED_GROUP).sum()),
+            MAX_CHECKED_GROUP,
+        )
+    if not grouped.any():
+        return None
+    group = pd.array(np.where(grouped, provisional, 0), dtype="Int64")
+    group[~grouped] = pd.NA
+    return group
+
+
+def model_cannot_links(
+    n: int,
+    pairs: pd.DataFrame,
+    split_below: float,
+    must_link: Sequence[tuple[int, int]],
+    decided: set[tuple[int, int]],
+) -> list[tuple[int, int]]:
+    """The pairs inside checked groups that the model scores below ``split_below``:
+    cannot-links for the clustering, exactly like a reviewer's.
+
+    ``pairs`` holds every pair inside each group of :func:`checked_groups`, scored by
+    the run's model (``unique_id_l``, ``unique_id_r``, ``match_probability``).
+    Reviewers' decisions win: pairs they decided (``decided``, smaller id first), and
+    pairs inside one must-link group, are never model cannot-links.
+    """
+    low = pairs[pairs["match_probability"] < split_below]
+    must_group = cluster(n, [], [], [], 1.0, must_link=must_link).labels if must_link else None
+    out = []
+    for a, b in zip(
+        low["unique_id_l"].astype(np.int64).tolist(),
+        low["unique_id_r"].astype(np.int64).tolist(),
+        strict=True,
+    ):
+        if (min(a, b), max(a, b)) in decided:
+            continue
+        if must_group is not None and must_group[a] == must_group[b]:
+            continue
+        out.append((a, b))
     return out

@@ -1,8 +1,12 @@
-"""Execution: run a link specification through Splink on DuckDB or Spark.
+"""The engine adapter: run a link specification through Splink on DuckDB or Spark.
 
 This is the one module of :mod:`athar.linkage` that executes SQL (an in-process
-DuckDB, or a local/remote Spark session).  Everything it decides comes from the
-pure modules beside it: features, comparisons, clustering and explanation.
+DuckDB, or a local/remote Spark session).  It opens the engine, builds the Splink
+linker, trains, predicts, counts and explains pairs; nothing else.  Everything a run
+decides (threshold, reviewers' decisions, held groups, the split check, clustering)
+is in the pure modules beside it, composed by :func:`athar.linkage.pipeline.link_with`,
+to which :func:`link` hands a :class:`SplinkScorer`.  Splink's internals are touched
+only in the quarantined :mod:`athar.linkage._splink_patches`.
 
 Resources are explicit: DuckDB runs with a fixed ``memory_limit`` and ``threads``
 (and spills to ``temp_directory``), because loose blocking on common names can
@@ -19,22 +23,19 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from athar.linkage import comparisons as comp
-from athar.linkage.clustering import ClusterResult, cluster
+from athar.linkage._splink_patches import em_underflow_tolerated, floor_parameters
+from athar.linkage.pipeline import LinkResult, PairDecision, link_with
 from athar.linkage.spec import LinkSpec
-from athar.linkage.threshold import expected_counts, expected_precision_cut
 
 log = logging.getLogger(__name__)
-
-#: Columns Splink needs besides the model's features.
-ID_COLUMNS = ("unique_id", "source", "record_id")
 
 
 @dataclass(frozen=True)
@@ -47,57 +48,6 @@ class EngineConfig:
     temp_directory: str | None = None
     spark_master: str = "local[2]"
     spark_shuffle_partitions: int = 4
-
-
-@dataclass(frozen=True)
-class PairDecision:
-    """A reviewer's decision on a pair of records (given by their unique ids)."""
-
-    left: int
-    right: int
-    must_link: bool
-
-
-@dataclass
-class LinkResult:
-    """The outcome of one linkage run."""
-
-    features: pd.DataFrame
-    labels: np.ndarray
-    edges: pd.DataFrame  # unique_id_l, unique_id_r, match_weight, match_probability
-    model: dict[str, Any]
-    threshold: float
-    review_low: float
-    clustering: ClusterResult
-    timings: dict[str, float] = field(default_factory=dict)
-    stats: dict[str, Any] = field(default_factory=dict)
-
-    def clusters_frame(self) -> pd.DataFrame:
-        """One row per input record: source, record_id, cluster_id."""
-        ids = self.features["source"].astype(str) + ":" + self.features["record_id"].astype(str)
-        id_arr = ids.to_numpy()
-        return pd.DataFrame(
-            {
-                "source": self.features["source"].to_numpy(),
-                "record_id": self.features["record_id"].to_numpy(),
-                "cluster_id": id_arr[self.labels],
-            }
-        )
-
-    def review_pairs(self, decided: Iterable[tuple[int, int]] = ()) -> pd.DataFrame:
-        """Pairs not yet decided that the run leaves uncertain: those in the band
-        [review_low, threshold), and those at or above the threshold that the clustering
-        did not join (held in a too-large group, or kept apart by a cannot-link)."""
-        e = self.edges
-        p = e["match_probability"]
-        apart = self.labels[e["unique_id_l"].to_numpy()] != self.labels[e["unique_id_r"].to_numpy()]
-        band = e[((p >= self.review_low) & (p < self.threshold)) | ((p >= self.threshold) & apart)]
-        done = {(min(a, b), max(a, b)) for a, b in decided}
-        if done:
-            key = list(zip(band["unique_id_l"].tolist(), band["unique_id_r"].tolist(), strict=True))
-            mask = [(min(a, b), max(a, b)) not in done for a, b in key]
-            band = band[mask]
-        return band.sort_values("match_probability", ascending=False).reset_index(drop=True)
 
 
 # ---------------------------------------------------------------- engines
@@ -246,63 +196,15 @@ def train(linker: Any, spec: LinkSpec) -> dict[str, Any]:
     linker.training.estimate_u_using_random_sampling(max_pairs=spec.u_max_pairs, seed=spec.seed)
     t["u"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    _floor_parameters(linker)
+    floor_parameters(linker)
     for rule in comp.blocking_rules(spec.em_blocking):
-        with _em_underflow_tolerated():
+        with em_underflow_tolerated():
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, max_pairs=spec.em_max_pairs
             )
-        _floor_parameters(linker)
+        floor_parameters(linker)
     t["em"] = time.perf_counter() - t0
     return t
-
-
-@contextlib.contextmanager
-def _em_underflow_tolerated() -> Iterator[None]:
-    """Let an EM iteration store an m/u that underflowed to 0 (floored right after).
-
-    Splink 5's maximisation step assigns the new m through a setter that raises for
-    values below 1e-300, although Splink clamps such values itself when it computes
-    weights; a level seen only among clear non-matches then aborts training.  While EM
-    runs, the check accepts any probability in [0, 1]; :func:`_floor_parameters` then
-    lifts every m/u to :data:`comparisons.PROBABILITY_FLOOR`.
-    """
-    from splink.internals import comparison_level as cl_mod
-
-    original = cl_mod._validate_m_u_probability
-
-    def lenient(value: Any, param_name: str, level_not_observed_text: str) -> None:
-        if isinstance(value, int | float) and not 0.0 <= value <= 1.0:
-            raise ValueError(f"{param_name} {value} is not a probability")
-
-    cl_mod._validate_m_u_probability = lenient
-    try:
-        yield
-    finally:
-        cl_mod._validate_m_u_probability = original
-
-
-def _floor_parameters(linker: Any) -> None:
-    """Keep trained m/u at or above :data:`comparisons.PROBABILITY_FLOOR`.
-
-    EM can drive an m value to ~1e-304 for a level never seen among matches; Splink 5
-    then refuses that value when it next builds settings (below its 1e-300 clamp).
-    This touches Splink's private attributes: there is no public setter that skips the
-    validation of the value being replaced.
-    """
-    for cc in linker._settings_obj.comparisons:
-        for cl in cc.comparison_levels:
-            if cl.is_null_level:
-                continue
-            for attr in ("_m_probability", "_u_probability"):
-                v = getattr(cl, attr, None)
-                if isinstance(v, float) and v < comp.PROBABILITY_FLOOR:
-                    setattr(cl, attr, comp.PROBABILITY_FLOOR)
-            for hist in (cl._trained_m_probabilities, cl._trained_u_probabilities):
-                for rec in hist:
-                    v = rec.get("probability")
-                    if isinstance(v, float) and v < comp.PROBABILITY_FLOOR:
-                        rec["probability"] = comp.PROBABILITY_FLOOR
 
 
 def predict_edges(linker: Any, low: float) -> pd.DataFrame:
@@ -334,6 +236,46 @@ def saved_model(linker: Any) -> dict[str, Any]:
     return json.loads(json.dumps(model))
 
 
+class SplinkScorer:
+    """The engine steps of a run (:class:`athar.linkage.pipeline.Scorer`), through
+    Splink on one open database API (:func:`open_engine`)."""
+
+    def __init__(self, db_api: Any) -> None:
+        self.db_api = db_api
+
+    def train(
+        self, features: pd.DataFrame, spec: LinkSpec
+    ) -> tuple[dict[str, Any], dict[str, float]]:
+        """A fresh linker trained (:func:`train`); its saved (floored) model."""
+        linker = build_linker(self.db_api, features, spec)
+        timings = train(linker, spec)
+        return saved_model(linker), timings
+
+    def predict(
+        self, features: pd.DataFrame, spec: LinkSpec, model: dict[str, Any], low: float
+    ) -> tuple[pd.DataFrame, dict[str, Any]]:
+        """Blocked pairs scored at or above ``low`` (:func:`predict_edges`), and the model."""
+        linker = build_linker(self.db_api, features, spec, model=model)
+        edges = predict_edges(linker, low)
+        return edges, saved_model(linker)
+
+    def score_within(
+        self, features: pd.DataFrame, spec: LinkSpec, model: dict[str, Any], group: Any
+    ) -> pd.DataFrame:
+        """Every pair inside each group scored with ``model`` (whatever the blocking)."""
+        linker = build_linker(
+            self.db_api,
+            features.assign(athar_group=group),
+            spec,
+            model=model,
+            blocking_sql=["l.athar_group = r.athar_group"],
+        )
+        df = linker.inference.predict(warning_mode="never")
+        pairs = df.as_pandas_dataframe()[["unique_id_l", "unique_id_r", "match_probability"]]
+        df.drop_table_from_database_and_remove_from_cache()
+        return pairs
+
+
 def link(
     features: pd.DataFrame,
     spec: LinkSpec,
@@ -343,260 +285,17 @@ def link(
     decisions: Sequence[PairDecision] = (),
     model: dict[str, Any] | None = None,
 ) -> LinkResult:
-    """Train (unless ``model`` is given), score blocked pairs, cluster under decisions."""
+    """Train (unless ``model`` is given), score blocked pairs, cluster under decisions:
+    :func:`athar.linkage.pipeline.link_with` on Splink, in an engine opened for the run."""
     with open_engine(cfg or EngineConfig()) as db_api:
-        return _link_on(
-            db_api, features, spec, threshold=threshold, decisions=decisions, model=model
+        return link_with(
+            SplinkScorer(db_api),
+            features,
+            spec,
+            threshold=threshold,
+            decisions=decisions,
+            model=model,
         )
-
-
-def _link_on(
-    db_api: Any,
-    features: pd.DataFrame,
-    spec: LinkSpec,
-    *,
-    threshold: float | None,
-    decisions: Sequence[PairDecision],
-    model: dict[str, Any] | None,
-) -> LinkResult:
-    # a given threshold is used as is; else the spec's, raised to its expected precision
-    fixed = spec.threshold if threshold is None else threshold
-    low = min(spec.review_low, fixed)
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    linker = build_linker(db_api, features, spec, model=model)
-    if model is None:
-        timings.update({f"train_{k}": v for k, v in train(linker, spec).items()})
-        # predict with the saved (floored) parameters, so the run is exactly its model file
-        trained_raw = saved_model(linker)
-        linker = build_linker(db_api, features, spec, model=trained_raw)
-    t1 = time.perf_counter()
-    edges = predict_edges(linker, low)
-    timings["predict"] = time.perf_counter() - t1
-    trained = saved_model(linker)
-    t2 = time.perf_counter()
-    thr = fixed
-    if threshold is None and spec.expected_precision is not None:
-        thr = expected_precision_cut(
-            edges["match_probability"].to_numpy(), spec.expected_precision, fixed
-        )
-    # reviewers' decisions replace the model's view of their pair
-    decided = {(min(d.left, d.right), max(d.left, d.right)) for d in decisions}
-    if decided:
-        key = (
-            np.minimum(edges["unique_id_l"], edges["unique_id_r"]).to_numpy() * (len(features) + 1)
-            + np.maximum(edges["unique_id_l"], edges["unique_id_r"]).to_numpy()
-        )
-        dkeys = np.array([a * (len(features) + 1) + b for a, b in decided], dtype=np.int64)
-        scored = edges[~np.isin(key, dkeys)]
-    else:
-        scored = edges
-    must = [(d.left, d.right) for d in decisions if d.must_link]
-    cannot = [(d.left, d.right) for d in decisions if not d.must_link]
-    scored, held = hold_oversized(len(features), scored, thr, must)
-    model_cannot: list[tuple[int, int]] = []
-    if spec.split_below is not None:
-        model_cannot = within_group_negatives(
-            db_api, features, spec, trained, scored, thr, must, decided
-        )
-        timings["split_check"] = time.perf_counter() - t2
-    result = cluster(
-        len(features),
-        scored["unique_id_l"].to_numpy(),
-        scored["unique_id_r"].to_numpy(),
-        scored["match_probability"].to_numpy(),
-        thr,
-        must_link=must,
-        cannot_link=cannot + model_cannot,
-    )
-    timings["cluster"] = time.perf_counter() - t2
-    timings["total"] = time.perf_counter() - t0
-    stats = {
-        "records": len(features),
-        "pairs_at_or_above_review_low": len(edges),
-        "pairs_at_or_above_threshold": int((edges["match_probability"] >= thr).sum()),
-        "threshold": thr,
-        "model_expected_precision": expected_counts(edges["match_probability"].to_numpy(), thr)[
-            "expected_precision"
-        ],
-        "clusters": result.n_clusters,
-        "model_cannot_links": len(model_cannot),
-        "refused_by_cannot_link": len(result.refused),
-        "decision_conflicts": len(result.conflicts),
-        "held_for_review": len(held),
-    }
-    return LinkResult(
-        features=features,
-        labels=result.labels,
-        edges=edges,
-        model=trained,
-        threshold=thr,
-        review_low=low,
-        clustering=result,
-        timings=timings,
-        stats=stats,
-    )
-
-
-#: provisional groups larger than this are not checked pair by pair (see below)
-MAX_CHECKED_GROUP = 2000
-#: inside a group too large to check, the cut is raised step by step up this ladder
-HOLD_LADDER = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999, 0.9999)
-
-
-def hold_oversized(
-    n: int,
-    edges: pd.DataFrame,
-    threshold: float,
-    must_link: Sequence[tuple[int, int]] = (),
-    limit: int | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split groups too large to be one person by raising the cut inside them.
-
-    At a low threshold on a large list, pairs chain into groups of thousands of records
-    (at 1M records and p >= 0.1, pairwise precision fell to 0.008), and such groups are
-    too large for the split check of :func:`within_group_negatives`.  Inside every group
-    of more than ``limit`` records (default :data:`MAX_CHECKED_GROUP`) the cut goes up
-    :data:`HOLD_LADDER` one step at a time, until each piece is small enough or the
-    ladder ends.  Returns the edges to cluster (the others unchanged) and the held pairs:
-    at or above ``threshold`` but below their group's raised cut, left for review.
-    Reviewers' must-links always hold; what no cut can split (they, or pairs above the
-    ladder, hold it together) stays as it was, with a warning.
-    """
-    limit = MAX_CHECKED_GROUP if limit is None else limit
-    left = edges["unique_id_l"].to_numpy(dtype=np.int64)
-    right = edges["unique_id_r"].to_numpy(dtype=np.int64)
-    prob = edges["match_probability"].to_numpy(dtype=np.float64)
-    cut = np.full(prob.size, threshold, dtype=np.float64)
-    ladder = np.asarray(HOLD_LADDER, dtype=np.float64)
-    while True:
-        live = prob >= cut
-        labels = cluster(n, left[live], right[live], prob[live], 0.0, must_link=must_link).labels
-        sizes = np.bincount(labels, minlength=n)
-        inside = live & (sizes[labels[left]] > limit)
-        if not inside.any():
-            break
-        step = np.searchsorted(ladder, cut, side="right")
-        raise_ = inside & (step < ladder.size)
-        if not raise_.any():
-            break
-        cut[raise_] = ladder[step[raise_]]
-    if (sizes > limit).any():
-        # no cut splits what is left (pairs above the ladder, or reviewers' must-links hold
-        # it together): the pairs inside it are not held back for nothing
-        whole = (labels[left] == labels[right]) & (sizes[labels[left]] > limit)
-        cut[whole] = threshold
-        log.warning("%d groups of over %d records no cut splits", int((sizes > limit).sum()), limit)
-    held = (prob >= threshold) & (prob < cut)
-    if held.any():
-        log.warning(
-            "%d pairs inside groups of over %d records held for review (cut raised to %s)",
-            int(held.sum()),
-            limit,
-            ", ".join(f"{c:g}" for c in np.unique(cut[held | (cut > threshold)])),
-        )
-    return edges[~held].reset_index(drop=True), edges[held].reset_index(drop=True)
-
-
-def checked_groups(
-    n: int,
-    edges: pd.DataFrame,
-    threshold: float,
-    must_link: Sequence[tuple[int, int]] = (),
-) -> Any:
-    """The provisional group of each record for the split check (a nullable integer
-    array, missing outside groups of 3 to :data:`MAX_CHECKED_GROUP` records), or None
-    when there is no such group."""
-    keep = edges["match_probability"].to_numpy() >= threshold
-    provisional = cluster(
-        n,
-        edges["unique_id_l"].to_numpy()[keep],
-        edges["unique_id_r"].to_numpy()[keep],
-        edges["match_probability"].to_numpy()[keep],
-        threshold,
-        must_link=must_link,
-    ).labels
-    sizes = np.bincount(provisional, minlength=n)
-    # a group of k records costs k(k-1)/2 scored pairs: a larger one, which only a low
-    # cut on a large list makes and hold_oversized cuts back first, is not scored
-    grouped = (sizes[provisional] >= 3) & (sizes[provisional] <= MAX_CHECKED_GROUP)
-    if int(sizes.max(initial=0)) > MAX_CHECKED_GROUP:
-        log.warning(
-            "%d provisional groups exceed %d records and are not checked",
-            int((sizes > MAX_CHECKED_GROUP).sum()),
-            MAX_CHECKED_GROUP,
-        )
-    if not grouped.any():
-        return None
-    group = pd.array(np.where(grouped, provisional, 0), dtype="Int64")
-    group[~grouped] = pd.NA
-    return group
-
-
-def within_group_negatives(
-    db_api: Any,
-    features: pd.DataFrame,
-    spec: LinkSpec,
-    model: dict[str, Any],
-    edges: pd.DataFrame,
-    threshold: float,
-    must_link: Sequence[tuple[int, int]],
-    decided: set[tuple[int, int]],
-) -> list[tuple[int, int]]:
-    """Pairs inside a would-be person that the model itself scores as two people.
-
-    Connected components over the pairs at or above ``threshold`` can join two
-    records through third ones although the model, asked about those two directly,
-    finds them clearly different (brothers sharing father, family, mother and arrest
-    date meet through a cousin's record).  Every pair inside each provisional
-    component of three or more records is scored with the same model (components are
-    small, so this is cheap and reaches pairs the blocking rules never generated); a
-    pair below ``spec.split_below`` becomes a cannot-link for the clustering, exactly
-    like a reviewer's.  Reviewers' decisions win: pairs they decided, and pairs inside
-    one must-link group, are never model cannot-links.
-    """
-    n = len(features)
-    group = checked_groups(n, edges, threshold, must_link)
-    if group is None:
-        return []
-    feats = features.assign(athar_group=group)
-    linker = build_linker(
-        db_api, feats, spec, model=model, blocking_sql=["l.athar_group = r.athar_group"]
-    )
-    split = float(spec.split_below or 0.0)
-    df = linker.inference.predict(warning_mode="never")
-    pairs = df.as_pandas_dataframe()[["unique_id_l", "unique_id_r", "match_probability"]]
-    df.drop_table_from_database_and_remove_from_cache()
-    low = pairs[pairs["match_probability"] < split]
-    must_group = cluster(n, [], [], [], 1.0, must_link=must_link).labels if must_link else None
-    out = []
-    for a, b in zip(
-        low["unique_id_l"].astype(np.int64).tolist(),
-        low["unique_id_r"].astype(np.int64).tolist(),
-        strict=True,
-    ):
-        if (min(a, b), max(a, b)) in decided:
-            continue
-        if must_group is not None and must_group[a] == must_group[b]:
-            continue
-        out.append((a, b))
-    log.debug("%d model cannot-links inside %d groups", len(out), len(set(group.dropna().tolist())))
-    return out
-
-
-def term_frequencies(features: pd.DataFrame, spec: LinkSpec) -> dict[str, dict[str, float]]:
-    """Term-frequency tables of a run, as Splink computes them: for each tf column, each
-    value's share of the records that have a value in it.
-
-    Kept with the run, so that a pair can later be explained from its two records
-    alone (:func:`explain_pairs` with ``tf``), without preparing the whole store.
-    """
-    out: dict[str, dict[str, float]] = {}
-    for col in comp.tf_columns(spec):
-        if col in features:
-            shares = features[col].dropna().value_counts(normalize=True)
-            out[col] = {str(k): float(v) for k, v in shares.items()}
-    return out
 
 
 def explain_pairs(
@@ -610,7 +309,7 @@ def explain_pairs(
     """Waterfall explanations for pairs of unique ids, scored with a trained ``model``.
 
     Term frequencies come from ``tf`` (the tables kept with the run, see
-    :func:`term_frequencies`) when given, so ``features`` need only hold the records
+    :func:`athar.linkage.pipeline.term_frequencies`) when given, so ``features`` need only hold the records
     explained; otherwise they are computed from ``features`` (the records the model
     was run on).
     """

@@ -27,10 +27,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
-from athar.linkage import runner
-from athar.linkage.clustering import attach_new
-from athar.linkage.features import prepare_features
-from athar.linkage.spec import LinkSpec, load_spec
+from athar import linkage
+from athar.linkage import LinkSpec, attach_new, load_spec, prepare_features
 from athar.services.audit import append_event
 from athar.store.bulk import IdAllocator, bulk_insert
 
@@ -101,7 +99,7 @@ def _key_index(current: pd.DataFrame) -> dict[tuple[str, str], int]:
     }
 
 
-def _decisions(conn: Connection, index: dict[tuple[str, str], int]) -> list[runner.PairDecision]:
+def _decisions(conn: Connection, index: dict[tuple[str, str], int]) -> list[linkage.PairDecision]:
     """Human decisions mapped to this run's node ids (latest decision on a pair wins)."""
     rows = conn.execute(
         text(
@@ -117,7 +115,7 @@ def _decisions(conn: Connection, index: dict[tuple[str, str], int]) -> list[runn
         if a is None or b is None or a == b:
             continue
         latest[(min(a, b), max(a, b))] = kind == "must_link"
-    return [runner.PairDecision(a, b, m) for (a, b), m in latest.items()]
+    return [linkage.PairDecision(a, b, m) for (a, b), m in latest.items()]
 
 
 def _memberships(conn: Connection, index: dict[tuple[str, str], int]) -> np.ndarray:
@@ -145,14 +143,14 @@ def link_store(
     engine: Engine,
     *,
     spec: LinkSpec | None = None,
-    cfg: runner.EngineConfig | None = None,
+    cfg: linkage.EngineConfig | None = None,
     actor: str,
     threshold: float | None = None,
     incremental: bool = False,
 ) -> dict[str, Any]:
     """Link the store's current records and record the run; return a summary."""
     spec = spec or load_spec("interchange")
-    cfg = cfg or runner.EngineConfig()
+    cfg = cfg or linkage.EngineConfig()
     started = datetime.now(UTC)
     with engine.connect() as conn:
         current = load_current(conn)
@@ -182,7 +180,7 @@ def link_store(
                 columns=["unique_id_l", "unique_id_r", "match_weight", "match_probability"]
             )
         else:
-            edges = runner.score_new(features, is_new, spec, last_model, cfg)
+            edges = linkage.score_new(features, is_new, spec, last_model, cfg)
         assigned = attach_new(
             existing,
             edges["unique_id_l"].to_numpy(dtype=np.int64),
@@ -195,7 +193,7 @@ def link_store(
         model = last_model
         n_new = int(is_new.sum())
     else:
-        result = runner.link(features, spec, cfg, threshold=threshold, decisions=decisions)
+        result = linkage.link(features, spec, cfg, threshold=threshold, decisions=decisions)
         edges, model, thr = result.edges, result.model, result.threshold
         assigned = _reuse_persons(result.labels, existing)
         n_new = len(current)
@@ -213,7 +211,7 @@ def link_store(
                         "spec": _spec_dict(spec),
                         "incremental": incremental,
                         # kept so that a pair is explained from its two records alone
-                        "term_frequencies": runner.term_frequencies(features, spec),
+                        "term_frequencies": linkage.term_frequencies(features, spec),
                     },
                     ensure_ascii=False,
                 ),
@@ -459,4 +457,4 @@ def explain_store_pair(
             raise LinkingError(f"no such current record: {ref}")
         pair.append(index[(source, rid)])
     features = _features(current, spec)
-    return runner.explain_pairs(features, spec, model, [(pair[0], pair[1])], tf=tf)[0]
+    return linkage.explain_pairs(features, spec, model, [(pair[0], pair[1])], tf=tf)[0]

@@ -35,7 +35,7 @@ from athar.estimate.registry import Claim, PersonFacts, RecordFacts
 from athar.estimate.report import METHODS, Options, Report, json_safe, posterior_curves, run
 from athar.estimate.stratified import StratifiedReport, estimate_strata
 from athar.estimate.table import CaptureTable, EstimateInputError
-from athar.linkage.clustering import cluster
+from athar.linkage import cluster
 from athar.services.audit import append_event
 from athar.store import figures as store_figures
 
