@@ -309,9 +309,9 @@ def explain_pairs(
     """Waterfall explanations for pairs of unique ids, scored with a trained ``model``.
 
     Term frequencies come from ``tf`` (the tables kept with the run, see
-    :func:`athar.linkage.pipeline.term_frequencies`) when given, so ``features`` need only hold the records
-    explained; otherwise they are computed from ``features`` (the records the model
-    was run on).
+    :func:`athar.linkage.pipeline.term_frequencies`) when given, so ``features`` need
+    only hold the records explained; otherwise they are computed from ``features``
+    (the records the model was run on).
     """
     from athar.linkage.explain import waterfall
 
