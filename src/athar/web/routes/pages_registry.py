@@ -8,12 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from athar.security.auth import Permission
+from athar.security.auth import AccessError, Permission
 from athar.services.registry import statistics
-from athar.web.deps import CsrfProtected, WebUser, requires
+from athar.services.registry.overview import registry_overview
+from athar.web.deps import CsrfProtected, SessionDep, WebUser, requires
 from athar.web.errors import ApiError
+from athar.web.presenters import stats_out
 from athar.web.render import render
-from athar.web.routes.api_registry import compute_stats, run_import
+from athar.web.uploads import run_import
 
 router = APIRouter(include_in_schema=False)
 Importer = Annotated[WebUser, Depends(requires(Permission.IMPORT_LISTS))]
@@ -29,7 +31,7 @@ def imports_page(request: Request, user: Importer) -> Response:
 async def imports_submit(request: Request, user: Importer) -> Response:
     try:
         result = await run_import(request, user)
-    except ApiError as exc:
+    except (ApiError, AccessError) as exc:
         return render(
             request, "imports.html", status_code=exc.status, result=None, error=exc.message
         )
@@ -59,7 +61,8 @@ def estimate_plot(request: Request, seq: int) -> str | None:
 
 
 @router.get("/stats", response_class=HTMLResponse)
-def stats_page(request: Request, user: Aggregates) -> Response:
-    stats = compute_stats(request)
+def stats_page(request: Request, db: SessionDep, user: Aggregates) -> Response:
+    state = request.app.state
+    stats = stats_out(registry_overview(db, state.settings.small_cell, state.figures_cache))
     plot = estimate_plot(request, stats.estimate["audit_seq"]) if stats.estimate else None
     return render(request, "stats.html", stats=stats, plot=plot)
