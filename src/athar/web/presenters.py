@@ -7,6 +7,7 @@ another; what two of them share lives here (or in :mod:`athar.web.deps`).
 
 from __future__ import annotations
 
+import base64
 from dataclasses import asdict
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -20,6 +21,7 @@ from athar.services.casework import casenotes, tracing, tracing_intake
 from athar.services.casework.tracing import Contact
 from athar.services.linking import review
 from athar.services.linking.candidates import REQUEST, UNIDENTIFIED, Candidate, Subject
+from athar.services.registry import statistics
 from athar.services.registry.importer import FileResult
 from athar.services.registry.overview import Overview
 from athar.web.deps import WebUser
@@ -28,7 +30,6 @@ from athar.web.schemas import (
     CandidateOut,
     ImportOut,
     PairOut,
-    PersonFiguresOut,
     ProblemOut,
     StatsOut,
 )
@@ -160,11 +161,24 @@ def import_out(result: FileResult, file_name: str, source: str | None) -> Import
 
 
 def stats_out(overview: Overview) -> StatsOut:
-    return StatsOut(
-        suppressed_below=overview.suppressed_below,
-        current_records_by_source=overview.current_records_by_source,
-        status_claims=overview.status_claims,
-        tracing_requests_by_status=overview.tracing_requests_by_status,
-        persons=PersonFiguresOut(**overview.persons),
-        estimate=overview.estimate,
-    )
+    return StatsOut.model_validate(asdict(overview))
+
+
+#: rendered posterior plots of recorded estimate runs, by audit sequence number
+_PLOTS: dict[int, str] = {}
+
+
+def estimate_plot(db: Session, seq: int) -> str | None:
+    """The posterior plot of the recorded estimate run ``seq`` as a data: URI (drawn from
+    the curves stored with the run, once per run and process)."""
+    if seq not in _PLOTS:
+        from athar.estimate.plot import curves_svg
+
+        latest = statistics.latest_estimate(db.connection())
+        if latest is None or latest["audit_seq"] != seq or not latest.get("curves"):
+            return None
+        svg = curves_svg(latest["curves"], title="N")
+        if len(_PLOTS) >= 8:
+            _PLOTS.clear()
+        _PLOTS[seq] = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+    return _PLOTS[seq]

@@ -353,12 +353,17 @@ def _subject_key(
 
 
 def pair_for(
-    engine: Engine, actor: Actor, subject: Subject, reference: str, other: str
+    db: Session, actor: Actor, subject: Subject, reference: str, other: str
 ) -> review.PairView:
-    """The subject's record and one candidate side by side, with the waterfall."""
-    key = _subject_key(engine, actor, subject, reference, subject.read)
+    """The subject's record and one candidate side by side, with the waterfall; audited."""
+    _guard(actor, subject.read)
+    subject.find(db, actor, reference)
+    key = subject.key(reference)
     if other == key:
         raise NotFound(NOT_FOUND)
+    db.rollback()  # the check only read: end its transaction before the pair's reads and audit
+    bind = db.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
     return review.pair_for(engine, actor, key, other, permission=subject.read)
 
 

@@ -62,12 +62,14 @@ def _add_flow(subject: Subject) -> None:
 
     @router.get(f"{base}/pair", response_model=PairOut, tags=[tag], responses=_errors(*statuses))
     async def candidate_pair(
-        reference: str, request: Request, user: Searcher, b: Annotated[str, Query(max_length=300)]
+        reference: str,
+        request: Request,
+        db: SessionDep,
+        user: Searcher,
+        b: Annotated[str, Query(max_length=300)],
     ) -> PairOut:
         """The subject's record and candidate ``b`` side by side, with the per-field waterfall."""
-        view = await run_in_threadpool(
-            candidates.pair_for, request.app.state.engine, user.actor, subject, reference, b
-        )
+        view = await run_in_threadpool(candidates.pair_for, db, user.actor, subject, reference, b)
         return pair_out(view)
 
     @router.post(

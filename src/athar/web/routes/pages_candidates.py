@@ -39,11 +39,13 @@ def _add_flow(subject: Subject) -> None:
 
     @router.get(f"{base}/pair", response_class=HTMLResponse)
     async def pair_page(
-        reference: str, request: Request, user: Searcher, b: Annotated[str, Query(max_length=300)]
+        reference: str,
+        request: Request,
+        db: SessionDep,
+        user: Searcher,
+        b: Annotated[str, Query(max_length=300)],
     ) -> Response:
-        view = await run_in_threadpool(
-            candidates.pair_for, request.app.state.engine, user.actor, subject, reference, b
-        )
+        view = await run_in_threadpool(candidates.pair_for, db, user.actor, subject, reference, b)
         here = candidates_page(subject, reference)
         action = f"{here}/decisions" if user.can(subject.work.value) else None
         return render_pair(request, view, action, {"b": b})
