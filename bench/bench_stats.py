@@ -1,7 +1,7 @@
 """Descriptive statistics: the first ``aggregate_figures`` call on the load-bench stores.
 
 What the statistics page and ``/api/v1/stats`` compute once per change of the store (see
-``athar.web.routes.api_registry.compute_stats``): every descriptive count of the persons,
+``athar.services.registry.overview.registry_overview``): every descriptive count of the persons,
 small cells suppressed.  Two code paths, on the same store in the same run:
 
 * ``old``: ``aggregate_figures`` as it was at commit ``BASE`` (read with ``git show`` into

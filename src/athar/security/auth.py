@@ -184,3 +184,17 @@ def require(role: Role | str | None, permission: Permission) -> None:
     """Raise :class:`PermissionDenied` unless ``role`` holds ``permission``."""
     if role is None or not has_permission(role, permission):
         raise PermissionDenied(f"this needs the {permission.value} permission")
+
+
+def import_source_for(
+    role: Role | str, own_source: str | None, requested: str | None
+) -> str | None:
+    """The source an import is pinned to: a data partner's own list, whatever they ask for;
+    anyone else's choice (``None``: the file's rows name their sources)."""
+    if role == Role.DATA_PARTNER:
+        if not own_source:
+            raise PermissionDenied("this data partner has no list of their own")
+        if requested and requested != own_source:
+            raise PermissionDenied(f"a data partner may import only into {own_source!r}")
+        return own_source
+    return requested or None

@@ -18,6 +18,7 @@ from athar import __version__
 from athar.security import crypto
 from athar.security.auth import Role, csrf_token, new_token, token_digest
 from athar.services.access.users import session_user_columns
+from athar.services.registry.overview import FiguresCache
 from athar.store.engine import make_engine, reads_without_transaction
 from athar.store.migrate import require_current
 from athar.web.deps import ANON_COOKIE, SESSION_COOKIE, WebUser
@@ -194,6 +195,7 @@ def create_app(
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker(engine, expire_on_commit=False)
     app.state.limiters = {"candidates": SlidingWindow(settings.search_rate_per_minute)}
+    app.state.figures_cache = FiguresCache()  # the person figures, until the store changes
     app.state.languages = load_languages()
     app.state.jinja = build_environments(app.state.languages)
 

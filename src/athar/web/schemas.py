@@ -239,3 +239,65 @@ class UnidentifiedOut(BaseModel):
     fields: dict[str, str | None]
     extra: dict[str, Any]
     candidates: list[CandidateOut]
+
+
+class ProblemOut(BaseModel):
+    row: int | None
+    column: str | None
+    reason: str
+    severity: str
+
+
+class ImportOut(BaseModel):
+    outcome: str
+    file_name: str
+    source: str | None
+    batch_id: int | None
+    rows_total: int
+    rows_new: int
+    rows_new_version: int
+    rows_unchanged: int
+    rows_duplicate: int
+    rows_quarantined: int
+    warnings: int
+    errors: int
+    message: str | None
+    problems: list[ProblemOut]
+
+
+Cells = dict[str, int | None]
+
+
+class PersonFiguresOut(BaseModel):
+    """Documented persons (the latest link run's persons; without a run, records: ``basis``
+    says which) along each dimension.  The rules for conflicting records and status claims
+    are in :mod:`athar.estimate.registry`."""
+
+    basis: str
+    link_run: int | None
+    persons: int | None
+    notes: list[str]
+    by_source: Cells
+    by_overlap: Cells
+    by_facility: Cells
+    by_arrest_year: Cells
+    by_governorate: Cells
+    by_sex: Cells
+    by_age_group: Cells
+    by_status: Cells
+    status_conflicts: Cells
+    unaccounted_by_facility: Cells
+
+
+class StatsOut(BaseModel):
+    """Counts only; a count below ``suppressed_below`` is given as ``null`` (and, when it is
+    the only one in its table, the next smallest too).  ``estimate`` is the latest recorded
+    estimate run (``athar estimate`` on the store): estimates, intervals and settings, never
+    recomputed here."""
+
+    suppressed_below: int
+    current_records_by_source: Cells
+    status_claims: Cells
+    tracing_requests_by_status: Cells
+    persons: PersonFiguresOut
+    estimate: dict[str, Any] | None

@@ -1,4 +1,5 @@
-"""A tracing request's candidate matches: records from every list that linkage put near it.
+"""Candidate matches for a subject (a tracing request, an unidentified person or body): records
+from every list that linkage put near it.  One flow for every kind of subject (:class:`Subject`).
 
 Candidates are read from what the link runs stored (automatic pair scores of the latest run,
 membership of the same person, human decisions), so a search is a few indexed queries, not a
@@ -9,6 +10,7 @@ model run.  A request filed after the latest run has no candidates until the nex
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -224,7 +226,7 @@ def _ranked(db: Session, near: Any, reports_only: bool = False) -> list[Candidat
 
 
 def _audit_view(
-    db: Session, actor: Actor, action: str, entity: str, found: list[Candidate]
+    db: Session, actor: Actor, subject: Subject, reference: str, found: list[Candidate]
 ) -> None:
     """Audit the view, committed before the caller answers.  The reads' transaction ends
     first; the event is group-committed with concurrent views (:func:`append_read`), so
@@ -234,80 +236,149 @@ def _audit_view(
     append_read(
         bind if isinstance(bind, Engine) else bind.engine,
         actor=actor.label,
-        action=action,
-        entity_type="tracing_request" if action.startswith("tracing") else "record",
-        entity_id=entity,
+        action=subject.view_action,
+        entity_type=subject.view_entity_type,
+        entity_id=subject.view_entity(reference),
         detail={"candidates": [c.key for c in found]},
     )
 
 
-def candidates_for(db: Session, actor: Actor, reference: str) -> list[Candidate]:
-    """Ranked candidates for a request (best first); the view is audited.  A request the
-    actor may not see answers like one that does not exist (:func:`visible_request`'s rule),
-    without loading (and decrypting) its contact details and photo."""
-    if actor.role is None or not has_permission(actor.role, Permission.READ_REQUESTS):
-        raise NotFound(NOT_FOUND)
+# --- subjects ----------------------------------------------------------------------------------
+
+
+def _near_request(db: Session, actor: Actor, reference: str) -> tuple[Any, dict[str, Any]]:
+    """The request's record is found by the statement itself: the request is not loaded (nor
+    its contact details and photo decrypted) to list its candidates."""
     db.connection(execution_options=reads_without_transaction(db.get_bind()))
-    found = _ranked(db, (_NEAR_REQUEST, {"reference": reference}))
+    return _NEAR_REQUEST, {"reference": reference}
+
+
+def _find_request(db: Session, actor: Actor, reference: str) -> None:
+    visible_request(db, actor, reference, Permission.READ_REQUESTS)
+
+
+def _near_unidentified(db: Session, actor: Actor, reference: str) -> tuple[Any, dict[str, Any]]:
+    return _NEAR_RECORD, {"rid": unidentified.record_of(db, actor, reference).id}
+
+
+def _find_unidentified(db: Session, actor: Actor, reference: str) -> None:
+    unidentified.record_of(db, actor, reference)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Whom candidates are sought for: one kind of record that stands for a person being
+    searched for (a family's tracing request, a person who cannot say who they are or an
+    unidentified body; later a body or a set of remains).
+
+    Everything else in the flow (ranking, the side-by-side pair, the decision, the audit) is
+    the same for every subject.  A subject is found by its ``reference``; its record's key is
+    ``source:reference``.  Reading its candidates needs ``read``, deciding on one ``work``; a
+    subject the actor may not see answers :class:`NotFound`, like a missing one.
+    """
+
+    kind: str
+    #: the source its record is stored under
+    source: str
+    #: audit action and entity type of a view of its candidates
+    view_action: str
+    view_entity_type: str
+    #: only missing-person reports are its candidates (a report does not match a report)
+    reports_only: bool
+    #: the statement and parameters that name its record, for :func:`_ranked` (raises
+    #: :class:`NotFound` when it is missing or hidden)
+    near: Callable[[Session, Actor, str], tuple[Any, dict[str, Any]]]
+    #: raises :class:`NotFound` when it is missing or hidden
+    find: Callable[[Session, Actor, str], None]
+    #: the permission that guards reading its candidates, and deciding on one
+    read: Permission = Permission.READ_REQUESTS
+    work: Permission = Permission.WORK_REQUESTS
+
+    def key(self, reference: str) -> str:
+        return f"{self.source}:{reference}"
+
+    def view_entity(self, reference: str) -> str:
+        """The audit entity of a view: a request by its reference, a record by its key."""
+        return reference if self.view_entity_type == "tracing_request" else self.key(reference)
+
+
+REQUEST = Subject(
+    kind="request",
+    source=FAMILY_SOURCE,
+    view_action="tracing_request.candidates_view",
+    view_entity_type="tracing_request",
+    reports_only=False,
+    near=_near_request,
+    find=_find_request,
+)
+UNIDENTIFIED = Subject(
+    kind="unidentified",
+    source=unidentified.SOURCE,
+    view_action="unidentified.candidates_view",
+    view_entity_type="record",
+    reports_only=True,
+    near=_near_unidentified,
+    find=_find_unidentified,
+)
+#: every subject, by kind
+SUBJECTS = {s.kind: s for s in (REQUEST, UNIDENTIFIED)}
+
+
+# --- the flow ----------------------------------------------------------------------------------
+
+
+def candidates_for(db: Session, actor: Actor, subject: Subject, reference: str) -> list[Candidate]:
+    """Ranked candidates for a subject (best first); the view is audited."""
+    _guard(actor, subject.read)
+    found = _ranked(db, subject.near(db, actor, reference), reports_only=subject.reports_only)
     if found is None:
         raise NotFound(NOT_FOUND)
-    _audit_view(db, actor, "tracing_request.candidates_view", reference, found)
+    _audit_view(db, actor, subject, reference, found)
     return found
 
 
-def candidates_for_unidentified(db: Session, actor: Actor, reference: str) -> list[Candidate]:
-    """The missing-person reports linkage put near an unidentified person or body."""
-    record = unidentified.record_of(db, actor, reference)
-    found = _ranked(db, (_NEAR_RECORD, {"rid": record.id}), reports_only=True) or []
-    _audit_view(
-        db, actor, "unidentified.candidates_view", f"{unidentified.SOURCE}:{reference}", found
-    )
-    return found
+def _guard(actor: Actor, permission: Permission) -> None:
+    """A subject the actor may not see answers like one that does not exist."""
+    if actor.role is None or not has_permission(actor.role, permission):
+        raise NotFound(NOT_FOUND)
 
 
-def _request_key(engine: Engine, actor: Actor, reference: str, permission: Permission) -> str:
+def _subject_key(
+    engine: Engine, actor: Actor, subject: Subject, reference: str, permission: Permission
+) -> str:
+    _guard(actor, permission)
     with Session(engine) as db:
-        visible_request(db, actor, reference, permission)
-    return f"{FAMILY_SOURCE}:{reference}"
+        subject.find(db, actor, reference)
+    return subject.key(reference)
 
 
-def candidate_pair(engine: Engine, actor: Actor, reference: str, other: str) -> review.PairView:
-    """The request's record and one candidate side by side, with the waterfall."""
-    key = _request_key(engine, actor, reference, Permission.READ_REQUESTS)
+def pair_for(
+    db: Session, actor: Actor, subject: Subject, reference: str, other: str
+) -> review.PairView:
+    """The subject's record and one candidate side by side, with the waterfall; audited."""
+    _guard(actor, subject.read)
+    subject.find(db, actor, reference)
+    key = subject.key(reference)
     if other == key:
-        raise NotFound("not found")
-    return review.pair_for(engine, actor, key, other, permission=Permission.READ_REQUESTS)
+        raise NotFound(NOT_FOUND)
+    db.rollback()  # the check only read: end its transaction before the pair's reads and audit
+    bind = db.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    return review.pair_for(engine, actor, key, other, permission=subject.read)
 
 
-def decide_candidate(
-    engine: Engine, actor: Actor, reference: str, other: str, *, match: bool, reason: str
+def decide(
+    engine: Engine,
+    actor: Actor,
+    subject: Subject,
+    reference: str,
+    other: str,
+    *,
+    match: bool,
+    reason: str,
 ) -> int:
     """Confirm (same person) or reject a candidate: a human link decision with who and why."""
-    key = _request_key(engine, actor, reference, Permission.WORK_REQUESTS)
+    key = _subject_key(engine, actor, subject, reference, subject.work)
     return review.decide(
-        engine, actor, key, other, match=match, reason=reason, permission=Permission.WORK_REQUESTS
-    )
-
-
-def _unidentified_key(engine: Engine, actor: Actor, reference: str, permission: Permission) -> str:
-    with Session(engine) as db:
-        unidentified.record_of(db, actor, reference)
-    if actor.role is None or not has_permission(actor.role, permission):
-        raise NotFound("not found")
-    return f"{unidentified.SOURCE}:{reference}"
-
-
-def unidentified_pair(engine: Engine, actor: Actor, reference: str, other: str) -> review.PairView:
-    key = _unidentified_key(engine, actor, reference, Permission.READ_REQUESTS)
-    if other == key:
-        raise NotFound("not found")
-    return review.pair_for(engine, actor, key, other, permission=Permission.READ_REQUESTS)
-
-
-def decide_unidentified(
-    engine: Engine, actor: Actor, reference: str, other: str, *, match: bool, reason: str
-) -> int:
-    key = _unidentified_key(engine, actor, reference, Permission.WORK_REQUESTS)
-    return review.decide(
-        engine, actor, key, other, match=match, reason=reason, permission=Permission.WORK_REQUESTS
+        engine, actor, key, other, match=match, reason=reason, permission=subject.work
     )

@@ -1,24 +1,23 @@
-"""JSON API: people who cannot identify themselves and unidentified bodies (case workers)."""
+"""JSON API: people who cannot identify themselves and unidentified bodies (case workers).
+
+A candidate's pair and the decision on it are the candidate flow's, as for any subject
+(:mod:`athar.web.routes.api_candidates`)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Depends
 
 from athar.services.casework import unidentified
 from athar.services.linking import candidates
+from athar.services.linking.candidates import UNIDENTIFIED
 from athar.web.deps import CsrfProtected, CurrentUser, SessionDep, WebUser
 from athar.web.errors import InvalidInput
+from athar.web.presenters import candidates_out
 from athar.web.ratelimit import limited
 from athar.web.schemas import (
-    CandidateDecisionIn,
-    CandidateOut,
-    DecisionOut,
     ErrorOut,
-    PairOut,
     UnidentifiedCreated,
     UnidentifiedIn,
     UnidentifiedOut,
@@ -55,47 +54,11 @@ def register(body: UnidentifiedIn, db: SessionDep, user: CurrentUser) -> Unident
 def get_unidentified(reference: str, db: SessionDep, user: Searcher) -> UnidentifiedOut:
     """The descriptors and the ranked missing-person reports linkage put near them."""
     view = unidentified.view_for(db, user.actor, reference)
-    found = candidates.candidates_for_unidentified(db, user.actor, reference)
+    found = candidates.candidates_for(db, user.actor, UNIDENTIFIED, reference)
     return UnidentifiedOut(
         reference=view.reference,
         kind=view.kind,
         fields=view.fields,
         extra=view.extra,
-        candidates=[CandidateOut(**asdict(c)) for c in found],
+        candidates=candidates_out(found),
     )
-
-
-@router.get("/{reference}/pair", response_model=PairOut)
-async def pair(
-    reference: str, request: Request, user: Searcher, b: Annotated[str, Query(max_length=300)]
-) -> PairOut:
-    view = await run_in_threadpool(
-        candidates.unidentified_pair, request.app.state.engine, user.actor, reference, b
-    )
-    return PairOut.model_validate(asdict(view))
-
-
-@router.post(
-    "/{reference}/decisions",
-    response_model=DecisionOut,
-    status_code=201,
-    dependencies=[CsrfProtected],
-    responses={422: {"model": ErrorOut}},
-)
-async def decide(
-    reference: str, body: CandidateDecisionIn, request: Request, user: CurrentUser
-) -> DecisionOut:
-    try:
-        did = await run_in_threadpool(
-            lambda: candidates.decide_unidentified(
-                request.app.state.engine,
-                user.actor,
-                reference,
-                body.b,
-                match=body.decision == "match",
-                reason=body.reason,
-            )
-        )
-    except ValueError as exc:
-        raise InvalidInput(str(exc)) from None
-    return DecisionOut(id=did, decision=body.decision)

@@ -17,17 +17,11 @@ from athar.services.casework import tracing, tracing_intake
 from athar.web.deps import CsrfProtected, OptionalUser, SessionDep, actor_of
 from athar.web.errors import ApiError, TooLarge
 from athar.web.login import log_in, log_out, set_session_cookie
+from athar.web.presenters import ROLE_LABELS
 from athar.web.render import language_of, render
 
 router = APIRouter(include_in_schema=False)
 
-ROLE_LABELS = {
-    "admin": N_("administrator"),
-    "case_worker": N_("case worker"),
-    "reviewer": N_("reviewer"),
-    "data_partner": N_("data partner"),
-    "researcher": N_("researcher"),
-}
 _FORM_OVERHEAD = 256 * 1024
 
 

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from athar.security.auth import Permission
-from athar.services.registry import statistics
-from athar.web.deps import CsrfProtected, WebUser, requires
+from athar.security.auth import AccessError, Permission
+from athar.services.registry.overview import registry_overview
+from athar.web.deps import CsrfProtected, SessionDep, WebUser, requires
 from athar.web.errors import ApiError
+from athar.web.presenters import estimate_plot, stats_out
 from athar.web.render import render
-from athar.web.routes.api_registry import compute_stats, run_import
+from athar.web.uploads import run_import
 
 router = APIRouter(include_in_schema=False)
 Importer = Annotated[WebUser, Depends(requires(Permission.IMPORT_LISTS))]
@@ -29,7 +29,7 @@ def imports_page(request: Request, user: Importer) -> Response:
 async def imports_submit(request: Request, user: Importer) -> Response:
     try:
         result = await run_import(request, user)
-    except ApiError as exc:
+    except (ApiError, AccessError) as exc:
         return render(
             request, "imports.html", status_code=exc.status, result=None, error=exc.message
         )
@@ -37,29 +37,9 @@ async def imports_submit(request: Request, user: Importer) -> Response:
     return render(request, "imports.html", status_code=status, result=result, error=None)
 
 
-#: rendered posterior plots of recorded estimate runs, by audit sequence number
-_PLOTS: dict[int, str] = {}
-
-
-def estimate_plot(request: Request, seq: int) -> str | None:
-    """The posterior plot of the recorded estimate run ``seq`` as a data: URI (drawn from
-    the curves stored with the run, once per run and process)."""
-    if seq not in _PLOTS:
-        from athar.estimate.plot import curves_svg
-
-        with request.app.state.engine.connect() as conn:
-            latest = statistics.latest_estimate(conn)
-        if latest is None or latest["audit_seq"] != seq or not latest.get("curves"):
-            return None
-        svg = curves_svg(latest["curves"], title="N")
-        if len(_PLOTS) >= 8:
-            _PLOTS.clear()
-        _PLOTS[seq] = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
-    return _PLOTS[seq]
-
-
 @router.get("/stats", response_class=HTMLResponse)
-def stats_page(request: Request, user: Aggregates) -> Response:
-    stats = compute_stats(request)
-    plot = estimate_plot(request, stats.estimate["audit_seq"]) if stats.estimate else None
+def stats_page(request: Request, db: SessionDep, user: Aggregates) -> Response:
+    state = request.app.state
+    stats = stats_out(registry_overview(db, state.settings.small_cell, state.figures_cache))
+    plot = estimate_plot(db, stats.estimate["audit_seq"]) if stats.estimate else None
     return render(request, "stats.html", stats=stats, plot=plot)

@@ -1,7 +1,8 @@
 """A request's case history on its page: notes, and "family informed" records (forms, CSRF).
 
-The request page itself is served by :mod:`athar.web.routes.pages_staff`, which renders it with
-:func:`render_request` so the history is shown (and its read audited) with the request.  A
+The request page itself is served by :mod:`athar.web.routes.pages_staff`; both render it with
+:func:`athar.web.presenters.render_request`, so the history is shown (and its read audited)
+with the request.  A
 request the user may not see is a 404 page, like a missing one; invalid input re-renders the
 page with the errors (422).
 """
@@ -13,51 +14,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy.orm import Session
 
 from athar.security.auth import Permission
-from athar.services.casework import casenotes, tracing, tracing_intake
+from athar.services.casework import casenotes, tracing
 from athar.services.casework.casenotes import CaseNoteInvalid
-from athar.services.casework.tracing import Contact
-from athar.web.deps import CsrfProtected, CurrentUser, SessionDep, WebUser
-from athar.web.render import render
+from athar.web.deps import CsrfProtected, CurrentUser, SessionDep
+from athar.web.presenters import render_request
 
 router = APIRouter(include_in_schema=False)
-
-
-def render_request(
-    request: Request,
-    db: Session,
-    user: WebUser,
-    reference: str,
-    *,
-    contact: Contact | None = None,
-    errors: dict[str, str] | None = None,
-    form: dict[str, Any] | None = None,
-    status_code: int = 200,
-) -> Response:
-    """The request page: the request, its case history and the forms to add to it."""
-    view = tracing.get_request_for(db, user.actor, reference)
-    history = casenotes.history(db, user.actor, reference)
-    return render(
-        request,
-        "request.html",
-        status_code=status_code,
-        view=view,
-        statuses=tracing.STATUSES,
-        status_labels=dict(tracing.STATUSES),
-        relationship_labels=dict(tracing_intake.RELATIONSHIPS),
-        consent_labels=dict(tracing_intake.CONSENT_SCOPES),
-        consent_scopes=tracing_intake.CONSENT_SCOPES,
-        contact=contact,
-        history=history,
-        channels=casenotes.CHANNELS,
-        outcomes=casenotes.OUTCOMES,
-        channel_labels=dict(casenotes.CHANNELS),
-        outcome_labels=dict(casenotes.OUTCOMES),
-        errors=errors or {},
-        form=form or {},
-    )
 
 
 def _text(form: Any, name: str) -> str | None:

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from athar.security.auth import Permission
 from athar.services.linking import review
 from athar.web.deps import CsrfProtected, WebUser, requires
+from athar.web.presenters import render_pair
 from athar.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -34,27 +35,6 @@ async def pair_page(
 ) -> Response:
     view = await run_in_threadpool(review.pair_for, request.app.state.engine, user.actor, a, b)
     return render_pair(request, view, "/review/decisions", {"a": a, "b": b})
-
-
-def render_pair(
-    request: Request, view: review.PairView, action: str | None, hidden: dict[str, str]
-) -> Response:
-    """Two records side by side with the waterfall (running totals) and a decision form."""
-    running = []
-    if view.explanation:
-        total = view.explanation["prior"]
-        for step in view.explanation["steps"]:
-            total += step["weight"] + step["tf_adjustment"]
-            running.append((step, step["weight"] + step["tf_adjustment"], total))
-    return render(
-        request,
-        "review_pair.html",
-        view=view,
-        steps=running,
-        fields=review.PAIR_FIELDS,
-        decision_action=action,
-        hidden=hidden,
-    )
 
 
 @router.post("/review/decisions", dependencies=[CsrfProtected])

@@ -15,9 +15,8 @@ from athar.security.auth import Permission, Role, parse_role
 from athar.services.access import users
 from athar.services.casework import tracing
 from athar.web.deps import CsrfProtected, CurrentUser, SessionDep, WebUser, requires
+from athar.web.presenters import ROLE_LABELS, render_request
 from athar.web.render import render
-from athar.web.routes.pages_public import ROLE_LABELS
-from athar.web.routes.pages_requests import render_request
 
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[WebUser, Depends(requires(Permission.READ_REQUESTS))]

@@ -1,0 +1,184 @@
+"""What pages and the JSON API show of a service's answer, written once for both.
+
+A route calls a service and hands the result to a function here: a JSON model from
+:mod:`athar.web.schemas`, or a page rendered with its template.  Routes never import one
+another; what two of them share lives here (or in :mod:`athar.web.deps`).
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import asdict
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from athar.domain.messages import N_
+from athar.services.casework import casenotes, tracing, tracing_intake
+from athar.services.casework.tracing import Contact
+from athar.services.linking import review
+from athar.services.linking.candidates import REQUEST, UNIDENTIFIED, Candidate, Subject
+from athar.services.registry import statistics
+from athar.services.registry.importer import FileResult
+from athar.services.registry.overview import Overview
+from athar.web.deps import WebUser
+from athar.web.render import render
+from athar.web.schemas import (
+    CandidateOut,
+    ImportOut,
+    PairOut,
+    ProblemOut,
+    StatsOut,
+)
+
+ROLE_LABELS = {
+    "admin": N_("administrator"),
+    "case_worker": N_("case worker"),
+    "reviewer": N_("reviewer"),
+    "data_partner": N_("data partner"),
+    "researcher": N_("researcher"),
+}
+
+# --- candidates, for any subject ---------------------------------------------------------------
+
+#: where a subject's candidates are listed (pages); its pair page is ``…/pair`` and its
+#: decisions are posted to ``…/decisions`` below it
+CANDIDATE_PAGES = {
+    REQUEST.kind: "/requests/{reference}/candidates",
+    UNIDENTIFIED.kind: "/unidentified/{reference}",
+}
+
+
+def candidates_page(subject: Subject, reference: str) -> str:
+    """The page that lists the subject's candidates."""
+    return CANDIDATE_PAGES[subject.kind].format(reference=quote(reference))
+
+
+def candidate_rows(
+    subject: Subject, reference: str, found: list[Candidate]
+) -> list[tuple[Candidate, str]]:
+    """Each candidate with the link to its side-by-side page."""
+    base = candidates_page(subject, reference) + "/pair?"
+    return [(c, base + urlencode({"b": c.key})) for c in found]
+
+
+def candidates_out(found: list[Candidate]) -> list[CandidateOut]:
+    return [CandidateOut(**asdict(c)) for c in found]
+
+
+def pair_out(view: review.PairView) -> PairOut:
+    return PairOut.model_validate(asdict(view))
+
+
+def render_pair(
+    request: Request, view: review.PairView, action: str | None, hidden: dict[str, str]
+) -> Response:
+    """Two records side by side with the waterfall (running totals) and a decision form."""
+    running = []
+    if view.explanation:
+        total = view.explanation["prior"]
+        for step in view.explanation["steps"]:
+            total += step["weight"] + step["tf_adjustment"]
+            running.append((step, step["weight"] + step["tf_adjustment"], total))
+    return render(
+        request,
+        "review_pair.html",
+        view=view,
+        steps=running,
+        fields=review.PAIR_FIELDS,
+        decision_action=action,
+        hidden=hidden,
+    )
+
+
+# --- tracing requests --------------------------------------------------------------------------
+
+
+def render_request(
+    request: Request,
+    db: Session,
+    user: WebUser,
+    reference: str,
+    *,
+    contact: Contact | None = None,
+    errors: dict[str, str] | None = None,
+    form: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The request page: the request, its case history and the forms to add to it."""
+    view = tracing.get_request_for(db, user.actor, reference)
+    history = casenotes.history(db, user.actor, reference)
+    return render(
+        request,
+        "request.html",
+        status_code=status_code,
+        view=view,
+        statuses=tracing.STATUSES,
+        status_labels=dict(tracing.STATUSES),
+        relationship_labels=dict(tracing_intake.RELATIONSHIPS),
+        consent_labels=dict(tracing_intake.CONSENT_SCOPES),
+        consent_scopes=tracing_intake.CONSENT_SCOPES,
+        contact=contact,
+        history=history,
+        channels=casenotes.CHANNELS,
+        outcomes=casenotes.OUTCOMES,
+        channel_labels=dict(casenotes.CHANNELS),
+        outcome_labels=dict(casenotes.OUTCOMES),
+        errors=errors or {},
+        form=form or {},
+    )
+
+
+# --- the registry ------------------------------------------------------------------------------
+
+#: problems of an import shown at the most
+MAX_PROBLEMS_SHOWN = 200
+
+
+def import_out(result: FileResult, file_name: str, source: str | None) -> ImportOut:
+    return ImportOut(
+        outcome=result.outcome,
+        file_name=file_name,
+        source=source,
+        batch_id=result.batch_id,
+        rows_total=result.rows_total,
+        rows_new=result.rows_new,
+        rows_new_version=result.rows_new_version,
+        rows_unchanged=result.rows_unchanged,
+        rows_duplicate=result.rows_duplicate,
+        rows_quarantined=result.rows_quarantined,
+        warnings=result.warnings,
+        errors=result.errors,
+        message=result.message,
+        problems=[
+            ProblemOut(row=p.row, column=p.column, reason=p.reason, severity=p.severity)
+            for p in result.problems[:MAX_PROBLEMS_SHOWN]
+        ],
+    )
+
+
+def stats_out(overview: Overview) -> StatsOut:
+    return StatsOut.model_validate(asdict(overview))
+
+
+#: rendered posterior plots of recorded estimate runs, by audit sequence number
+_PLOTS: dict[int, str] = {}
+
+
+def estimate_plot(db: Session, seq: int) -> str | None:
+    """The posterior plot of the recorded estimate run ``seq`` as a data: URI (drawn from
+    the curves stored with the run, once per run and process)."""
+    if seq not in _PLOTS:
+        from athar.estimate.plot import curves_svg
+
+        latest = statistics.latest_estimate(db.connection())
+        if latest is None or latest["audit_seq"] != seq or not latest.get("curves"):
+            return None
+        svg = curves_svg(latest["curves"], title="N")
+        if len(_PLOTS) >= 8:
+            _PLOTS.clear()
+        _PLOTS[seq] = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+    return _PLOTS[seq]
