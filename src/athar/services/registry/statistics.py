@@ -2,7 +2,7 @@
 
 * :func:`registry_view` reads the current records, the persons the link runs put them in
   and their status claims, and derives each person's facts
-  (:mod:`athar.estimate.registry` holds the rules).  With no link run yet, each record is
+  (:mod:`athar.domain.person` holds the rules).  With no link run yet, each record is
   counted as one person and the view says so (``basis = "records"``).  Records imported
   after the latest run (not in any person yet) are counted as persons of their own and
   reported as ``unlinked_records``.
@@ -30,14 +30,15 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Engine, text
 
-from athar.estimate import registry
-from athar.estimate.registry import Claim, PersonFacts, RecordFacts
+from athar.domain import person
+from athar.domain.person import Claim, PersonFacts, RecordFacts
+from athar.estimate import captures
 from athar.estimate.report import METHODS, Options, Report, json_safe, posterior_curves, run
 from athar.estimate.stratified import StratifiedReport, estimate_strata
 from athar.estimate.table import CaptureTable, EstimateInputError
 from athar.linkage.clustering import cluster
 from athar.services.audit import append_event
-from athar.store import figures as store_figures
+from athar.services.registry import figures
 
 #: sources that are not lists of the disappeared (intake of unidentified people)
 NOT_A_LIST = ("unidentified",)
@@ -177,7 +178,7 @@ def with_persons(records: list[StoredRecord], labels: Sequence[int]) -> list[Per
         dataclasses.replace(r.facts, person=int(label))
         for r, label in zip(records, labels, strict=True)
     ]
-    return registry.persons(facts)
+    return person.persons(facts)
 
 
 NO_RUN_NOTE = (
@@ -242,38 +243,39 @@ def figures_version(conn: Connection) -> tuple[Any, ...]:
     )
 
 
-def describe_store(conn: Connection) -> tuple[dict[str, Any], registry.Description]:
+def describe_store(conn: Connection) -> tuple[dict[str, Any], person.Description]:
     """The basis (``basis``, ``link_run``, ``notes``) and the unsuppressed counts of the
-    store's persons, as ``registry.describe(registry_view(conn).people)`` gives them but
-    counted in the database (:mod:`athar.store.figures`): no record is read into Python."""
+    store's persons, as ``person.describe(registry_view(conn).people)`` gives them but
+    counted in the database (:mod:`athar.services.registry.figures`): no record is read
+    into Python."""
     run_info = _latest_run(conn)
-    figures = store_figures.describe_store(conn, linked=run_info is not None)
+    counted = figures.describe_store(conn, linked=run_info is not None)
     notes = []
     if run_info is None:
         notes.append(NO_RUN_NOTE)
-    elif figures.unlinked_records:
-        notes.append(_unlinked_note(figures.unlinked_records))
+    elif counted.unlinked_records:
+        notes.append(_unlinked_note(counted.unlinked_records))
     basis = {
         "basis": "records" if run_info is None else "persons",
         "link_run": None if run_info is None else run_info[0],
         "notes": notes,
     }
-    return basis, figures.description
+    return basis, counted.description
 
 
 def suppressed_figures(
-    basis: dict[str, Any], d: registry.Description, small_cell: int
+    basis: dict[str, Any], d: person.Description, small_cell: int
 ) -> dict[str, Any]:
     """What researchers see: every count below ``small_cell`` hidden (see
-    :func:`registry.suppress`)."""
+    :func:`person.suppress`)."""
     out: dict[str, Any] = {
         "basis": basis["basis"],
         "link_run": basis["link_run"],
         "persons": d.persons if d.persons >= small_cell else None,
         "notes": basis["notes"],
     }
-    for dim in registry.Description.DIMENSIONS:
-        out[dim] = registry.suppress(getattr(d, dim), small_cell)
+    for dim in person.Description.DIMENSIONS:
+        out[dim] = person.suppress(getattr(d, dim), small_cell)
     return out
 
 
@@ -313,7 +315,7 @@ def store_table(
 ) -> tuple[RegistryView, list[str], CaptureTable]:
     view = registry_view(conn)
     chosen, _ = choose_lists(view, lists)
-    return view, chosen, registry.capture_counts(view.people, chosen)
+    return view, chosen, captures.capture_counts(view.people, chosen)
 
 
 @dataclass
@@ -415,7 +417,7 @@ def sensitivity(
     per: dict[str, Any] = {}
     for t in sorted(set(thresholds)):
         people = with_persons(view.records, recluster(view.records, pairs, t).tolist())
-        table = registry.capture_counts(people, lists)
+        table = captures.capture_counts(people, lists)
         entry: dict[str, Any] = {"persons": len(people), "n_observed": table.n_observed}
         for m in methods:
             try:
@@ -505,7 +507,7 @@ def estimate_store(
         view = registry_view(conn)
         chosen, rule = choose_lists(view, lists)
         on = frozenset(chosen)
-        table = registry.capture_counts(view.people, chosen)
+        table = captures.capture_counts(view.people, chosen)
         if table.n_observed == 0:
             raise StatisticsError("nobody in the store is on the chosen lists")
         notes: list[str] = []
@@ -534,12 +536,12 @@ def estimate_store(
         }
         result.update(report.to_dict())
         result["patterns"] = {
-            registry.pattern_key([s for s, v in zip(chosen, pat, strict=True) if v], chosen): n
+            person.pattern_key([s for s, v in zip(chosen, pat, strict=True) if v], chosen): n
             for pat, n in table.rows()
             if n
         }
         if strata is not None:
-            tables = registry.stratified_counts(view.people, chosen, strata)
+            tables = captures.stratified_counts(view.people, chosen, strata)
             strat: StratifiedReport = estimate_strata(tables, methods, opt, seed=seed)
             result["strata"] = {"by": strata, **strat.to_dict()}
         if thresholds is not None:

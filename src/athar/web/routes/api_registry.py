@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from athar.estimate.registry import suppress
+from athar.domain.person import suppress
 from athar.security.auth import Permission, Role
 from athar.services.casework import tracing
 from athar.services.registry import statistics
@@ -163,7 +163,7 @@ Cells = dict[str, int | None]
 class PersonFiguresOut(BaseModel):
     """Documented persons (the latest link run's persons; without a run, records: ``basis``
     says which) along each dimension.  The rules for conflicting records and status claims
-    are in :mod:`athar.estimate.registry`."""
+    are in :mod:`athar.domain.person`."""
 
     basis: str
     link_run: int | None
