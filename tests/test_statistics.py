@@ -3,6 +3,7 @@ to the linkage threshold), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -330,7 +331,7 @@ def test_recluster_respects_reviewers_and_recounts_patterns(
 
 def test_estimate_store_is_recorded_and_audited(db_engine: Engine, tmp_path: Path) -> None:
     _store(db_engine, tmp_path)
-    _fake_run(db_engine, [("a:a1", "b:b1", 0.97), ("a:a4", "b:b1", 0.6)])
+    link_run = _fake_run(db_engine, [("a:a1", "b:b1", 0.97), ("a:a4", "b:b1", 0.6)])
     with db_engine.connect() as conn:
         assert statistics.latest_estimate(conn) is None
     with pytest.raises(statistics.StatisticsError, match="no current records from list"):
@@ -359,6 +360,26 @@ def test_estimate_store_is_recorded_and_audited(db_engine: Engine, tmp_path: Pat
         assert verify_chain(conn).ok
     assert tuple(row) == ("analyst", "estimate")
     assert latest is not None and latest["audit_seq"] == result["recorded_as"]["audit_seq"]
+    # the result is in its own table; the audit event names it by id and hash only
+    with db_engine.connect() as conn:
+        run_id, stored, digest, options = conn.execute(
+            text("SELECT id, result, sha256, options FROM estimate_run")
+        ).one()
+        detail = conn.execute(
+            text("SELECT entity_id, detail FROM audit_event WHERE action = 'estimate.run'")
+        ).one()
+    assert result["recorded_as"]["estimate_run"] == run_id
+    assert hashlib.sha256(stored.encode("utf-8")).hexdigest() == digest
+    assert detail[0] == str(run_id)
+    assert json.loads(detail[1]) == {"estimate_run": run_id, "sha256": digest, "link_run": link_run}
+    assert json.loads(stored)["public"]["curves"] == latest["curves"]
+    options = json.loads(options) if isinstance(options, str) else options
+    assert options["methods"] == ["loglinear"] and options["thresholds"] == [0.5, 0.9]
+    # a result that no longer matches the hash its audit event holds is refused
+    with db_engine.begin() as conn:
+        conn.execute(text("UPDATE estimate_run SET result = :r"), {"r": stored + " "})
+    with db_engine.connect() as conn, pytest.raises(statistics.StatisticsError, match="hash"):
+        statistics.latest_estimate(conn)
     assert latest["estimates"]["loglinear"]["estimate"] == pytest.approx(6.25, rel=1e-6)
     assert "patterns" not in latest  # the page shows estimates, not small counts
     assert latest["curves"]["methods"]["loglinear"]["lower"] <= 6.25

@@ -10,9 +10,10 @@
 * :func:`estimate_store` builds the capture-pattern counts of the persons on the chosen
   lists (all sources except ``unidentified`` unless told otherwise), optionally by stratum,
   runs the estimators, optionally the sensitivity to the linkage threshold, and records the
-  run: one ``estimate.run`` audit event whose detail holds the result and the posterior
-  curves for the statistics page (:func:`latest_estimate` reads it back).  Nothing is
-  recomputed when the page is viewed.
+  run: one ``estimate_run`` row holding the result and the posterior curves for the
+  statistics page (:func:`latest_estimate` reads it back), and one ``estimate.run`` audit
+  event that names the row by id and SHA-256.  Nothing is recomputed when the page is
+  viewed.
 * :func:`sensitivity` re-clusters the stored pair scores of the latest link run (from the
   latest full run on, plus later incremental runs) at other thresholds, with the reviewers'
   must-link and cannot-link decisions applied exactly as a link run applies them, recounts
@@ -22,13 +23,15 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, Table, insert, select, text
 
 from athar.domain import person
 from athar.domain.person import Claim, PersonFacts, RecordFacts
@@ -37,12 +40,15 @@ from athar.estimate.report import METHODS, Options, Report, json_safe, posterior
 from athar.estimate.stratified import StratifiedReport, estimate_strata
 from athar.estimate.table import CaptureTable, EstimateInputError
 from athar.linkage.clustering import cluster
-from athar.services.audit import append_event
+from athar.services.audit import AUDIT, append_event, canonical
 from athar.services.registry import figures
+from athar.store.engine import begin_write
+from athar.store.models import EstimateRun
 
 #: sources that are not lists of the disappeared (intake of unidentified people)
 NOT_A_LIST = ("unidentified",)
 ACTION = "estimate.run"
+ESTIMATE_RUN = cast(Table, EstimateRun.__table__)
 
 
 class StatisticsError(Exception):
@@ -549,31 +555,68 @@ def estimate_store(
             if not ts and view.basis == "persons":
                 ts = default_thresholds(view)
             result["sensitivity"] = sensitivity(conn, view, chosen, ts, methods, opt)
-    with engine.begin() as conn:
+    stored = canonical(json_safe({"result": result, "public": _public(result, report)}))
+    digest = hashlib.sha256(stored).hexdigest()
+    with begin_write(engine) as conn:
+        run_id = conn.execute(
+            insert(ESTIMATE_RUN).returning(ESTIMATE_RUN.c.id),
+            {
+                "created_at": datetime.now(UTC),
+                "actor": actor,
+                "link_run_id": view.link_run,
+                "options": json_safe(
+                    {
+                        "lists": list(lists) if lists else None,
+                        "methods": list(methods),
+                        "options": dataclasses.asdict(opt),
+                        "strata": strata,
+                        "thresholds": None if thresholds is None else list(thresholds),
+                        "seed": seed,
+                    }
+                ),
+                "result": stored.decode("utf-8"),
+                "sha256": digest,
+            },
+        ).scalar_one()
         seq = append_event(
             conn,
             actor=actor,
             action=ACTION,
             entity_type="estimate",
-            entity_id=view.link_run,
-            detail=json_safe({"result": result, "public": _public(result, report)}),
+            entity_id=run_id,
+            detail={"estimate_run": run_id, "sha256": digest, "link_run": view.link_run},
         )
-    result["recorded_as"] = {"audit_seq": seq, "action": ACTION}
+    result["recorded_as"] = {"audit_seq": seq, "action": ACTION, "estimate_run": run_id}
     return result, report
 
 
 def latest_estimate(conn: Connection) -> dict[str, Any] | None:
-    """The latest recorded estimate run's public part, with who ran it and when."""
-    row = conn.execute(
-        text(
-            "SELECT seq, ts, actor, detail FROM audit_event WHERE action = :a "
-            "ORDER BY seq DESC LIMIT 1"
-        ),
-        {"a": ACTION},
+    """The latest recorded estimate run's public part, with who ran it and when.
+
+    The latest ``estimate.run`` audit event names the run (``estimate_run``) by id and
+    hash; an event written before the table existed held the result itself, and its run
+    is the one whose hash is that of the event's detail (revision 0104 copied it)."""
+    event = conn.execute(
+        select(AUDIT.c.seq, AUDIT.c.ts, AUDIT.c.actor, AUDIT.c.detail)
+        .where(AUDIT.c.action == ACTION)
+        .order_by(AUDIT.c.seq.desc())
+        .limit(1)
     ).one_or_none()
-    if row is None:
+    if event is None:
         return None
-    detail = json.loads(row[3])
-    public = dict(detail.get("public") or {})
-    public.update({"audit_seq": int(row[0]), "recorded_at": row[1], "actor": row[2]})
+    detail = json.loads(event.detail)
+    if "estimate_run" in detail:
+        which = ESTIMATE_RUN.c.id == int(detail["estimate_run"])
+        digest = str(detail["sha256"])
+    else:
+        digest = hashlib.sha256(event.detail.encode("utf-8")).hexdigest()
+        which = ESTIMATE_RUN.c.sha256 == digest
+    stored = conn.execute(select(ESTIMATE_RUN.c.result).where(which).limit(1)).scalar_one_or_none()
+    if stored is None or hashlib.sha256(stored.encode("utf-8")).hexdigest() != digest:
+        raise StatisticsError(
+            f"the estimate run of audit event {event.seq} is missing or does not match "
+            "the hash the event holds"
+        )
+    public = dict(json.loads(stored).get("public") or {})
+    public.update({"audit_seq": int(event.seq), "recorded_at": event.ts, "actor": event.actor})
     return public
