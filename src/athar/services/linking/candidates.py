@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from athar.security.auth import NotFound, Permission, has_permission
 from athar.services.actor import Actor
-from athar.services.audit import append_read
+from athar.services.audit import AuditAction, append_read
 from athar.services.casework import unidentified
 from athar.services.casework.tracing import NOT_FOUND, visible_request
 from athar.services.casework.tracing_intake import FAMILY_SOURCE
@@ -224,7 +224,7 @@ def _ranked(db: Session, near: Any, reports_only: bool = False) -> list[Candidat
 
 
 def _audit_view(
-    db: Session, actor: Actor, action: str, entity: str, found: list[Candidate]
+    db: Session, actor: Actor, action: AuditAction, entity: str, found: list[Candidate]
 ) -> None:
     """Audit the view, committed before the caller answers.  The reads' transaction ends
     first; the event is group-committed with concurrent views (:func:`append_read`), so
@@ -251,7 +251,7 @@ def candidates_for(db: Session, actor: Actor, reference: str) -> list[Candidate]
     found = _ranked(db, (_NEAR_REQUEST, {"reference": reference}))
     if found is None:
         raise NotFound(NOT_FOUND)
-    _audit_view(db, actor, "tracing_request.candidates_view", reference, found)
+    _audit_view(db, actor, AuditAction.TRACING_REQUEST_CANDIDATES_VIEW, reference, found)
     return found
 
 
@@ -260,7 +260,11 @@ def candidates_for_unidentified(db: Session, actor: Actor, reference: str) -> li
     record = unidentified.record_of(db, actor, reference)
     found = _ranked(db, (_NEAR_RECORD, {"rid": record.id}), reports_only=True) or []
     _audit_view(
-        db, actor, "unidentified.candidates_view", f"{unidentified.SOURCE}:{reference}", found
+        db,
+        actor,
+        AuditAction.UNIDENTIFIED_CANDIDATES_VIEW,
+        f"{unidentified.SOURCE}:{reference}",
+        found,
     )
     return found
 

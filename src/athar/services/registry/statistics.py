@@ -40,14 +40,14 @@ from athar.estimate.report import METHODS, Options, Report, json_safe, posterior
 from athar.estimate.stratified import StratifiedReport, estimate_strata
 from athar.estimate.table import CaptureTable, EstimateInputError
 from athar.linkage.clustering import cluster
-from athar.services.audit import AUDIT, append_event, canonical
+from athar.services.audit import AUDIT, AuditAction, append_event, canonical
 from athar.services.registry import figures
 from athar.store.engine import begin_write
 from athar.store.models import EstimateRun
 
 #: sources that are not lists of the disappeared (intake of unidentified people)
 NOT_A_LIST = ("unidentified",)
-ACTION = "estimate.run"
+ACTION = AuditAction.ESTIMATE_RUN
 ESTIMATE_RUN = cast(Table, EstimateRun.__table__)
 
 
