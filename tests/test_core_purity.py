@@ -91,3 +91,23 @@ def test_importing_the_cores_loads_no_database_or_web() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_the_store_imports_no_core() -> None:
+    """The store persists; the rules it counts in SQL come in as values (store/figures.py),
+    so no module under athar/store (migrations included) imports a pure core."""
+    cores = ("athar.domain", "athar.estimate", "athar.names", "athar.linkage")
+    found = []
+    for path in sorted((SRC / "store").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module]
+            found += [
+                f"{path.relative_to(SRC)}:{node.lineno} {n}"
+                for n in names
+                if any(n == c or n.startswith(c + ".") for c in cores)
+            ]
+    assert found == []
