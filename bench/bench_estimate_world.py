@@ -30,9 +30,9 @@ from typing import Any
 from athar.estimate import (
     LcmcrSettings,
     Options,
+    captures,
     compare_with_truth,
     estimate_strata,
-    registry,
     run,
 )
 from athar.linkage import EngineConfig
@@ -120,18 +120,18 @@ def main(argv: list[str]) -> None:
         labels = [ids.setdefault(truth_of[(r.source, r.record_id)], len(ids)) for r in view.records]
         true_people = statistics.with_persons(view.records, labels)
         t0 = time.perf_counter()
-        true_table = registry.capture_counts(true_people, lists)
+        true_table = captures.capture_counts(true_people, lists)
         true_report = run(true_table, options=opts)
         true_strata = estimate_strata(
-            registry.stratified_counts(true_people, lists, "year"), options=opts
+            captures.stratified_counts(true_people, lists, "year"), options=opts
         )
         timings["estimate_true_linkage_with_strata"] = time.perf_counter() - t0
-        linked_tables = registry.stratified_counts(view.people, lists, "year")
+        linked_tables = captures.stratified_counts(view.people, lists, "year")
         excluded = {
             "linked": sum(linked_tables[k].n_observed for k in result["strata"]["too_sparse"]),
             "true": sum(
                 t.n_observed
-                for k, t in registry.stratified_counts(true_people, lists, "year").items()
+                for k, t in captures.stratified_counts(true_people, lists, "year").items()
                 if k in true_strata.sparse
             ),
         }

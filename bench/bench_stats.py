@@ -6,7 +6,7 @@ small cells suppressed.  Two code paths, on the same store in the same run:
 
 * ``old``: ``aggregate_figures`` as it was at commit ``BASE`` (read with ``git show`` into
   a temporary module): every current record and status claim read into Python
-  (``registry_view``), persons derived one by one and counted (``registry.describe``);
+  (``registry_view``), persons derived one by one and counted (``person.describe``);
 * ``new``: the current ``aggregate_figures``: counted in the database by one statement
   (:mod:`athar.store.figures`), with only the sightings of persons with several facility
   records folded in Python.
@@ -48,14 +48,23 @@ SMALL_CELL = 5
 ROOT = Path(__file__).resolve().parent.parent
 
 
+#: where the person rules the old module imports live now (``athar.domain.person``)
+_MOVED = {
+    "from athar.estimate import registry\n": "from athar.domain import person as registry\n",
+    "from athar.estimate.registry import ": "from athar.domain.person import ",
+}
+
+
 def _old_module() -> types.ModuleType:
     source = subprocess.run(
-        ["git", "show", f"{BASE}:src/athar/services/registry/statistics.py"],
+        ["git", "show", f"{BASE}:src/athar/services/statistics.py"],  # its path at BASE
         cwd=ROOT,
         check=True,
         capture_output=True,
         text=True,
     ).stdout
+    for old, new in _MOVED.items():
+        source = source.replace(old, new)
     module = types.ModuleType("athar_statistics_base")
     sys.modules[module.__name__] = module  # dataclasses look their module up there
     exec(compile(source, f"{BASE}:statistics.py", "exec"), module.__dict__)  # noqa: S102

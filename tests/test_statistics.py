@@ -3,6 +3,7 @@ to the linkage threshold), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,8 +14,9 @@ from click.testing import CliRunner
 from sqlalchemy import Connection, Engine, text
 
 from athar.cli import main
-from athar.estimate import registry
-from athar.estimate.registry import Claim, RecordFacts
+from athar.domain import person
+from athar.domain.person import Claim, RecordFacts
+from athar.estimate import captures
 from athar.estimate.report import Options
 from athar.linkage import runner
 from athar.security.auth import Role
@@ -30,7 +32,7 @@ __all__ = ["keyring", "web"]
 
 
 def test_status_is_a_claim_and_conflicts_are_explicit() -> None:
-    s = registry.person_status
+    s = person.person_status
     assert s([Claim("missing", "2013")]) == ("missing", None)
     assert s([Claim("detained", "2013"), Claim("missing")]) == ("missing", None)
     assert s([Claim("missing", "2013"), Claim("released", "2015")]) == ("released", None)
@@ -58,32 +60,30 @@ def test_unaccounted_for_needs_a_later_release_or_death_claim() -> None:
     later = _rec(1, "b", claims=(Claim("released", "2016"),))
     earlier = _rec(1, "b", claims=(Claim("released", "2013"),))
     undated = _rec(1, "b", claims=(Claim("deceased"),))
-    assert registry.person_facts(1, [seen]).unaccounted
-    assert not registry.person_facts(1, [seen, later]).unaccounted
-    assert registry.person_facts(1, [seen, earlier]).unaccounted
-    assert not registry.person_facts(1, [seen, undated]).unaccounted
+    assert person.person_facts(1, [seen]).unaccounted
+    assert not person.person_facts(1, [seen, later]).unaccounted
+    assert person.person_facts(1, [seen, earlier]).unaccounted
+    assert not person.person_facts(1, [seen, undated]).unaccounted
     # the last facility is the latest-dated sighting; undated ones only when none is dated
     moved = _rec(1, "c", facility="adra", last_seen_date="2015")
     nodate = _rec(1, "c", facility="tadmur")
-    p = registry.person_facts(1, [nodate, moved, seen])
+    p = person.person_facts(1, [nodate, moved, seen])
     assert p.last_facility == "adra" and p.facilities == {"adra", "sednaya", "tadmur"}
-    assert (
-        registry.person_facts(1, [_rec(1, "a", claims=(Claim("missing"),))]).last_facility is None
-    )
+    assert person.person_facts(1, [_rec(1, "a", claims=(Claim("missing"),))]).last_facility is None
 
 
 def test_person_attributes_from_disagreeing_records() -> None:
     a = _rec(1, "a", sex="M", arrest_date="2013-04", governorate="homs", birth_year=1990)
     b = _rec(1, "b", sex="F", arrest_date="2012", governorate="hama")
     c = _rec(1, "c", governorate="homs", age_min=40, age_max=44)
-    p = registry.person_facts(1, [a, b, c])
+    p = person.person_facts(1, [a, b, c])
     assert (p.sex, p.arrest_year, p.governorate, p.age_group) == (
         "conflicting",
         "2012",
         "homs",
         "18-29",
     )
-    q = registry.person_facts(2, [_rec(2, "a", age_min=40, age_max=44), _rec(2, "b", sex="F")])
+    q = person.person_facts(2, [_rec(2, "a", age_min=40, age_max=44), _rec(2, "b", sex="F")])
     assert (q.sex, q.arrest_year, q.governorate, q.age_group) == (
         "F",
         "unknown",
@@ -93,18 +93,18 @@ def test_person_attributes_from_disagreeing_records() -> None:
 
 
 def test_small_cells_are_suppressed_with_their_complement() -> None:
-    assert registry.suppress({"a": 7, "b": 2, "c": 0}, 5, complementary=False) == {
+    assert person.suppress({"a": 7, "b": 2, "c": 0}, 5, complementary=False) == {
         "a": 7,
         "b": None,
     }
     # one small cell next to a published total would be recoverable: the next smallest goes too
-    assert registry.suppress({"a": 70, "b": 9, "c": 2}, 5) == {"a": 70, "b": None, "c": None}
-    assert registry.suppress({"a": 70, "b": 3, "c": 2}, 5) == {"a": 70, "b": None, "c": None}
-    assert registry.suppress({"a": 70, "b": 9}, 5) == {"a": 70, "b": 9}
+    assert person.suppress({"a": 70, "b": 9, "c": 2}, 5) == {"a": 70, "b": None, "c": None}
+    assert person.suppress({"a": 70, "b": 3, "c": 2}, 5) == {"a": 70, "b": None, "c": None}
+    assert person.suppress({"a": 70, "b": 9}, 5) == {"a": 70, "b": 9}
 
 
 def test_capture_counts_and_strata() -> None:
-    people = registry.persons(
+    people = person.persons(
         [
             _rec(1, "a", arrest_date="2012"),
             _rec(1, "b"),
@@ -113,17 +113,17 @@ def test_capture_counts_and_strata() -> None:
             _rec(4, "morgue"),
         ]
     )
-    t = registry.capture_counts(people, ["a", "b"])
+    t = captures.capture_counts(people, ["a", "b"])
     assert dict(t.rows()) == {(1, 0): 1, (0, 1): 1, (1, 1): 1}  # person 4 is on neither
-    strata = registry.stratified_counts(people, ["a", "b"], "year")
+    strata = captures.stratified_counts(people, ["a", "b"], "year")
     assert list(strata) == ["2012", "2013", "unknown"]
     assert strata["2013"].n_observed == 2 and strata["unknown"].n_observed == 0
     with pytest.raises(ValueError, match="unknown stratum"):
-        registry.stratified_counts(people, ["a", "b"], "colour")
+        captures.stratified_counts(people, ["a", "b"], "colour")
 
 
 def test_capture_histories_count_only_identifiable_records() -> None:
-    people = registry.persons(
+    people = person.persons(
         [
             _rec(1, "a"),
             _rec(1, "b", identifiable=False),  # linked to person 1, but no name or number
@@ -133,10 +133,10 @@ def test_capture_histories_count_only_identifiable_records() -> None:
     )
     assert [p.sources for p in people][2] == frozenset({"b"})
     assert [p.captured for p in people] == [frozenset({"a"}), frozenset({"b"}), frozenset()]
-    t = registry.capture_counts(people, ["a", "b"])
+    t = captures.capture_counts(people, ["a", "b"])
     assert {k: v for k, v in t.rows() if v} == {(1, 0): 1, (0, 1): 1}
     # descriptive figures still count every record's list
-    assert registry.describe(people).by_source == {"a": 1, "b": 3}
+    assert person.describe(people).by_source == {"a": 1, "b": 3}
 
 
 # ----------------------------------------------------------------------------- the store
@@ -331,7 +331,7 @@ def test_recluster_respects_reviewers_and_recounts_patterns(
 
 def test_estimate_store_is_recorded_and_audited(db_engine: Engine, tmp_path: Path) -> None:
     _store(db_engine, tmp_path)
-    _fake_run(db_engine, [("a:a1", "b:b1", 0.97), ("a:a4", "b:b1", 0.6)])
+    link_run = _fake_run(db_engine, [("a:a1", "b:b1", 0.97), ("a:a4", "b:b1", 0.6)])
     with db_engine.connect() as conn:
         assert statistics.latest_estimate(conn) is None
     with pytest.raises(statistics.StatisticsError, match="no current records from list"):
@@ -360,6 +360,26 @@ def test_estimate_store_is_recorded_and_audited(db_engine: Engine, tmp_path: Pat
         assert verify_chain(conn).ok
     assert tuple(row) == ("analyst", "estimate")
     assert latest is not None and latest["audit_seq"] == result["recorded_as"]["audit_seq"]
+    # the result is in its own table; the audit event names it by id and hash only
+    with db_engine.connect() as conn:
+        run_id, stored, digest, options = conn.execute(
+            text("SELECT id, result, sha256, options FROM estimate_run")
+        ).one()
+        detail = conn.execute(
+            text("SELECT entity_id, detail FROM audit_event WHERE action = 'estimate.run'")
+        ).one()
+    assert result["recorded_as"]["estimate_run"] == run_id
+    assert hashlib.sha256(stored.encode("utf-8")).hexdigest() == digest
+    assert detail[0] == str(run_id)
+    assert json.loads(detail[1]) == {"estimate_run": run_id, "sha256": digest, "link_run": link_run}
+    assert json.loads(stored)["public"]["curves"] == latest["curves"]
+    options = json.loads(options) if isinstance(options, str) else options
+    assert options["methods"] == ["loglinear"] and options["thresholds"] == [0.5, 0.9]
+    # a result that no longer matches the hash its audit event holds is refused
+    with db_engine.begin() as conn:
+        conn.execute(text("UPDATE estimate_run SET result = :r"), {"r": stored + " "})
+    with db_engine.connect() as conn, pytest.raises(statistics.StatisticsError, match="hash"):
+        statistics.latest_estimate(conn)
     assert latest["estimates"]["loglinear"]["estimate"] == pytest.approx(6.25, rel=1e-6)
     assert "patterns" not in latest  # the page shows estimates, not small counts
     assert latest["curves"]["methods"]["loglinear"]["lower"] <= 6.25
@@ -461,7 +481,7 @@ def test_linked_world_sensitivity_and_strata(db_engine: Engine, tmp_path: Path) 
     with db_engine.connect() as conn:
         _, counted = statistics.describe_store(conn)
         view = statistics.registry_view(conn)
-    assert counted == registry.describe(view.people)
+    assert counted == person.describe(view.people)
     sens = result["sensitivity"]
     persons = [sens["at"][f"{t:g}"]["persons"] for t in sens["thresholds"]]
     assert persons == sorted(persons)

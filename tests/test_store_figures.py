@@ -1,6 +1,7 @@
-"""The descriptive figures counted in SQL (:mod:`athar.store.figures`) equal the Python
-path they replace (every current record read into ``registry_view`` and counted by
-``registry.describe``), on SQLite and PostgreSQL, on a random store built to hit the
+"""The descriptive figures counted in SQL (:mod:`athar.services.registry.figures` over the
+statement of :mod:`athar.store.figures`) equal the Python path they replace (every current
+record read into ``registry_view`` and counted by
+``person.describe``), on SQLite and PostgreSQL, on a random store built to hit the
 rules' corners: dates of mixed precision (``2014`` against ``2014-05``), empty strings,
 ties between governorates, codes that sort differently by case, several status claims per
 record, records with new versions after the link run, memberships replaced by a later run
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine, insert, text
 
-from athar.estimate import registry
+from athar.domain import person
 from athar.services.registry import statistics
 from athar.store.models import (
     ImportBatch,
@@ -37,11 +38,11 @@ STATUSES = ["missing", "detained", "released", "deceased"]
 STATUSES += ["unidentified_body", "unidentified_living"]
 
 
-def _description(conn: Connection) -> tuple[dict[str, Any], registry.Description]:
+def _description(conn: Connection) -> tuple[dict[str, Any], person.Description]:
     """The old path: every current record into Python, persons derived one by one."""
     view = statistics.registry_view(conn)
     basis = {"basis": view.basis, "link_run": view.link_run, "notes": view.notes}
-    return basis, registry.describe(view.people)
+    return basis, person.describe(view.people)
 
 
 def _random_store(engine: Engine, seed: int, n: int) -> list[int]:
@@ -141,30 +142,28 @@ def _link_run(engine: Engine, seed: int, incremental: bool) -> None:
         ids = [int(r[0]) for r in rows]
         rng.shuffle(ids)
         start = int(conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM person")).scalar_one())
-        person = start
+        pid = start
         i = 0
         while i < len(ids):
             size = rng.choice([1, 1, 2, 2, 3, 4])
-            person += 1
-            conn.execute(
-                insert(Person.__table__).values(id=person, created_at=NOW, link_run_id=run)
-            )
+            pid += 1
+            conn.execute(insert(Person.__table__).values(id=pid, created_at=NOW, link_run_id=run))
             for rid in ids[i : i + size]:
                 if rng.random() < (0.5 if incremental else 0.1):
                     continue  # not placed by this run
                 conn.execute(
                     insert(PersonRecord.__table__).values(
-                        person_id=person, record_id=rid, link_run_id=run, created_at=NOW
+                        person_id=pid, record_id=rid, link_run_id=run, created_at=NOW
                     )
                 )
             i += size
 
 
-def _assert_same(conn: Connection) -> registry.Description:
+def _assert_same(conn: Connection) -> person.Description:
     basis, new = statistics.describe_store(conn)
     old_basis, old = _description(conn)
     assert basis == old_basis
-    for dim in ("persons", *registry.Description.DIMENSIONS):
+    for dim in ("persons", *person.Description.DIMENSIONS):
         assert getattr(new, dim) == getattr(old, dim), dim
         if dim != "persons":  # same order too: it is what the page shows
             assert list(getattr(new, dim)) == list(getattr(old, dim)), dim

@@ -10,7 +10,7 @@ from athar.store import migrate
 from athar.store.engine import database_url, make_engine, normalise_url
 from athar.store.models import Base
 
-#: the registry tables of the first migration (other migrations may add their own)
+#: the first migration's registry tables, and estimate_run (other migrations add their own)
 MY_TABLES = {
     "source",
     "import_batch",
@@ -26,6 +26,7 @@ MY_TABLES = {
     "facility_alias",
     "audit_event",
     "audit_head",
+    "estimate_run",
 }
 
 
@@ -114,3 +115,39 @@ def test_a_link_run_without_a_model_is_sql_null(db_engine: object) -> None:
             conn.execute(text("SELECT COUNT(*) FROM link_run WHERE model IS NULL")).scalar_one()
             == 1
         )
+
+
+def test_estimate_runs_recorded_in_the_audit_log_are_copied(empty_db_url: str) -> None:
+    """Revision 0104: a run recorded before it (its result in the audit event's detail) gets
+    its row, and the statistics page shows it exactly as before."""
+    from athar.services.audit import append_event, verify_chain
+    from athar.services.registry import statistics
+
+    engine = make_engine(empty_db_url)
+    try:
+        migrate.upgrade(engine, "0103")
+        public = {"lists": ["a", "b"], "estimates": {"loglinear": {"estimate": 6.25}}}
+        with engine.begin() as conn:
+            seq = append_event(
+                conn,
+                actor="analyst",
+                action="estimate.run",
+                entity_type="estimate",
+                detail={
+                    "result": {"lists": ["a", "b"], "methods": ["loglinear"]},
+                    "public": public,
+                },
+            )
+            ts = conn.execute(text("SELECT ts FROM audit_event WHERE seq = :s"), {"s": seq})
+            ts = ts.scalar_one()
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            latest = statistics.latest_estimate(conn)
+            row = conn.execute(text("SELECT actor, link_run_id FROM estimate_run")).one()
+            assert verify_chain(conn).ok
+        assert latest == {**public, "audit_seq": seq, "recorded_at": ts, "actor": "analyst"}
+        assert tuple(row) == ("analyst", None)
+        migrate.downgrade(engine, "0103")
+        assert "estimate_run" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()

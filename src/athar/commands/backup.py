@@ -37,12 +37,12 @@ def _ring(required: bool) -> KeyRing | None:
 
 
 def _audit_fn(actor: str | None) -> Any:
-    from athar.services.audit import append_event
+    from athar.services.audit import AuditAction, append_event
     from athar.services.registry.importer import default_actor
 
     who = actor or default_actor()
 
-    def audit(conn: Any, action: str, detail: dict[str, Any]) -> None:
+    def audit(conn: Any, action: AuditAction, detail: dict[str, Any]) -> None:
         append_event(conn, actor=who, action=action, entity_type="store", detail=detail)
 
     return audit

@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 
+from athar.estimate.captures import STRATA
 from athar.estimate.lcmcr import LcmcrSettings
-from athar.estimate.registry import STRATA
 from athar.estimate.report import METHODS, Options, Report, json_safe, parse_methods, run
 from athar.estimate.table import CaptureTable, EstimateInputError
 

@@ -25,9 +25,9 @@ def _load(key_file: Path | None) -> KeyRing:
 
 
 def _audit_fn(actor: str) -> Any:
-    from athar.services.audit import append_event
+    from athar.services.audit import AuditAction, append_event
 
-    def audit(conn: Any, action: str, detail: dict[str, Any]) -> None:
+    def audit(conn: Any, action: AuditAction, detail: dict[str, Any]) -> None:
         append_event(conn, actor=actor, action=action, entity_type="keys", detail=detail)
 
     return audit

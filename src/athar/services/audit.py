@@ -31,6 +31,7 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, select, text
@@ -40,6 +41,62 @@ from athar.store.models import AuditEvent
 
 GENESIS_HASH = "0" * 64
 AUDIT = cast(Table, AuditEvent.__table__)
+
+
+class AuditAction(StrEnum):
+    """Every action the audit log records, declared once.
+
+    The value is the string stored in ``audit_event.action`` and hashed into the chain:
+    never change one (events already written keep theirs, and readers look them up by it).
+    ``tests/test_audit_actions.py`` checks that the code uses every member and passes no
+    action that is not one.
+    """
+
+    # access
+    USER_CREATE = "user.create"
+    USER_ENABLE = "user.enable"
+    USER_DISABLE = "user.disable"
+    USER_RESET_PASSWORD = "user.reset_password"
+    LOGIN_SUCCESS = "login.success"
+    LOGIN_FAILURE = "login.failure"
+    LOGIN_LOCKED = "login.locked"
+    LOGOUT = "logout"
+    # registry
+    IMPORT_BATCH = "import.batch"
+    PERSON_VIEW = "person.view"
+    VOCAB_FACILITIES_SYNC = "vocab.facilities.sync"
+    ESTIMATE_RUN = "estimate.run"
+    # linking
+    LINK_RUN = "link.run"
+    LINK_MUST_LINK = "link.must_link"
+    LINK_CANNOT_LINK = "link.cannot_link"
+    REVIEW_QUEUE_VIEW = "review.queue_view"
+    REVIEW_PAIR_VIEW = "review.pair_view"
+    # casework
+    TRACING_REQUEST_CREATE = "tracing_request.create"
+    TRACING_REQUEST_LIST = "tracing_request.list"
+    TRACING_REQUEST_VIEW = "tracing_request.view"
+    TRACING_REQUEST_CONTACT_VIEW = "tracing_request.contact_view"
+    TRACING_REQUEST_PHOTO_VIEW = "tracing_request.photo_view"
+    TRACING_REQUEST_STATUS = "tracing_request.status"
+    TRACING_REQUEST_CONSENT = "tracing_request.consent"
+    TRACING_REQUEST_NOTE_ADD = "tracing_request.note_add"
+    TRACING_REQUEST_NOTES_VIEW = "tracing_request.notes_view"
+    TRACING_REQUEST_NOTIFICATIONS_VIEW = "tracing_request.notifications_view"
+    TRACING_REQUEST_HISTORY_VIEW = "tracing_request.history_view"
+    TRACING_REQUEST_FAMILY_INFORMED = "tracing_request.family_informed"
+    TRACING_REQUEST_CANDIDATES_VIEW = "tracing_request.candidates_view"
+    UNIDENTIFIED_CREATE = "unidentified.create"
+    UNIDENTIFIED_VIEW = "unidentified.view"
+    UNIDENTIFIED_CANDIDATES_VIEW = "unidentified.candidates_view"
+    # sharing
+    EXPORT_PARTNER = "export.partner"
+    EXPORT_RESEARCH = "export.research"
+    # safekeeping
+    STORE_BACKUP = "store.backup"
+    STORE_RESTORE = "store.restore"
+    KEYS_REENCRYPT_START = "keys.reencrypt.start"
+    KEYS_REENCRYPT_DONE = "keys.reencrypt.done"
 
 
 def canonical(fields: dict[str, Any]) -> bytes:
@@ -86,12 +143,13 @@ def _event_row(
     prev: str,
     *,
     actor: str,
-    action: str,
+    action: AuditAction,
     entity_type: str,
     entity_id: str | int | None = None,
     detail: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The stored columns of event ``seq`` that follows the event whose hash is ``prev``."""
+    name = str(action)  # the plain string, exactly as stored and hashed
     ts = datetime.now(UTC).isoformat(timespec="microseconds")
     detail_json = canonical(detail or {}).decode("utf-8")
     eid = None if entity_id is None else str(entity_id)
@@ -99,12 +157,12 @@ def _event_row(
         "seq": seq,
         "ts": ts,
         "actor": actor,
-        "action": action,
+        "action": name,
         "entity_type": entity_type,
         "entity_id": eid,
         "detail": detail_json,
         "prev_hash": prev,
-        "hash": event_hash(seq, ts, actor, action, entity_type, eid, detail_json, prev),
+        "hash": event_hash(seq, ts, actor, name, entity_type, eid, detail_json, prev),
     }
 
 
@@ -112,7 +170,7 @@ def append_event(
     conn: Connection,
     *,
     actor: str,
-    action: str,
+    action: AuditAction,
     entity_type: str,
     entity_id: str | int | None = None,
     detail: dict[str, Any] | None = None,
@@ -211,7 +269,7 @@ class GroupAppender:
         self,
         *,
         actor: str,
-        action: str,
+        action: AuditAction,
         entity_type: str,
         entity_id: str | int | None = None,
         detail: dict[str, Any] | None = None,
@@ -290,7 +348,7 @@ def append_read(
     engine: Engine,
     *,
     actor: str,
-    action: str,
+    action: AuditAction,
     entity_type: str,
     entity_id: str | int | None = None,
     detail: dict[str, Any] | None = None,

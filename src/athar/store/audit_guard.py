@@ -23,6 +23,11 @@ store, audit log included), and a database administrator could too.  Such tamper
 consistently rewritten chain.  SQLite has no roles: the triggers stop the application and
 anyone using SQL by mistake, but whoever can write the file can drop them.
 
+Results are not audit events and get no trigger: an ``estimate_run`` row (revision 0104) is
+inserted once and never updated or deleted by the application, and its ``estimate.run``
+audit event holds its SHA-256, so an edited result is evident (the statistics page refuses
+it) without a guard of its own.
+
 The SQL below is what revision 0103 installs.  Changing it needs a new migration that calls
 :func:`install` again (it replaces what is there).
 """

@@ -1,15 +1,13 @@
-"""The registry's descriptive figures, aggregated in the database.
+"""The statement that counts the registry's descriptive figures in the database.
 
-:func:`describe_store` gives the same :class:`~athar.estimate.registry.Description` as
-``registry.describe(registry_view(conn).people)`` (the rules are in
-:mod:`athar.estimate.registry`), without reading every record into Python: one read-only
-statement groups the current records by person and counts each dimension with
-``GROUP BY``, on SQLite and on PostgreSQL.  What comes back is a few hundred rows of counts,
-plus the facility sightings and release/death claims of the persons with two or more
-records naming a facility.  For those the last facility is a left-to-right fold over the
-records with dates compared at the precision both give (not a maximum: ``2014`` neither
-precedes nor follows ``2014-05``), so Python folds them with
-:func:`registry.last_sighting`, one person at a time, from a streamed cursor.
+The person rules of :mod:`athar.domain.person`, written in SQL: one read-only statement
+groups the current records by person and counts each dimension with ``GROUP BY``, on SQLite
+and on PostgreSQL.  What comes back is a few hundred rows of counts, plus the facility
+sightings and release/death claims of the persons with two or more records naming a
+facility (for those the last facility is a left-to-right fold that
+:mod:`athar.services.registry.figures`, the read model that owns this statement, does in
+Python).  The store imports no rule: the status and age-group codes come in as
+:class:`Codes`, from the domain, through that service.
 
 How each rule is written in SQL (``rec`` is one row per current record with its person):
 
@@ -36,35 +34,26 @@ Dates in the store are ISO partial dates (``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``,
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, text
 
-from athar.estimate import registry
-from athar.estimate.registry import (
-    AGE_GROUPS,
-    END_STATUSES,
-    HELD_STATUSES,
-    UNIDENTIFIED_STATUSES,
-    UNKNOWN,
-    Claim,
-    Description,
-    RecordFacts,
-)
-
 #: ``record.id`` and ``status_event.id`` are 32-bit: (record, claim) order in one BIGINT
 _CLAIM_ORDER = 4294967296
 
 
-@dataclass
-class StoreFigures:
-    """The unsuppressed description, and how many current records no link run placed."""
+@dataclass(frozen=True)
+class Codes:
+    """The codes the statement's rules use (:mod:`athar.domain.person` declares them)."""
 
-    description: Description
-    unlinked_records: int
+    end_statuses: Sequence[str]
+    held_statuses: Sequence[str]
+    unidentified: Sequence[str]
+    #: age groups in their published order; the statement returns a group as its index
+    age_groups: Sequence[str]
+    unknown: str
 
 
 def _in(values: Sequence[str]) -> str:
@@ -90,10 +79,10 @@ def _year(col: str, dialect: str) -> str:
     return f"(CASE WHEN {test} THEN CAST({head} AS INTEGER) END)"
 
 
-def _sql(dialect: str, source_ids: Sequence[int], linked: bool) -> str:
+def _sql(dialect: str, source_ids: Sequence[int], linked: bool, codes: Codes) -> str:
     """The one statement; ``source_ids`` in the order of the overlap pattern's flags."""
     collate = ' COLLATE "C"' if dialect == "postgresql" else ""
-    ends, held, unid = _in(END_STATUSES), _in(HELD_STATUSES), _in(UNIDENTIFIED_STATUSES)
+    ends, held, unid = _in(codes.end_statuses), _in(codes.held_statuses), _in(codes.unidentified)
     year = _year("r.arrest_date", dialect)
     # one 0/1 column per source: is the person on it
     flags = [
@@ -120,13 +109,13 @@ def _sql(dialect: str, source_ids: Sequence[int], linked: bool) -> str:
         "WHEN age_min IS NOT NULL AND age_max IS NOT NULL THEN (age_min + age_max) / 2.0 "
         "WHEN age_min IS NOT NULL THEN age_min END"
     )
-    unknown_age = AGE_GROUPS.index(UNKNOWN)
+    unknown_age = codes.age_groups.index(codes.unknown)
     group = (
         f"CASE WHEN age IS NULL THEN NULL WHEN age < 0 THEN {unknown_age} "
         "WHEN age < 18 THEN 0 WHEN age < 30 THEN 1 WHEN age < 45 THEN 2 "
         "WHEN age < 60 THEN 3 ELSE 4 END"
     )
-    both_ends = "|".join(sorted(END_STATUSES))
+    both_ends = "|".join(sorted(codes.end_statuses))
     # the union's columns: dimension, key, count, then person, order, two dates (detail rows)
     nulls = "CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS TEXT)"
     named = (
@@ -157,7 +146,7 @@ def _sql(dialect: str, source_ids: Sequence[int], linked: bool) -> str:
         "FROM status_event e JOIN rec ON rec.id = e.record_id), "
         # per person: the kinds of end claims, undated ones, held and unidentified claims
         "cs AS (SELECT label, "
-        + " + ".join(f"MAX(CASE WHEN st = '{e}' THEN 1 ELSE 0 END)" for e in END_STATUSES)
+        + " + ".join(f"MAX(CASE WHEN st = '{e}' THEN 1 ELSE 0 END)" for e in codes.end_statuses)
         + " AS nend, "
         f"MIN(CASE WHEN st IN {ends} THEN st END) AS endkind, "
         f"SUM(CASE WHEN st IN {ends} AND (dt IS NULL OR dt = '') THEN 1 ELSE 0 END) "
@@ -188,10 +177,10 @@ def _sql(dialect: str, source_ids: Sequence[int], linked: bool) -> str:
         "MAX(nfac) AS nfac, MAX(fac) AS fac1 "
         "FROM rec GROUP BY label), "
         f"pp AS MATERIALIZED (SELECT p.label, {pattern} AS pattern, "
-        f"CASE WHEN sex1 <> sex2 THEN 'conflicting' ELSE COALESCE(sex1, '{UNKNOWN}') END "
+        f"CASE WHEN sex1 <> sex2 THEN 'conflicting' ELSE COALESCE(sex1, '{codes.unknown}') END "
         "AS sex, "
-        f"COALESCE(CAST(yr AS TEXT), '{UNKNOWN}') AS yr, "
-        f"COALESCE(gv.gov, '{UNKNOWN}') AS gov, "
+        f"COALESCE(CAST(yr AS TEXT), '{codes.unknown}') AS yr, "
+        f"COALESCE(gv.gov, '{codes.unknown}') AS gov, "
         f"COALESCE(agekey % 8, {unknown_age}) AS agrp, "
         "CASE WHEN cs.nend > 1 THEN 'conflicting' "
         "WHEN cs.nend = 1 AND cs.undated = 0 AND hf.st IS NOT NULL THEN 'conflicting' "
@@ -229,7 +218,7 @@ def _sql(dialect: str, source_ids: Sequence[int], linked: bool) -> str:
     )
 
 
-def _sources(conn: Connection) -> list[tuple[int, str]]:
+def current_sources(conn: Connection) -> list[tuple[int, str]]:
     """(id, code) of the sources with current records, in code-point order of the code."""
     rows = conn.execute(
         text(
@@ -240,81 +229,19 @@ def _sources(conn: Connection) -> list[tuple[int, str]]:
     return sorted(((int(i), str(c)) for i, c in rows), key=lambda ic: ic[1])
 
 
-def _multi_facility(rows: Iterator[Any], counts: Counter[str]) -> None:
-    """Fold the detail rows (ordered by person, sightings before claims) person by person."""
-    person: int | None = None
-    sightings: list[RecordFacts] = []
-    claims: list[Claim] = []
+def figure_rows(
+    conn: Connection, source_ids: Sequence[int], linked: bool, codes: Codes
+) -> Generator[Any, None, None]:
+    """Stream the statement's rows: (dimension, key, count, person, order, date, date).
 
-    def flush() -> None:
-        last, seen = registry.last_sighting(sightings)
-        if last is not None and not registry.accounted_for(seen, claims):
-            counts[last] += 1
-
-    for dim, key, _, label, _, d1, d2 in rows:
-        if label != person:
-            if person is not None:
-                flush()
-            person, sightings, claims = label, [], []
-        if dim == "sighting":
-            sightings.append(
-                RecordFacts(person=0, source="", facility=key, last_seen_date=d1, arrest_date=d2)
-            )
-        else:
-            claims.append(Claim(str(key), d1))
-    if person is not None:
-        flush()
-
-
-#: the statement's dimension names -> ``Description`` attributes
-_DIMENSION = {
-    "source": "by_source",
-    "overlap": "by_overlap",
-    "facility": "by_facility",
-    "year": "by_arrest_year",
-    "governorate": "by_governorate",
-    "sex": "by_sex",
-    "age": "by_age_group",
-    "status": "by_status",
-    "conflict": "status_conflicts",
-    "unaccounted": "unaccounted_by_facility",
-}
-
-
-def describe_store(conn: Connection, linked: bool) -> StoreFigures:
-    """The descriptive counts of the store's persons (``linked``: a link run exists, so
-    records are grouped by their memberships; otherwise each record is a person)."""
-    sources = _sources(conn)
-    codes = [c for _, c in sources]
-    persons = unlinked = 0
-    counts: dict[str, Counter[str]] = {d: Counter() for d in Description.DIMENSIONS}
+    The count rows come first (person empty), then the detail rows ordered by person, each
+    person's sightings before their claims.  ``source_ids`` in the order of the overlap
+    pattern's flags; ``linked``: a link run exists, so records are grouped by their
+    memberships (otherwise each record is a person)."""
     result = conn.execution_options(yield_per=10_000).execute(
-        text(_sql(conn.dialect.name, [sid for sid, _ in sources], linked))
+        text(_sql(conn.dialect.name, source_ids, linked, codes))
     )
-    rows = iter(result)
-    for row in rows:
-        dim, key, n = row[0], row[1], row[2]
-        if row[3] is not None:  # the first detail row (they come last, ordered by person)
-            _multi_facility(_chain(row, rows), counts["unaccounted_by_facility"])
-            break
-        if dim == "persons":
-            persons = int(n)
-            continue
-        if dim == "unlinked":
-            unlinked = int(n)
-            continue
-        if dim == "overlap":  # a person is on each list of their pattern
-            on = [c for c, flag in zip(codes, str(key), strict=True) if flag == "1"]
-            key = registry.pattern_key(on, codes)
-            for c in on:
-                counts["by_source"][c] += int(n)
-        elif dim == "age":
-            key = AGE_GROUPS[int(key)]
-        counts[_DIMENSION[dim]][str(key)] += int(n)
-    result.close()
-    return StoreFigures(registry.description(persons, counts), unlinked)
-
-
-def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
-    yield first
-    yield from rest
+    try:
+        yield from result
+    finally:
+        result.close()

@@ -248,6 +248,25 @@ class LinkDecision(Base):
     )
 
 
+class EstimateRun(Base):
+    """One recorded estimate run on the store's persons: a result, not an audit event.
+
+    Inserted once, never updated or deleted.  ``result`` is the canonical JSON (sorted keys,
+    no spaces) of the whole result and its public part (with the posterior curves the
+    statistics page draws), exactly as hashed: ``sha256`` is its SHA-256, and the run's
+    ``estimate.run`` audit event holds the run's id and that hash.
+    """
+
+    __tablename__ = "estimate_run"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(TS)
+    actor: Mapped[str] = mapped_column(Text)
+    link_run_id: Mapped[int | None] = mapped_column(ForeignKey("link_run.id"))
+    options: Mapped[dict[str, object]] = mapped_column(JSON)
+    result: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+
+
 class Facility(Base):
     """A detention facility (seeded from ``athar/domain/data/facilities.yaml``)."""
 

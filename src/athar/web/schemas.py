@@ -271,7 +271,7 @@ Cells = dict[str, int | None]
 class PersonFiguresOut(BaseModel):
     """Documented persons (the latest link run's persons; without a run, records: ``basis``
     says which) along each dimension.  The rules for conflicting records and status claims
-    are in :mod:`athar.estimate.registry`."""
+    are in :mod:`athar.domain.person`."""
 
     basis: str
     link_run: int | None

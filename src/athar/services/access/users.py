@@ -34,7 +34,7 @@ from athar.security.auth import (
     verify_password,
 )
 from athar.services.actor import Actor
-from athar.services.audit import append_event
+from athar.services.audit import AuditAction, append_event
 from athar.store.casework import LoginAttempt, LoginSession, User
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -108,7 +108,7 @@ def create_user(
     append_event(
         db.connection(),
         actor=actor.label,
-        action="user.create",
+        action=AuditAction.USER_CREATE,
         entity_type="user",
         entity_id=user.id,
         detail={"username": name, "role": role.value, "source_code": source_code},
@@ -143,7 +143,7 @@ def set_active(db: Session, *, actor: Actor, username: str, active: bool) -> Use
     append_event(
         db.connection(),
         actor=actor.label,
-        action="user.enable" if active else "user.disable",
+        action=AuditAction.USER_ENABLE if active else AuditAction.USER_DISABLE,
         entity_type="user",
         entity_id=user.id,
         detail={"username": user.username},
@@ -166,7 +166,7 @@ def reset_password(db: Session, *, actor: Actor, username: str) -> str:
     append_event(
         db.connection(),
         actor=actor.label,
-        action="user.reset_password",
+        action=AuditAction.USER_RESET_PASSWORD,
         entity_type="user",
         entity_id=user.id,
         detail={"username": user.username},
@@ -232,7 +232,7 @@ def authenticate(
         append_event(
             db.connection(),
             actor=f"user:{name}",
-            action="login.success",
+            action=AuditAction.LOGIN_SUCCESS,
             entity_type="user",
             entity_id=user.id,
             detail={"client": client},
@@ -242,7 +242,7 @@ def authenticate(
     append_event(
         db.connection(),
         actor=f"anonymous:{client}",
-        action="login.locked" if locked else "login.failure",
+        action=AuditAction.LOGIN_LOCKED if locked else AuditAction.LOGIN_FAILURE,
         entity_type="user",
         entity_id=user.id if user else None,
         detail={"username": name, "client": client},
@@ -328,7 +328,7 @@ def end_session(db: Session, *, token: str | None, actor: Actor) -> None:
         append_event(
             db.connection(),
             actor=actor.label,
-            action="logout",
+            action=AuditAction.LOGOUT,
             entity_type="user",
             entity_id=actor.user_id,
         )

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from athar.domain.messages import N_
 from athar.security.auth import Permission
 from athar.services.actor import Actor
-from athar.services.audit import append_event
+from athar.services.audit import AuditAction, append_event
 from athar.services.casework.tracing import visible_request
 from athar.store.casework import FamilyNotification, RequestNote, User
 
@@ -164,7 +164,7 @@ def add_note(
     append_event(
         db.connection(),
         actor=actor.label,
-        action="tracing_request.note_add",
+        action=AuditAction.TRACING_REQUEST_NOTE_ADD,
         entity_type="tracing_request",
         entity_id=reference,
         detail={"note_id": note.id, "sensitive": bool(sensitive)},
@@ -228,7 +228,7 @@ def record_notification(
     append_event(
         db.connection(),
         actor=actor.label,
-        action="tracing_request.family_informed",
+        action=AuditAction.TRACING_REQUEST_FAMILY_INFORMED,
         entity_type="tracing_request",
         entity_id=reference,
         detail={
@@ -242,7 +242,7 @@ def record_notification(
         append_event(
             db.connection(),
             actor=actor.label,
-            action="tracing_request.status",
+            action=AuditAction.TRACING_REQUEST_STATUS,
             entity_type="tracing_request",
             entity_id=reference,
             detail={"from": old, "to": request.status, "because": "family_informed"},
@@ -273,12 +273,12 @@ def _notifications(db: Session, request_id: int) -> list[FamilyNotification]:
 
 
 def _audit_read(
-    db: Session, actor: Actor, reference: str, what: str, detail: dict[str, list[int]]
+    db: Session, actor: Actor, reference: str, action: AuditAction, detail: dict[str, list[int]]
 ) -> None:
     append_event(
         db.connection(),
         actor=actor.label,
-        action=f"tracing_request.{what}_view",
+        action=action,
         entity_type="tracing_request",
         entity_id=reference,
         detail=detail,
@@ -292,7 +292,9 @@ def list_notes(db: Session, actor: Actor, reference: str) -> list[NoteView]:
     rows = _notes(db, request.id)
     names = _author_names(db, {n.author_id for n in rows})
     views = [_note_view(n, names) for n in rows]
-    _audit_read(db, actor, reference, "notes", {"ids": [v.id for v in views]})
+    _audit_read(
+        db, actor, reference, AuditAction.TRACING_REQUEST_NOTES_VIEW, {"ids": [v.id for v in views]}
+    )
     return views
 
 
@@ -302,7 +304,13 @@ def list_notifications(db: Session, actor: Actor, reference: str) -> list[Notifi
     rows = _notifications(db, request.id)
     names = _author_names(db, {n.recorded_by_id for n in rows})
     views = [_notification_view(n, names) for n in rows]
-    _audit_read(db, actor, reference, "notifications", {"ids": [v.id for v in views]})
+    _audit_read(
+        db,
+        actor,
+        reference,
+        AuditAction.TRACING_REQUEST_NOTIFICATIONS_VIEW,
+        {"ids": [v.id for v in views]},
+    )
     return views
 
 
@@ -320,7 +328,7 @@ def history(db: Session, actor: Actor, reference: str) -> History:
         db,
         actor,
         reference,
-        "history",
+        AuditAction.TRACING_REQUEST_HISTORY_VIEW,
         {
             "notes": [n.id for n in result.notes],
             "notifications": [n.id for n in result.notifications],

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from athar.domain.messages import N_
 from athar.security.auth import NotFound, Permission, has_permission, require
 from athar.services.actor import Actor
-from athar.services.audit import append_event
+from athar.services.audit import AuditAction, append_event
 from athar.services.casework.tracing_intake import (
     CONSENT_SCOPES,
     FAMILY_SOURCE,
@@ -99,7 +99,7 @@ def submit_request(db: Session, *, actor: Actor, intake: Intake, language: str) 
     append_event(
         db.connection(),
         actor=actor.label,
-        action="tracing_request.create",
+        action=AuditAction.TRACING_REQUEST_CREATE,
         entity_type="tracing_request",
         entity_id=reference,
         detail={"record_id": record.id, "consent": list(intake.consent), "language": language},
@@ -149,7 +149,7 @@ def list_requests(
     append_event(
         db.connection(),
         actor=actor.label,
-        action="tracing_request.list",
+        action=AuditAction.TRACING_REQUEST_LIST,
         entity_type="tracing_request",
         detail={"references": [i.reference for i in items], "status": status},
     )
@@ -223,7 +223,7 @@ def get_request_for(db: Session, actor: Actor, reference: str) -> RequestView:
     append_event(
         db.connection(),
         actor=actor.label,
-        action="tracing_request.view",
+        action=AuditAction.TRACING_REQUEST_VIEW,
         entity_type="tracing_request",
         entity_id=reference,
     )
@@ -266,7 +266,7 @@ def get_contact_for(db: Session, actor: Actor, reference: str) -> Contact:
     append_event(
         db.connection(),
         actor=actor.label,
-        action="tracing_request.contact_view",
+        action=AuditAction.TRACING_REQUEST_CONTACT_VIEW,
         entity_type="tracing_request",
         entity_id=reference,
     )
@@ -287,7 +287,7 @@ def get_photo_for(db: Session, actor: Actor, reference: str) -> tuple[bytes, str
     append_event(
         db.connection(),
         actor=actor.label,
-        action="tracing_request.photo_view",
+        action=AuditAction.TRACING_REQUEST_PHOTO_VIEW,
         entity_type="tracing_request",
         entity_id=reference,
     )
@@ -306,7 +306,7 @@ def set_status(db: Session, *, actor: Actor, reference: str, status: str) -> str
     append_event(
         db.connection(),
         actor=actor.label,
-        action="tracing_request.status",
+        action=AuditAction.TRACING_REQUEST_STATUS,
         entity_type="tracing_request",
         entity_id=reference,
         detail={"from": old, "to": status},
@@ -330,7 +330,7 @@ def set_consent(db: Session, *, actor: Actor, reference: str, consent: list[str]
     append_event(
         db.connection(),
         actor=actor.label,
-        action="tracing_request.consent",
+        action=AuditAction.TRACING_REQUEST_CONSENT,
         entity_type="tracing_request",
         entity_id=reference,
         detail={"from": old, "to": chosen},

@@ -23,7 +23,7 @@ from athar.domain.messages import N_
 from athar.domain.record import parse_row
 from athar.security.auth import NotFound, Permission, has_permission, require
 from athar.services.actor import Actor
-from athar.services.audit import append_event
+from athar.services.audit import AuditAction, append_event
 from athar.services.registry.form_records import (
     FormRecordInvalid,
     free_reference,
@@ -142,7 +142,7 @@ def register(db: Session, *, actor: Actor, values: dict[str, str | None]) -> str
     append_event(
         db.connection(),
         actor=actor.label,
-        action="unidentified.create",
+        action=AuditAction.UNIDENTIFIED_CREATE,
         entity_type="record",
         entity_id=f"{SOURCE}:{reference}",
         detail={"record_id": record.id, "kind": kind},
@@ -188,7 +188,7 @@ def view_for(db: Session, actor: Actor, reference: str) -> UnidentifiedView:
     append_event(
         db.connection(),
         actor=actor.label,
-        action="unidentified.view",
+        action=AuditAction.UNIDENTIFIED_VIEW,
         entity_type="record",
         entity_id=f"{SOURCE}:{reference}",
     )

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from athar.security.auth import NotFound, Permission, has_permission
 from athar.services.actor import Actor
-from athar.services.audit import append_read
+from athar.services.audit import AuditAction, append_read
 from athar.services.casework import unidentified
 from athar.services.casework.tracing import NOT_FOUND, visible_request
 from athar.services.casework.tracing_intake import FAMILY_SOURCE
@@ -281,7 +281,7 @@ class Subject:
     #: the source its record is stored under
     source: str
     #: audit action and entity type of a view of its candidates
-    view_action: str
+    view_action: AuditAction
     view_entity_type: str
     #: only missing-person reports are its candidates (a report does not match a report)
     reports_only: bool
@@ -305,7 +305,7 @@ class Subject:
 REQUEST = Subject(
     kind="request",
     source=FAMILY_SOURCE,
-    view_action="tracing_request.candidates_view",
+    view_action=AuditAction.TRACING_REQUEST_CANDIDATES_VIEW,
     view_entity_type="tracing_request",
     reports_only=False,
     near=_near_request,
@@ -314,7 +314,7 @@ REQUEST = Subject(
 UNIDENTIFIED = Subject(
     kind="unidentified",
     source=unidentified.SOURCE,
-    view_action="unidentified.candidates_view",
+    view_action=AuditAction.UNIDENTIFIED_CANDIDATES_VIEW,
     view_entity_type="record",
     reports_only=True,
     near=_near_unidentified,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from athar.security.auth import NotFound, Permission, require
 from athar.services.actor import Actor
-from athar.services.audit import append_event
+from athar.services.audit import AuditAction, append_event
 from athar.services.linking import runs as linking
 from athar.store.models import ImportBatch, Record, Source
 
@@ -74,7 +74,7 @@ def queue_for(engine: Engine, actor: Actor, limit: int = 50) -> list[QueueItem]:
         append_event(
             conn,
             actor=actor.label,
-            action="review.queue_view",
+            action=AuditAction.REVIEW_QUEUE_VIEW,
             entity_type="link_pair",
             detail={"pairs": [[i.a, i.b] for i in items]},
         )
@@ -120,7 +120,7 @@ def pair_for(
         append_event(
             conn,
             actor=actor.label,
-            action="review.pair_view",
+            action=AuditAction.REVIEW_PAIR_VIEW,
             entity_type="link_pair",
             detail={"a": a, "b": b},
         )

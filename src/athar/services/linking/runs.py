@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Engine, text
 
 from athar import linkage
 from athar.linkage import LinkSpec, attach_new, load_spec, prepare_features
-from athar.services.audit import append_event
+from athar.services.audit import AuditAction, append_event
 from athar.store.bulk import IdAllocator, bulk_insert
 
 #: interchange column -> record column it is read from
@@ -239,7 +239,7 @@ def link_store(
         append_event(
             conn,
             actor=actor,
-            action="link.run",
+            action=AuditAction.LINK_RUN,
             entity_type="link_run",
             entity_id=int(run_id),
             detail={
@@ -387,7 +387,7 @@ def record_decision(
         append_event(
             conn,
             actor=actor,
-            action=f"link.{kind}",
+            action=AuditAction.LINK_MUST_LINK if must_link else AuditAction.LINK_CANNOT_LINK,
             entity_type="link_decision",
             entity_id=int(did),
             detail={"record_a": ra, "record_b": rb, "reason": reason},

@@ -44,7 +44,7 @@ from athar.domain.record import ERROR, WARNING, Issue, clean_text, parse_row, st
 from athar.ingest.columns import ColumnPlan
 from athar.ingest.mapping import Mapping, MappingError, load_mapping
 from athar.ingest.readers import CsvTable, RawRow, Table, UnusableInput, csv_columns, open_table
-from athar.services.audit import append_event
+from athar.services.audit import AuditAction, append_event
 from athar.store.bulk import IdAllocator, bulk_insert
 from athar.store.engine import begin_write
 from athar.store.migrate import require_current
@@ -640,7 +640,7 @@ def import_file(engine: Engine, path: Path, opts: ImportOptions | None = None) -
             append_event(
                 conn,
                 actor=opts.actor,
-                action="import.batch",
+                action=AuditAction.IMPORT_BATCH,
                 entity_type="import_batch",
                 entity_id=result.batch_id,
                 detail={

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from athar.estimate.registry import suppress
+from athar.domain.person import suppress
 from athar.services.casework import tracing
 from athar.services.registry import statistics
 from athar.store.summary import summarise

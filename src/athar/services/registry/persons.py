@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from athar.security.auth import NotFound, Permission, has_permission
 from athar.services.actor import Actor
-from athar.services.audit import append_event
+from athar.services.audit import AuditAction, append_event
 from athar.services.linking.review import PAIR_FIELDS
 from athar.store.models import ImportBatch, Person, PersonRecord, Record, Source, StatusEvent
 
@@ -99,7 +99,7 @@ def person_for(db: Session, actor: Actor, person_id: int) -> PersonView:
     append_event(
         db.connection(),
         actor=actor.label,
-        action="person.view",
+        action=AuditAction.PERSON_VIEW,
         entity_type="person",
         entity_id=person_id,
         detail={"records": [r.key for r in records]},

@@ -2,7 +2,7 @@
 
 * :func:`registry_view` reads the current records, the persons the link runs put them in
   and their status claims, and derives each person's facts
-  (:mod:`athar.estimate.registry` holds the rules).  With no link run yet, each record is
+  (:mod:`athar.domain.person` holds the rules).  With no link run yet, each record is
   counted as one person and the view says so (``basis = "records"``).  Records imported
   after the latest run (not in any person yet) are counted as persons of their own and
   reported as ``unlinked_records``.
@@ -10,9 +10,10 @@
 * :func:`estimate_store` builds the capture-pattern counts of the persons on the chosen
   lists (all sources except ``unidentified`` unless told otherwise), optionally by stratum,
   runs the estimators, optionally the sensitivity to the linkage threshold, and records the
-  run: one ``estimate.run`` audit event whose detail holds the result and the posterior
-  curves for the statistics page (:func:`latest_estimate` reads it back).  Nothing is
-  recomputed when the page is viewed.
+  run: one ``estimate_run`` row holding the result and the posterior curves for the
+  statistics page (:func:`latest_estimate` reads it back), and one ``estimate.run`` audit
+  event that names the row by id and SHA-256.  Nothing is recomputed when the page is
+  viewed.
 * :func:`sensitivity` re-clusters the stored pair scores of the latest link run (from the
   latest full run on, plus later incremental runs) at other thresholds, with the reviewers'
   must-link and cannot-link decisions applied exactly as a link run applies them, recounts
@@ -22,26 +23,32 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, Table, insert, select, text
 
-from athar.estimate import registry
-from athar.estimate.registry import Claim, PersonFacts, RecordFacts
+from athar.domain import person
+from athar.domain.person import Claim, PersonFacts, RecordFacts
+from athar.estimate import captures
 from athar.estimate.report import METHODS, Options, Report, json_safe, posterior_curves, run
 from athar.estimate.stratified import StratifiedReport, estimate_strata
 from athar.estimate.table import CaptureTable, EstimateInputError
 from athar.linkage import cluster
-from athar.services.audit import append_event
-from athar.store import figures as store_figures
+from athar.services.audit import AUDIT, AuditAction, append_event, canonical
+from athar.services.registry import figures
+from athar.store.engine import begin_write
+from athar.store.models import EstimateRun
 
 #: sources that are not lists of the disappeared (intake of unidentified people)
 NOT_A_LIST = ("unidentified",)
-ACTION = "estimate.run"
+ACTION = AuditAction.ESTIMATE_RUN
+ESTIMATE_RUN = cast(Table, EstimateRun.__table__)
 
 
 class StatisticsError(Exception):
@@ -177,7 +184,7 @@ def with_persons(records: list[StoredRecord], labels: Sequence[int]) -> list[Per
         dataclasses.replace(r.facts, person=int(label))
         for r, label in zip(records, labels, strict=True)
     ]
-    return registry.persons(facts)
+    return person.persons(facts)
 
 
 NO_RUN_NOTE = (
@@ -242,38 +249,39 @@ def figures_version(conn: Connection) -> tuple[Any, ...]:
     )
 
 
-def describe_store(conn: Connection) -> tuple[dict[str, Any], registry.Description]:
+def describe_store(conn: Connection) -> tuple[dict[str, Any], person.Description]:
     """The basis (``basis``, ``link_run``, ``notes``) and the unsuppressed counts of the
-    store's persons, as ``registry.describe(registry_view(conn).people)`` gives them but
-    counted in the database (:mod:`athar.store.figures`): no record is read into Python."""
+    store's persons, as ``person.describe(registry_view(conn).people)`` gives them but
+    counted in the database (:mod:`athar.services.registry.figures`): no record is read
+    into Python."""
     run_info = _latest_run(conn)
-    figures = store_figures.describe_store(conn, linked=run_info is not None)
+    counted = figures.describe_store(conn, linked=run_info is not None)
     notes = []
     if run_info is None:
         notes.append(NO_RUN_NOTE)
-    elif figures.unlinked_records:
-        notes.append(_unlinked_note(figures.unlinked_records))
+    elif counted.unlinked_records:
+        notes.append(_unlinked_note(counted.unlinked_records))
     basis = {
         "basis": "records" if run_info is None else "persons",
         "link_run": None if run_info is None else run_info[0],
         "notes": notes,
     }
-    return basis, figures.description
+    return basis, counted.description
 
 
 def suppressed_figures(
-    basis: dict[str, Any], d: registry.Description, small_cell: int
+    basis: dict[str, Any], d: person.Description, small_cell: int
 ) -> dict[str, Any]:
     """What researchers see: every count below ``small_cell`` hidden (see
-    :func:`registry.suppress`)."""
+    :func:`person.suppress`)."""
     out: dict[str, Any] = {
         "basis": basis["basis"],
         "link_run": basis["link_run"],
         "persons": d.persons if d.persons >= small_cell else None,
         "notes": basis["notes"],
     }
-    for dim in registry.Description.DIMENSIONS:
-        out[dim] = registry.suppress(getattr(d, dim), small_cell)
+    for dim in person.Description.DIMENSIONS:
+        out[dim] = person.suppress(getattr(d, dim), small_cell)
     return out
 
 
@@ -313,7 +321,7 @@ def store_table(
 ) -> tuple[RegistryView, list[str], CaptureTable]:
     view = registry_view(conn)
     chosen, _ = choose_lists(view, lists)
-    return view, chosen, registry.capture_counts(view.people, chosen)
+    return view, chosen, captures.capture_counts(view.people, chosen)
 
 
 @dataclass
@@ -415,7 +423,7 @@ def sensitivity(
     per: dict[str, Any] = {}
     for t in sorted(set(thresholds)):
         people = with_persons(view.records, recluster(view.records, pairs, t).tolist())
-        table = registry.capture_counts(people, lists)
+        table = captures.capture_counts(people, lists)
         entry: dict[str, Any] = {"persons": len(people), "n_observed": table.n_observed}
         for m in methods:
             try:
@@ -505,7 +513,7 @@ def estimate_store(
         view = registry_view(conn)
         chosen, rule = choose_lists(view, lists)
         on = frozenset(chosen)
-        table = registry.capture_counts(view.people, chosen)
+        table = captures.capture_counts(view.people, chosen)
         if table.n_observed == 0:
             raise StatisticsError("nobody in the store is on the chosen lists")
         notes: list[str] = []
@@ -534,12 +542,12 @@ def estimate_store(
         }
         result.update(report.to_dict())
         result["patterns"] = {
-            registry.pattern_key([s for s, v in zip(chosen, pat, strict=True) if v], chosen): n
+            person.pattern_key([s for s, v in zip(chosen, pat, strict=True) if v], chosen): n
             for pat, n in table.rows()
             if n
         }
         if strata is not None:
-            tables = registry.stratified_counts(view.people, chosen, strata)
+            tables = captures.stratified_counts(view.people, chosen, strata)
             strat: StratifiedReport = estimate_strata(tables, methods, opt, seed=seed)
             result["strata"] = {"by": strata, **strat.to_dict()}
         if thresholds is not None:
@@ -547,31 +555,68 @@ def estimate_store(
             if not ts and view.basis == "persons":
                 ts = default_thresholds(view)
             result["sensitivity"] = sensitivity(conn, view, chosen, ts, methods, opt)
-    with engine.begin() as conn:
+    stored = canonical(json_safe({"result": result, "public": _public(result, report)}))
+    digest = hashlib.sha256(stored).hexdigest()
+    with begin_write(engine) as conn:
+        run_id = conn.execute(
+            insert(ESTIMATE_RUN).returning(ESTIMATE_RUN.c.id),
+            {
+                "created_at": datetime.now(UTC),
+                "actor": actor,
+                "link_run_id": view.link_run,
+                "options": json_safe(
+                    {
+                        "lists": list(lists) if lists else None,
+                        "methods": list(methods),
+                        "options": dataclasses.asdict(opt),
+                        "strata": strata,
+                        "thresholds": None if thresholds is None else list(thresholds),
+                        "seed": seed,
+                    }
+                ),
+                "result": stored.decode("utf-8"),
+                "sha256": digest,
+            },
+        ).scalar_one()
         seq = append_event(
             conn,
             actor=actor,
             action=ACTION,
             entity_type="estimate",
-            entity_id=view.link_run,
-            detail=json_safe({"result": result, "public": _public(result, report)}),
+            entity_id=run_id,
+            detail={"estimate_run": run_id, "sha256": digest, "link_run": view.link_run},
         )
-    result["recorded_as"] = {"audit_seq": seq, "action": ACTION}
+    result["recorded_as"] = {"audit_seq": seq, "action": ACTION, "estimate_run": run_id}
     return result, report
 
 
 def latest_estimate(conn: Connection) -> dict[str, Any] | None:
-    """The latest recorded estimate run's public part, with who ran it and when."""
-    row = conn.execute(
-        text(
-            "SELECT seq, ts, actor, detail FROM audit_event WHERE action = :a "
-            "ORDER BY seq DESC LIMIT 1"
-        ),
-        {"a": ACTION},
+    """The latest recorded estimate run's public part, with who ran it and when.
+
+    The latest ``estimate.run`` audit event names the run (``estimate_run``) by id and
+    hash; an event written before the table existed held the result itself, and its run
+    is the one whose hash is that of the event's detail (revision 0104 copied it)."""
+    event = conn.execute(
+        select(AUDIT.c.seq, AUDIT.c.ts, AUDIT.c.actor, AUDIT.c.detail)
+        .where(AUDIT.c.action == ACTION)
+        .order_by(AUDIT.c.seq.desc())
+        .limit(1)
     ).one_or_none()
-    if row is None:
+    if event is None:
         return None
-    detail = json.loads(row[3])
-    public = dict(detail.get("public") or {})
-    public.update({"audit_seq": int(row[0]), "recorded_at": row[1], "actor": row[2]})
+    detail = json.loads(event.detail)
+    if "estimate_run" in detail:
+        which = ESTIMATE_RUN.c.id == int(detail["estimate_run"])
+        digest = str(detail["sha256"])
+    else:
+        digest = hashlib.sha256(event.detail.encode("utf-8")).hexdigest()
+        which = ESTIMATE_RUN.c.sha256 == digest
+    stored = conn.execute(select(ESTIMATE_RUN.c.result).where(which).limit(1)).scalar_one_or_none()
+    if stored is None or hashlib.sha256(stored.encode("utf-8")).hexdigest() != digest:
+        raise StatisticsError(
+            f"the estimate run of audit event {event.seq} is missing or does not match "
+            "the hash the event holds"
+        )
+    public = dict(json.loads(stored).get("public") or {})
+    public.update({"audit_seq": int(event.seq), "recorded_at": event.ts, "actor": event.actor})
     return public

@@ -6,7 +6,7 @@ from sqlalchemy import Connection, text
 
 from athar.domain import vocab
 from athar.domain.normalize import match_key
-from athar.services.audit import append_event
+from athar.services.audit import AuditAction, append_event
 
 
 def sync_facilities(conn: Connection, actor: str) -> dict[str, int]:
@@ -45,7 +45,7 @@ def sync_facilities(conn: Connection, actor: str) -> dict[str, int]:
         append_event(
             conn,
             actor=actor,
-            action="vocab.facilities.sync",
+            action=AuditAction.VOCAB_FACILITIES_SYNC,
             entity_type="facility",
             detail=added,
         )

@@ -61,6 +61,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from athar.security.keys import KeyRing
+from athar.services.audit import AuditAction
 from athar.store import audit_guard
 
 MAGIC = b"ATHARBK1"
@@ -72,7 +73,7 @@ _INSERT_BATCH = 1000
 #: tables Athar never copies: Alembic's bookkeeping is checked, not restored
 SKIP_TABLES = frozenset({"alembic_version"})
 
-AuditFn = Callable[[Connection, str, dict[str, Any]], None]
+AuditFn = Callable[[Connection, AuditAction, dict[str, Any]], None]
 
 
 class BackupError(Exception):
@@ -448,7 +449,7 @@ def backup(
         with engine.begin() as conn:
             audit(
                 conn,
-                "store.backup",
+                AuditAction.STORE_BACKUP,
                 {
                     "archive": out.name,
                     "sha256": report.archive_sha256,
@@ -712,7 +713,7 @@ def restore(
         if audit is not None:
             audit(
                 conn,
-                "store.restore",
+                AuditAction.STORE_RESTORE,
                 {
                     "archive": Path(path).name,
                     "revision": revision,

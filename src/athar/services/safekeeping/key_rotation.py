@@ -33,9 +33,10 @@ from athar.security.crypto import (
     token_key_id,
 )
 from athar.security.keys import KeyRing
+from athar.services.audit import AuditAction
 
 #: ``audit(conn, action, detail)`` appends an audit event inside the caller's transaction
-AuditFn = Callable[[Connection, str, dict[str, Any]], None]
+AuditFn = Callable[[Connection, AuditAction, dict[str, Any]], None]
 
 
 @dataclass
@@ -150,7 +151,7 @@ def reencrypt_all(
         with engine.begin() as conn:
             audit(
                 conn,
-                "keys.reencrypt.start",
+                AuditAction.KEYS_REENCRYPT_START,
                 {"active_key": ring.active, "columns": [ec.name for ec in columns]},
             )
     for ec, stats in zip(columns, report.columns, strict=True):
@@ -195,5 +196,5 @@ def reencrypt_all(
                 progress(ec.name, stats.scanned, stats.reencrypted)
     if audit is not None:
         with engine.begin() as conn:
-            audit(conn, "keys.reencrypt.done", report.as_dict())
+            audit(conn, AuditAction.KEYS_REENCRYPT_DONE, report.as_dict())
     return report

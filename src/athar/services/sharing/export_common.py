@@ -34,11 +34,14 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, select
 
-from athar.services.audit import append_event
+from athar.services.audit import AuditAction, append_event
 from athar.services.casework.tracing_intake import FAMILY_SOURCE
 from athar.store.casework import TracingRequest
 from athar.store.engine import begin_write
 from athar.store.models import Record, Source
+
+#: the audit action of each kind of export
+EXPORT_ACTIONS = {"partner": AuditAction.EXPORT_PARTNER, "research": AuditAction.EXPORT_RESEARCH}
 
 
 class ExportError(ValueError):
@@ -162,7 +165,7 @@ def audited_write(
             report.audit_seq = append_event(
                 conn,
                 actor=actor,
-                action=f"export.{report.kind}",
+                action=EXPORT_ACTIONS[report.kind],
                 entity_type="export",
                 entity_id=report.scope,
                 detail=report.detail,

@@ -1,8 +1,10 @@
-"""Descriptive statistics and capture-pattern counts of the registry's persons.
+"""A person's facts from their records: the rules, and the descriptive counts built on them.
 
 Pure: the service (:mod:`athar.services.registry.statistics`) reads the store into
 :class:`RecordFacts` (one per current record, with the person the latest link run put it
-in and the record's status claims); everything here is arithmetic on those.
+in and the record's status claims); everything here is arithmetic on those.  The
+capture-pattern tables that estimation counts are built from these facts in
+:mod:`athar.estimate.captures`.
 
 **A person's attributes.**  A person has one or more records, from one or more lists, and
 the records may disagree.  The rules, applied the same way everywhere:
@@ -36,7 +38,7 @@ silently.
 or after that sighting (an undated release or death claim counts as accounting for the
 person; one dated before the last sighting does not).  Counted per last facility.
 
-**Capture histories** (what estimation counts): a person is *on* a list when that list
+**Capture histories** (what estimation counts, :mod:`athar.estimate.captures`): a person is *on* a list when that list
 has an *identifiable* record of them, one with a name or a detainee number.  A record with
 neither (an unidentified body, a released person who could not say their name) cannot be
 matched across lists by anyone, so linkage leaves it a person of its own, and counting it
@@ -56,14 +58,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from athar.estimate.table import CaptureTable, EstimateInputError
-
 END_STATUSES = ("released", "deceased")
 HELD_STATUSES = ("missing", "detained")
 UNIDENTIFIED_STATUSES = ("unidentified_living", "unidentified_body")
 STATUS_CATEGORIES = ("missing", "released", "deceased", "unidentified", "conflicting", "no_claim")
 AGE_GROUPS = ("0-17", "18-29", "30-44", "45-59", "60+", "unknown")
-STRATA = ("year", "governorate", "facility")
 UNKNOWN = "unknown"
 
 
@@ -206,7 +205,7 @@ def accounted_for(seen: str | None, claims: Iterable[Claim]) -> bool:
 
 def person_facts(person: int, records: Sequence[RecordFacts]) -> PersonFacts:
     if not records:
-        raise EstimateInputError(f"person {person} has no records")
+        raise ValueError(f"person {person} has no records")
     sexes = {r.sex for r in records if r.sex}
     sex = UNKNOWN if not sexes else (sexes.pop() if len(sexes) == 1 else "conflicting")
     years = [y for r in records if (y := _year(r.arrest_date)) is not None]
@@ -346,41 +345,3 @@ def suppress(
         if rest:
             out[min(rest)[1]] = None
     return out
-
-
-def stratum_of(p: PersonFacts, by: str) -> str:
-    """The one stratum a person falls in, for stratified estimation."""
-    if by == "year":
-        return p.arrest_year
-    if by == "governorate":
-        return p.governorate
-    if by == "facility":
-        return p.last_facility or UNKNOWN
-    raise EstimateInputError(f"unknown stratum {by!r}; choose from {', '.join(STRATA)}")
-
-
-def capture_counts(people: Sequence[PersonFacts], lists: Sequence[str]) -> CaptureTable:
-    """The capture-pattern table of ``people`` on ``lists``, by their identifiable records.
-
-    People on none of the lists, or known to them only through records with neither a name
-    nor a detainee number, are left out (see "Capture histories" in the module docstring).
-    """
-    if len(lists) < 2:
-        raise EstimateInputError("estimation needs at least two lists")
-    rows: Counter[tuple[int, ...]] = Counter()
-    for p in people:
-        pattern = tuple(int(s in p.captured) for s in lists)
-        if any(pattern):
-            rows[pattern] += 1
-    return CaptureTable.from_rows(list(lists), rows.items())
-
-
-def stratified_counts(
-    people: Sequence[PersonFacts], lists: Sequence[str], by: str
-) -> dict[str, CaptureTable]:
-    groups: dict[str, list[PersonFacts]] = {}
-    for p in people:
-        groups.setdefault(stratum_of(p, by), []).append(p)
-    return {
-        k: capture_counts(groups[k], lists) for k in sorted(groups, key=lambda k: (k == UNKNOWN, k))
-    }
