@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
+from athar.errors import InvalidInput
 from athar.linkage import runner
 from athar.linkage.clustering import attach_new
 from athar.linkage.features import prepare_features
@@ -54,8 +55,10 @@ STORE_COLUMNS = {
 }
 
 
-class LinkingError(Exception):
+class LinkingError(InvalidInput):
     """A link run or decision that cannot be carried out (the message says why)."""
+
+    code = "linking_refused"
 
 
 def load_current(conn: Connection, only: list[tuple[str, str]] | None = None) -> pd.DataFrame:

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Engine, text
 
+from athar.errors import InvalidInput
 from athar.estimate import registry
 from athar.estimate.registry import Claim, PersonFacts, RecordFacts
 from athar.estimate.report import METHODS, Options, Report, json_safe, posterior_curves, run
@@ -44,8 +45,10 @@ NOT_A_LIST = ("unidentified",)
 ACTION = "estimate.run"
 
 
-class StatisticsError(Exception):
+class StatisticsError(InvalidInput):
     """A figure that cannot be computed from the store (the message says why)."""
+
+    code = "statistics_refused"
 
 
 @dataclass

@@ -34,6 +34,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, select
 
+from athar.errors import InvalidInput
 from athar.services.audit import append_event
 from athar.services.casework.tracing_intake import FAMILY_SOURCE
 from athar.store.casework import TracingRequest
@@ -41,8 +42,10 @@ from athar.store.engine import begin_write
 from athar.store.models import Record, Source
 
 
-class ExportError(ValueError):
+class ExportError(ValueError, InvalidInput):
     """The export cannot be made as asked (nothing is written)."""
+
+    code = "export_refused"
 
 
 @dataclass
