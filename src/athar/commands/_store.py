@@ -73,6 +73,8 @@ def open_store(*, create: bool = False, schema: bool = True) -> Iterator[Engine]
         check_exists(url)
     if schema:
         check_schema(url)
+    elif not (create and sqlite_file(url) is not None):
+        check_schema(url, require=False)  # the server can be reached, at least
     engine = make_engine(url)
     try:
         yield engine
@@ -80,15 +82,19 @@ def open_store(*, create: bool = False, schema: bool = True) -> Iterator[Engine]
         engine.dispose()
 
 
-def check_schema(url: str) -> None:
-    """Refuse a store whose schema is not current, reading only.
+def check_schema(url: str, *, require: bool = True) -> None:
+    """Refuse a store that cannot be reached or (with ``require``) whose schema is not
+    current, reading only.
 
     The check uses a plain engine: :func:`athar.store.engine.make_engine` switches SQLite to
     WAL on connect, which would write to an empty file that is being refused.
     """
     probe = create_engine(url, poolclass=NullPool)
     try:
-        require_current(probe)
+        if require:
+            require_current(probe)
+        else:
+            probe.connect().close()
     except OperationalError as exc:
         raise StoreUnreachable(
             f"cannot open the store {display_url(url)} ({_first_line(exc)}): "
