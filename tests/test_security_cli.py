@@ -166,4 +166,4 @@ def test_commands_on_a_database_without_schema_say_so(
     assert athar("keys", "generate", env["ATHAR_KEY_FILE"]).exit_code == 0
     for args in (["backup", str(tmp_path / "x.athar-backup")], ["keys", "reencrypt"]):
         res = athar(*args, db=empty_db_url)
-        assert res.exit_code == 1 and "athar db upgrade" in res.output, (args, res.output)
+        assert res.exit_code == 3 and "athar db upgrade" in res.output, (args, res.output)

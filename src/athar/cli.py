@@ -51,8 +51,31 @@ class LazyGroup(click.Group):
             return command
         return super().get_command(ctx, cmd_name)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; an :class:`athar.errors.AtharError` ends it with one message
+        (``Error: ...`` on stderr) and its family's exit code, never a traceback."""
+        from athar.errors import AtharError
 
-@click.group(cls=LazyGroup, lazy=COMMANDS)
+        try:
+            return super().invoke(ctx)
+        except AtharError as exc:
+            # exactly what click prints for its own errors: one "Error: ..." on stderr
+            click.echo(f"Error: {str(exc) or type(exc).__name__}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+EPILOG = """\b
+Exit status, the same for every command:
+  0  done
+  1  refused or failed (the message says why)
+  2  bad usage, or an input file that cannot be used
+  3  the store is not ready: no database, or its schema is not
+     current (run `athar db upgrade`); nothing is created
+Settings come from ATHAR_* environment variables (athar/config.py).
+"""
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, epilog=EPILOG)
 @click.version_option(__version__, prog_name="athar")
 def main() -> None:
     """Athar: gather, link, trace, identify and count the disappeared."""

@@ -13,17 +13,11 @@ def audit() -> None:
 @audit.command("verify")
 def verify() -> None:
     """Walk the audit chain; report the first edited, deleted or reordered event (exit 1)."""
+    from athar.commands._store import open_store
     from athar.services.audit import verify_chain
-    from athar.store.engine import make_engine
-    from athar.store.migrate import require_current
 
-    engine = make_engine()
-    try:
-        require_current(engine)
-        with engine.connect() as conn:
-            res = verify_chain(conn)
-    finally:
-        engine.dispose()
+    with open_store() as engine, engine.connect() as conn:
+        res = verify_chain(conn)
     if res.problem is not None:
         click.echo(
             f"audit chain BROKEN at event {res.problem.seq} ({res.problem.kind}): "

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import click
 
+from athar import config
 from athar.security.keys import KeyConfigError, KeyRing
 
-PASS_ENV = "ATHAR_BACKUP_PASSPHRASE"
+PASS_ENV = config.env_name("backup_passphrase")
 
 
 def _passphrase(flag: bool, pfile: Path | None, confirm: bool) -> str | None:
@@ -24,7 +24,7 @@ def _passphrase(flag: bool, pfile: Path | None, confirm: bool) -> str | None:
             "Backup passphrase", hide_input=True, confirmation_prompt=confirm, err=True
         )
         return value
-    return os.environ.get(PASS_ENV) or None
+    return config.backup_passphrase()
 
 
 def _ring(required: bool) -> KeyRing | None:
@@ -81,20 +81,15 @@ def backup_command(out: Path, ask: bool, passphrase_file: Path | None, actor: st
     passphrase (scrypt).  Encrypted fields stay encrypted inside: restoring them also needs
     the key ring, so keep the key file safe, apart from the backups.
     """
-    from athar.services.safekeeping.backup import BackupError, backup
-    from athar.store.engine import display_url, make_engine
-    from athar.store.migrate import SchemaNotReady, require_current
+    from athar.commands._store import open_store
+    from athar.services.safekeeping.backup import backup
+    from athar.store.engine import display_url
 
     passphrase = _passphrase(ask, passphrase_file, confirm=True)
     ring = _ring(required=passphrase is None)
-    engine = make_engine()
-    try:
-        require_current(engine)
+    # a BackupError is an AtharError: athar.cli shows it as one message, exit 1
+    with open_store() as engine:
         report = backup(engine, out, ring=ring, passphrase=passphrase, audit=_audit_fn(actor))
-    except (BackupError, SchemaNotReady) as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        engine.dispose()
     click.echo(
         f"backed up {display_url(str(engine.url))}: {report.rows} rows in "
         f"{len(report.tables)} tables, schema {report.revision}"
@@ -120,33 +115,30 @@ def restore_command(
     Refuses a store that already holds data unless --force.  A database without tables is
     first migrated to the archive's schema.  Nothing is written if any check fails.
     """
-    from athar.services.safekeeping.backup import BackupError, restore, verify_archive
-    from athar.store.engine import display_url, make_engine
+    from athar.commands._store import open_store
+    from athar.services.safekeeping.backup import restore, verify_archive
+    from athar.store.engine import display_url
 
     passphrase = _passphrase(ask, passphrase_file, confirm=False)
     ring = _ring(required=False)
-    try:
-        if check:
-            report = verify_archive(src, ring=ring, passphrase=passphrase)
-            click.echo(
-                f"archive OK: {report.rows} rows in {len(report.tables)} tables, "
-                f"schema {report.revision}, from {report.source_dialect}"
-            )
-            return
-        engine = make_engine()
-        try:
-            report = restore(
-                engine,
-                src,
-                ring=ring,
-                passphrase=passphrase,
-                force=force,
-                audit=_audit_fn(actor),
-            )
-        finally:
-            engine.dispose()
-    except BackupError as exc:
-        raise click.ClickException(str(exc)) from None
+    # a BackupError is an AtharError: athar.cli shows it as one message, exit 1
+    if check:
+        report = verify_archive(src, ring=ring, passphrase=passphrase)
+        click.echo(
+            f"archive OK: {report.rows} rows in {len(report.tables)} tables, "
+            f"schema {report.revision}, from {report.source_dialect}"
+        )
+        return
+    # restoring creates the store if need be (a database without tables is migrated first)
+    with open_store(create=True, schema=False) as engine:
+        report = restore(
+            engine,
+            src,
+            ring=ring,
+            passphrase=passphrase,
+            force=force,
+            audit=_audit_fn(actor),
+        )
     click.echo(
         f"restored {report.rows} rows in {len(report.tables)} tables into "
         f"{display_url(str(engine.url))} (schema {report.revision}, from {report.source_dialect})"

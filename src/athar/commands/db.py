@@ -16,19 +16,17 @@ def db() -> None:
 @click.option("--actor", default=None, help="Who is doing this (default: $ATHAR_ACTOR or login).")
 def upgrade(actor: str | None) -> None:
     """Create the schema or bring it to the newest revision; seed the facility vocabulary."""
+    from athar.commands._store import open_store
     from athar.services.registry.vocab import sync_facilities
     from athar.store import migrate
-    from athar.store.engine import begin_write, display_url, make_engine
+    from athar.store.engine import begin_write, display_url
 
-    engine = make_engine()
-    try:
+    with open_store(create=True, schema=False) as engine:
         before = migrate.current_revision(engine)
         migrate.upgrade(engine)
         with begin_write(engine) as conn:
             added = sync_facilities(conn, actor or default_actor())
         after = migrate.current_revision(engine)
-    finally:
-        engine.dispose()
     click.echo(f"database: {display_url(str(engine.url))}")
     click.echo(f"schema: {before or 'empty'} -> {after}")
     click.echo(f"facilities added: {added['facilities']}, aliases added: {added['aliases']}")
@@ -36,23 +34,22 @@ def upgrade(actor: str | None) -> None:
 
 @db.command("status")
 def status() -> None:
-    """Show the schema revision and what the store holds. Exit 1 if the schema is not current."""
+    """Show the schema revision and what the store holds.
+
+    Exit 3, like every command, if there is no store or its schema is not current (the one
+    line says which revision it is at, and to run `athar db upgrade`).
+    """
+    from athar.commands._store import open_store
     from athar.store import migrate
-    from athar.store.engine import display_url, make_engine
+    from athar.store.engine import display_url
     from athar.store.summary import summarise
 
-    engine = make_engine()
-    try:
+    with open_store() as engine:
         st = migrate.schema_status(engine)
         click.echo(f"database: {display_url(str(engine.url))}")
         click.echo(f"schema: {st.current or 'empty'} (newest: {st.head})")
-        if not st.up_to_date:
-            click.echo("run `athar db upgrade` to bring the schema up to date")
-            raise SystemExit(1)
         with engine.connect() as conn:
             s = summarise(conn)
-    finally:
-        engine.dispose()
     click.echo(f"import batches: {s.batches}; audit events: {s.audit_events}")
     click.echo("records per source (current versions / all versions):")
     for code, (cur, n) in s.records_per_source.items():

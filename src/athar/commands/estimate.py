@@ -3,7 +3,6 @@ the store's persons (the latest link run) when no ``--counts`` is given."""
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -13,90 +12,8 @@ import click
 from athar.estimate.captures import STRATA
 from athar.estimate.lcmcr import LcmcrSettings
 from athar.estimate.report import METHODS, Options, Report, json_safe, parse_methods, run
-from athar.estimate.table import CaptureTable, EstimateInputError
-
-
-class CountsFileError(click.ClickException):
-    """A counts file that cannot be used; the message names file, row and column."""
-
-
-def read_counts(path: Path) -> CaptureTable:
-    """Read a counts CSV: one 0/1 column per list and a ``count`` column.
-
-    Rows are numbered as a spreadsheet shows them (the header is row 1).
-    """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as e:
-        raise CountsFileError(f"{path}: cannot read: {e.strerror or e}") from None
-    except UnicodeDecodeError:
-        raise CountsFileError(f"{path}: not UTF-8 text") from None
-    rows = list(csv.reader(text.splitlines()))
-    if not rows or not any(c.strip() for c in rows[0]):
-        raise CountsFileError(f"{path}: empty file (expected a header row)")
-    header = [c.strip() for c in rows[0]]
-    lowered = [c.lower() for c in header]
-    if lowered.count("count") != 1:
-        raise CountsFileError(
-            f"{path}, row 1: the header needs exactly one 'count' column, got {header}"
-        )
-    ci = lowered.index("count")
-    lists = [h for i, h in enumerate(header) if i != ci]
-    for i, h in enumerate(header):
-        if not h:
-            raise CountsFileError(f"{path}, row 1, column {i + 1}: empty column name")
-    dup = sorted({h for h in lists if lists.count(h) > 1})
-    if dup:
-        raise CountsFileError(f"{path}, row 1: repeated list column(s) {dup}")
-    if len(lists) < 2:
-        raise CountsFileError(f"{path}, row 1: need at least two list columns besides 'count'")
-    seen: dict[tuple[int, ...], int] = {}
-    data: list[tuple[tuple[int, ...], int]] = []
-    for r, row in enumerate(rows[1:], start=2):
-        if not any(c.strip() for c in row):
-            continue
-        if len(row) != len(header):
-            raise CountsFileError(
-                f"{path}, row {r}: {len(row)} values but the header has {len(header)} columns"
-            )
-        pattern: list[int] = []
-        for i, cell in enumerate(row):
-            v = cell.strip()
-            if i == ci:
-                continue
-            if v not in ("0", "1"):
-                raise CountsFileError(
-                    f"{path}, row {r}, column '{header[i]}': expected 0 or 1, got {v!r}"
-                )
-            pattern.append(int(v))
-        raw = row[ci].strip()
-        try:
-            count = int(raw)
-        except ValueError:
-            raise CountsFileError(
-                f"{path}, row {r}, column 'count': expected a whole number, got {raw!r}"
-            ) from None
-        if count < 0:
-            raise CountsFileError(f"{path}, row {r}, column 'count': negative count {count}")
-        key = tuple(pattern)
-        if not any(key) and count > 0:
-            raise CountsFileError(
-                f"{path}, row {r}: the pattern on no list is what is estimated; "
-                f"its count must be empty or 0, got {count}"
-            )
-        if key in seen:
-            raise CountsFileError(
-                f"{path}, row {r}: pattern {''.join(map(str, key))} already given in row {seen[key]}"
-            )
-        seen[key] = r
-        data.append((key, count))
-    try:
-        table = CaptureTable.from_rows(lists, data)
-    except EstimateInputError as e:
-        raise CountsFileError(f"{path}: {e}") from None
-    if table.n_observed == 0:
-        raise CountsFileError(f"{path}: no people counted (all counts are 0)")
-    return table
+from athar.estimate.table import EstimateInputError
+from athar.ingest.tables import read_counts
 
 
 def _fmt(v: float | None) -> str:
@@ -356,15 +273,14 @@ def _estimate_store(
     fmt: str,
     plot: Path | None,
 ) -> None:
+    from athar.commands._store import open_store
     from athar.services.registry import statistics
     from athar.services.registry.importer import default_actor
-    from athar.store.engine import make_engine
-    from athar.store.migrate import SchemaNotReady, require_current
 
-    engine = make_engine()
-    try:
-        require_current(engine)
-        chosen = [s.strip() for s in lists.split(",") if s.strip()] if lists else None
+    chosen = [s.strip() for s in lists.split(",") if s.strip()] if lists else None
+    thresholds = _thresholds(sensitivity)
+    with open_store() as engine:
+        # a StatisticsError or EstimateInputError is an AtharError: one message, exit 1
         result, report = statistics.estimate_store(
             engine,
             actor=actor or default_actor(),
@@ -372,12 +288,8 @@ def _estimate_store(
             methods=methods,
             options=opts,
             strata=strata,
-            thresholds=_thresholds(sensitivity),
+            thresholds=thresholds,
         )
-    except (SchemaNotReady, statistics.StatisticsError, EstimateInputError) as e:
-        raise click.ClickException(str(e)) from None
-    finally:
-        engine.dispose()
     if fmt == "json":
         click.echo(json.dumps(json_safe(result), indent=2))
     else:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from athar import config
 from athar.services.casework.tracing_intake import CONSENT_SCOPES
 
-SMALL_CELL_ENV = "ATHAR_SMALL_CELL"
+SMALL_CELL_ENV = config.env_name("small_cell")
 
 
 @click.group("export")
@@ -48,22 +48,12 @@ def _with_sources(fn: Any) -> Any:
 
 
 def _run(call: Callable[[Any, str], Any]) -> Any:
+    from athar.commands._store import open_store
     from athar.services.registry.importer import default_actor
-    from athar.services.sharing.export_common import ExportError
-    from athar.store.engine import make_engine
-    from athar.store.migrate import SchemaNotReady, require_current
 
-    engine = make_engine()
-    try:
-        require_current(engine)
+    # an ExportError is an AtharError: athar.cli shows it as one message, exit 1
+    with open_store() as engine:
         return call(engine, default_actor())
-    except SchemaNotReady as exc:
-        click.echo(f"error: {exc}", err=True)
-        raise SystemExit(3) from None
-    except ExportError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        engine.dispose()
 
 
 def _summary(report: Any) -> None:
@@ -154,13 +144,7 @@ def research(
     """Write a pseudonymised extract OUT (.csv or .xlsx): no names, contacts, notes or numbers."""
     from athar.services.sharing.export_research import export_research
 
-    if k is None:
-        raw = os.environ.get(SMALL_CELL_ENV, "5")
-        try:
-            k = int(raw)
-        except ValueError:
-            raise click.ClickException(f"${SMALL_CELL_ENV} is not a number: {raw!r}") from None
-    threshold = k
+    threshold = config.small_cell() if k is None else k
     report = _run(
         lambda engine, who: export_research(
             engine,

@@ -65,13 +65,12 @@ def import_command(
 
     Each file is one batch in one transaction. Exit status: 0 every row stored (or already
     stored), 1 some rows quarantined, 2 a file was unusable (unreadable, wrong encoding, no
-    source/record_id column, unknown column) and nothing from it was stored, 3 the database
+    source/record_id column, unknown column) and nothing from it was stored, 3 the store
     is not ready (run `athar db upgrade`).
     """
+    from athar.commands._store import open_store
     from athar.ingest.safe_export import write_csv
     from athar.services.registry.importer import default_actor, import_file
-    from athar.store.engine import make_engine
-    from athar.store.migrate import SchemaNotReady
 
     collected: list[Problem] = []
     opts = ImportOptions(
@@ -81,18 +80,12 @@ def import_command(
         keep_extra=keep_extra,
         on_problem=collected.append if report else None,
     )
-    engine = make_engine()
     results: list[FileResult] = []
-    try:
+    with open_store() as engine:
         for f in files:
             r = import_file(engine, f, opts)
             _render(r)
             results.append(r)
-    except SchemaNotReady as e:
-        click.echo(f"error: {e}", err=True)
-        raise SystemExit(3) from e
-    finally:
-        engine.dispose()
     if report is not None:
         write_csv(
             report,

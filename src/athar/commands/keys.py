@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from athar.security.keys import KeyConfigError, KeyRing
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+from athar.security.keys import KeyRing
 
 key_file_option = click.option(
     "--key-file",
@@ -18,10 +21,8 @@ key_file_option = click.option(
 
 
 def _load(key_file: Path | None) -> KeyRing:
-    try:
-        return KeyRing.from_file(key_file) if key_file else KeyRing.from_env()
-    except KeyConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    """The key ring; a KeyConfigError is an AtharError (athar.cli: one message, exit 1)."""
+    return KeyRing.from_file(key_file) if key_file else KeyRing.from_env()
 
 
 def _audit_fn(actor: str) -> Any:
@@ -50,16 +51,13 @@ def keys() -> None:
 @click.option("--env", "as_env", is_flag=True, help="Print an ATHAR_KEYS value instead.")
 def generate(out: Path | None, kid: str | None, as_env: bool) -> None:
     """Write a new key file OUT (mode 0600; never overwrites), or print it with --env."""
-    try:
-        ring = KeyRing.generate(kid)
-        if as_env:
-            click.echo(f"ATHAR_KEYS={ring.to_env()}")
-            return
-        if out is None:
-            raise click.UsageError("give the key file to write (OUT), or --env")
-        ring.write_file(out)
-    except KeyConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    ring = KeyRing.generate(kid)  # a KeyConfigError is an AtharError: one message, exit 1
+    if as_env:
+        click.echo(f"ATHAR_KEYS={ring.to_env()}")
+        return
+    if out is None:
+        raise click.UsageError("give the key file to write (OUT), or --env")
+    ring.write_file(out)
     click.echo(f"wrote key file {out} (mode 0600) with active key {ring.active}")
     click.echo(f"use it with: export ATHAR_KEY_FILE={out.resolve()}")
     click.echo("keep a copy offline: without it, encrypted fields and backups cannot be read")
@@ -69,18 +67,15 @@ def generate(out: Path | None, kid: str | None, as_env: bool) -> None:
 @key_file_option
 def status(key_file: Path | None) -> None:
     """Show the keys loaded and how many stored values each key sealed, per column."""
+    from athar.commands._store import open_store
     from athar.services.safekeeping.key_rotation import key_usage, store_metadata
-    from athar.store.engine import make_engine
 
     ring = _load(key_file)
     click.echo(
         f"key ring: {ring.source}; active {ring.active}; keys {', '.join(sorted(ring.keys))}"
     )
-    engine = make_engine()
-    try:
+    with open_store() as engine:
         usage = key_usage(engine, store_metadata())
-    finally:
-        engine.dispose()
     for column, counts in usage.items():
         shown = ", ".join(f"{k}: {n}" for k, n in sorted(counts.items())) or "empty"
         click.echo(f"  {column}: {shown}")
@@ -89,39 +84,29 @@ def status(key_file: Path | None) -> None:
         click.echo(f"values still sealed by other keys: {', '.join(stale)}")
 
 
-def _run_reencrypt(ring: KeyRing, batch_size: int, passes: int, actor: str) -> int:
+def _run_reencrypt(engine: Engine, ring: KeyRing, batch_size: int, passes: int, actor: str) -> int:
     from athar.services.safekeeping.key_rotation import key_usage, reencrypt_all, store_metadata
-    from athar.store.engine import make_engine
-    from athar.store.migrate import SchemaNotReady, require_current
 
-    engine = make_engine()
     md = store_metadata()
     unreadable = 0
-    try:
-        try:
-            require_current(engine)
-        except SchemaNotReady as exc:
-            raise click.ClickException(str(exc)) from None
-        for n in range(1, passes + 1):
-            report = reencrypt_all(engine, md, ring, batch_size=batch_size, audit=_audit_fn(actor))
-            unreadable = report.unreadable
-            click.echo(
-                f"pass {n}: re-encrypted {report.reencrypted} values in {report.batches} "
-                f"batches; {report.changed_meanwhile} changed meanwhile; "
-                f"{report.unreadable} unreadable"
-            )
-            for col in report.columns:
-                if col.unreadable:
-                    click.echo(
-                        f"  {col.column}: cannot decrypt rows {', '.join(col.unreadable[:20])}",
-                        err=True,
-                    )
-            usage = key_usage(engine, md)
-            stale = sum(n for c in usage.values() for k, n in c.items() if k != ring.active)
-            if stale == unreadable:
-                break
-    finally:
-        engine.dispose()
+    for n in range(1, passes + 1):
+        report = reencrypt_all(engine, md, ring, batch_size=batch_size, audit=_audit_fn(actor))
+        unreadable = report.unreadable
+        click.echo(
+            f"pass {n}: re-encrypted {report.reencrypted} values in {report.batches} "
+            f"batches; {report.changed_meanwhile} changed meanwhile; "
+            f"{report.unreadable} unreadable"
+        )
+        for col in report.columns:
+            if col.unreadable:
+                click.echo(
+                    f"  {col.column}: cannot decrypt rows {', '.join(col.unreadable[:20])}",
+                    err=True,
+                )
+        usage = key_usage(engine, md)
+        stale = sum(n for c in usage.values() for k, n in c.items() if k != ring.active)
+        if stale == unreadable:
+            break
     if unreadable:
         click.echo(
             f"{unreadable} values could not be decrypted; they were left untouched", err=True
@@ -146,6 +131,9 @@ def rotate(
     it), old keys keep decrypting, and each batch commits on its own.  Re-run
     `athar keys reencrypt` to resume an interrupted rotation.
     """
+    from athar.commands._store import open_store
+    from athar.security import crypto
+
     ring = _load(key_file)
     if ring.path is None:
         raise click.ClickException(
@@ -153,16 +141,14 @@ def rotate(
             "(`athar keys generate --env`), make it active with ATHAR_ACTIVE_KEY in every "
             "process, then run `athar keys reencrypt`"
         )
-    try:
+    # the store is checked before the key file is rewritten
+    with open_store() as engine:
         new = ring.with_new_active(kid)
         new.write_file(ring.path, overwrite=True)
-    except KeyConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"key file {ring.path}: new active key {new.active} (old keys kept)")
-    from athar.security import crypto
-
-    crypto.configure(new)
-    raise SystemExit(_run_reencrypt(new, batch_size, passes, _actor(actor)))
+        click.echo(f"key file {ring.path}: new active key {new.active} (old keys kept)")
+        crypto.configure(new)
+        code = _run_reencrypt(engine, new, batch_size, passes, _actor(actor))
+    raise SystemExit(code)
 
 
 @keys.command("reencrypt")
@@ -172,8 +158,12 @@ def rotate(
 @click.option("--actor", default=None, help="Who runs it (default: $ATHAR_ACTOR or login).")
 def reencrypt(key_file: Path | None, batch_size: int, passes: int, actor: str | None) -> None:
     """Re-encrypt every value not sealed by the active key (resumes a rotation)."""
+    from athar.commands._store import open_store
+
     ring = _load(key_file)
-    raise SystemExit(_run_reencrypt(ring, batch_size, passes, _actor(actor)))
+    with open_store() as engine:
+        code = _run_reencrypt(engine, ring, batch_size, passes, _actor(actor))
+    raise SystemExit(code)
 
 
 @keys.command("retire")
@@ -186,16 +176,15 @@ def retire(kid: str, key_file: Path | None, actor: str | None) -> None:
     Backups sealed by KID (or holding values sealed by it) need KID to be restored: keep an
     offline copy of the old key file for as long as you keep those backups.
     """
+    from athar.commands._store import open_store
     from athar.services.safekeeping.key_rotation import key_usage, store_metadata
-    from athar.store.engine import make_engine
 
     ring = _load(key_file)
     if ring.path is None:
         raise click.ClickException("keys come from ATHAR_KEYS: remove the key there yourself")
     if kid not in ring.keys:
         raise click.ClickException(f"key {kid!r} is not in {ring.path}")
-    engine = make_engine()
-    try:
+    with open_store() as engine:
         usage = key_usage(engine, store_metadata())
         still = {col: c[kid] for col, c in usage.items() if c.get(kid)}
         if still:
@@ -203,12 +192,7 @@ def retire(kid: str, key_file: Path | None, actor: str | None) -> None:
             raise click.ClickException(
                 f"key {kid} still seals values in {listing}: run `athar keys reencrypt` first"
             )
-        try:
-            ring.without([kid]).write_file(ring.path, overwrite=True)
-        except KeyConfigError as exc:
-            raise click.ClickException(str(exc)) from None
+        ring.without([kid]).write_file(ring.path, overwrite=True)
         with engine.begin() as conn:
             _audit_fn(_actor(actor))(conn, "keys.retire", {"kid": kid, "key_file": str(ring.path)})
-    finally:
-        engine.dispose()
     click.echo(f"key {kid} removed from {ring.path}")

@@ -17,6 +17,7 @@ from typing import Any
 import click
 import pandas as pd
 
+from athar.ingest.tables import read_tables
 from athar.linkage import LinkSpec, SpecError, load_spec, spec_from_yaml
 
 ENGINE = click.Choice(["duckdb", "spark"])
@@ -34,47 +35,6 @@ def read_spec(settings: str) -> LinkSpec:
         return load_spec(settings)
     except (SpecError, OSError) as e:
         raise InputError(str(e)) from e
-
-
-def read_tables(files: tuple[str, ...], spec: LinkSpec) -> tuple[pd.DataFrame, list[int]]:
-    """Read interchange CSVs into one frame of strings; every problem names file/row/column."""
-    allowed = {"source", "record_id", *spec.input_columns}
-    frames = []
-    rows: list[int] = []
-    for name in files:
-        try:
-            df = pd.read_csv(
-                name, dtype=str, keep_default_na=False, encoding="utf-8-sig", na_filter=False
-            )
-        except (OSError, UnicodeDecodeError, pd.errors.ParserError) as e:
-            raise InputError(f"{name}: cannot read as UTF-8 CSV: {e}") from e
-        missing = [c for c in ("source", "record_id") if c not in df.columns]
-        if missing:
-            raise InputError(f"{name}: missing required column(s) {', '.join(missing)}")
-        unknown = [c for c in df.columns if c not in allowed]
-        if unknown:
-            hint = (
-                " ('cluster_id' is the output column, not an input)"
-                if "cluster_id" in unknown
-                else ""
-            )
-            raise InputError(f"{name}: unknown column(s) {', '.join(map(repr, unknown))}{hint}")
-        for col in ("source", "record_id"):
-            empty = df.index[df[col].str.strip() == ""].tolist()
-            if empty:
-                raise InputError(f"{name}: row {empty[0] + 2}, column {col!r}: empty")
-        df["__file"] = name
-        rows.extend(range(2, len(df) + 2))
-        frames.append(df)
-    raw = pd.concat(frames, ignore_index=True).fillna("") if frames else pd.DataFrame()
-    dup = raw.duplicated(["source", "record_id"], keep="first")
-    if dup.any():
-        i = int(dup.to_numpy().nonzero()[0][0])
-        raise InputError(
-            f"{raw['__file'][i]}: row {rows[i]}: duplicate record "
-            f"{raw['source'][i]}:{raw['record_id'][i]} (record ids must be unique per source)"
-        )
-    return raw, rows
 
 
 def prepare(files: tuple[str, ...], spec: LinkSpec) -> pd.DataFrame:
@@ -218,16 +178,21 @@ def run(
 def _run_store(
     spec: LinkSpec, cfg: Any, threshold: float | None, actor: str, incremental: bool
 ) -> None:
+    from athar.commands._store import open_store
     from athar.services.linking import runs as linking
-    from athar.store.engine import make_engine
 
-    engine = make_engine()
-    try:
-        summary = linking.link_store(
-            engine, spec=spec, cfg=cfg, actor=actor, threshold=threshold, incremental=incremental
-        )
-    except linking.LinkingError as e:
-        raise InputError(str(e)) from e
+    with open_store() as engine:
+        try:
+            summary = linking.link_store(
+                engine,
+                spec=spec,
+                cfg=cfg,
+                actor=actor,
+                threshold=threshold,
+                incremental=incremental,
+            )
+        except linking.LinkingError as e:
+            raise InputError(str(e)) from e
     click.echo(json.dumps(summary, indent=1))
 
 
@@ -263,13 +228,14 @@ def explain(
             raise InputError(f"no such record(s) in the files: {', '.join(missing)}")
         expl = linkage.explain_pairs(features, spec, model, [(index[a], index[b])])[0]
     else:
+        from athar.commands._store import open_store
         from athar.services.linking import runs as linking
-        from athar.store.engine import make_engine
 
-        try:
-            expl = linking.explain_store_pair(make_engine(), a, b, spec=spec)
-        except linking.LinkingError as e:
-            raise InputError(str(e)) from e
+        with open_store() as engine:
+            try:
+                expl = linking.explain_store_pair(engine, a, b, spec=spec)
+            except linking.LinkingError as e:
+                raise InputError(str(e)) from e
     if as_json:
         click.echo(json.dumps(expl, indent=1, ensure_ascii=False, default=str))
     else:
@@ -290,17 +256,18 @@ def decide(a: str, b: str, kind: str | None, who: str, why: str) -> None:
     It overrides the model in every later run; a cannot-link also stops merges through
     a third record.
     """
+    from athar.commands._store import open_store
     from athar.services.linking import runs as linking
-    from athar.store.engine import make_engine
 
     if kind is None:
         raise click.UsageError("give --must-link or --cannot-link")
-    try:
-        did = linking.record_decision(
-            make_engine(), a, b, must_link=kind == "must_link", actor=who, reason=why
-        )
-    except linking.LinkingError as e:
-        raise InputError(str(e)) from e
+    with open_store() as engine:
+        try:
+            did = linking.record_decision(
+                engine, a, b, must_link=kind == "must_link", actor=who, reason=why
+            )
+        except linking.LinkingError as e:
+            raise InputError(str(e)) from e
     click.echo(f"decision {did}: {kind} {a} {b} by {who}")
 
 
@@ -308,8 +275,10 @@ def decide(a: str, b: str, kind: str | None, who: str, why: str) -> None:
 @click.option("--limit", default=50, show_default=True)
 def review(limit: int) -> None:
     """List the latest run's uncertain pairs that no reviewer has decided yet."""
+    from athar.commands._store import open_store
     from athar.services.linking import runs as linking
-    from athar.store.engine import make_engine
 
-    for item in linking.review_queue(make_engine(), limit=limit):
+    with open_store() as engine:
+        queue = linking.review_queue(engine, limit=limit)
+    for item in queue:
         click.echo(f"{item['score']:.4f}  {item['a']}  {item['b']}")

@@ -27,19 +27,19 @@ def serve(host: str, port: int, dev: bool, workers: int) -> None:
 
     import uvicorn
 
-    from athar.security.keys import KeyConfigError
-    from athar.store.migrate import SchemaNotReady
+    from athar.commands._store import open_store
     from athar.web.app import create_app
-    from athar.web.settings import Settings, SettingsError
+    from athar.web.settings import Settings
 
-    try:
-        overrides: dict[str, object] = (
-            {"environment": "development", "cookie_secure": False} if dev else {}
-        )
-        settings = Settings.from_env(None, **overrides)
-        app = create_app(settings)
-    except (SettingsError, KeyConfigError, SchemaNotReady) as exc:
-        raise click.ClickException(str(exc)) from None
+    # A SettingsError, KeyConfigError or SchemaNotReady is an AtharError: athar.cli shows
+    # it as one line with its exit code (3 for a store that is not ready).
+    overrides: dict[str, object] = (
+        {"environment": "development", "cookie_secure": False} if dev else {}
+    )
+    settings = Settings.from_env(None, **overrides)
+    with open_store():  # refuses a store that is not ready before anything creates a file
+        pass
+    app = create_app(settings)
     click.echo(f"Athar on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
     if workers == 1:
         uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)

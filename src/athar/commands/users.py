@@ -17,19 +17,10 @@ if TYPE_CHECKING:
 
 @contextmanager
 def _db() -> Iterator[Session]:
-    from athar.store.engine import make_engine
-    from athar.store.migrate import SchemaNotReady, require_current
+    from athar.commands._store import store_session
 
-    engine = make_engine()
-    try:
-        try:
-            require_current(engine)
-        except SchemaNotReady as exc:
-            raise click.ClickException(str(exc)) from None
-        with Session(engine, expire_on_commit=False) as db:
-            yield db
-    finally:
-        engine.dispose()
+    with store_session() as db:
+        yield db
 
 
 def _actor(actor: str | None) -> Actor:
@@ -100,15 +91,12 @@ def list_command(actor: str | None) -> None:
 
 
 def _toggle(username: str, active: bool, actor: str | None) -> None:
-    from athar.security.auth import NotFound
     from athar.services.access.users import set_active
 
     acting = _actor(actor)
     with _db() as db:
-        try:
-            set_active(db, actor=acting, username=username, active=active)
-        except NotFound as exc:
-            raise click.ClickException(exc.message) from None
+        # NotFound is an AtharError: athar.cli shows its message, exit 1
+        set_active(db, actor=acting, username=username, active=active)
     click.echo(f"{username}: {'enabled' if active else 'disabled'}")
 
 
@@ -133,13 +121,9 @@ def enable(username: str, actor: str | None) -> None:
 @actor_option
 def reset_password_command(username: str, actor: str | None) -> None:
     """Give a user a new generated password (printed once); ends sessions, clears lock-out."""
-    from athar.security.auth import NotFound
     from athar.services.access.users import reset_password
 
     acting = _actor(actor)
     with _db() as db:
-        try:
-            password = reset_password(db, actor=acting, username=username)
-        except NotFound as exc:
-            raise click.ClickException(exc.message) from None
+        password = reset_password(db, actor=acting, username=username)
     click.echo(f"password: {password}")

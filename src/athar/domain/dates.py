@@ -14,6 +14,7 @@ from datetime import date
 from functools import lru_cache
 
 from athar.domain.normalize import translate_digits
+from athar.errors import InvalidInput
 
 #: Dates before this year are impossible for the records Athar holds.
 MIN_YEAR = 1900
@@ -26,8 +27,10 @@ _MONTH_YEAR = re.compile(r"^(\d{1,2})[/.\-](\d{4})$")
 _AGE = re.compile(r"^(\d{1,3})(?:\.0+)?(?:\s*[-–—]\s*(\d{1,3})(?:\.0+)?)?$")
 
 
-class DateError(ValueError):
+class DateError(ValueError, InvalidInput):
     """The text is not a date this field accepts; the message says why."""
+
+    code = "date_invalid"
 
 
 @dataclass(frozen=True, slots=True)

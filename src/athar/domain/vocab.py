@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from athar.domain.normalize import match_key
+from athar.errors import ConfigError
 
 #: Athar's status vocabulary.  Every status is a claim by one source about one record.
 STATUS_CODES: tuple[str, ...] = (
@@ -30,8 +31,10 @@ STATUS_CODES: tuple[str, ...] = (
 SEX_CODES: tuple[str, ...] = ("M", "F")
 
 
-class VocabularyError(ValueError):
+class VocabularyError(ValueError, ConfigError):
     """A data file is inconsistent (e.g. one word maps to two codes)."""
+
+    code = "vocabulary_inconsistent"
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,14 +29,17 @@ import statsmodels.api as sm
 from numpy.typing import NDArray
 from scipy import optimize, stats
 
+from athar.errors import Failed
 from athar.estimate.table import CaptureTable, EstimateInputError, all_patterns
 
 FloatArray = NDArray[np.float64]
 Term = frozenset[int]
 
 
-class LoglinearFitError(RuntimeError):
+class LoglinearFitError(RuntimeError, Failed):
     """A log-linear model could not be fitted."""
+
+    code = "loglinear_fit_failed"
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,15 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from athar.errors import InvalidInput
+
 IntArray = NDArray[np.int64]
 
 
-class EstimateInputError(ValueError):
+class EstimateInputError(ValueError, InvalidInput):
     """Input that an estimator cannot use (the message says why)."""
+
+    code = "estimate_input_invalid"
 
 
 def all_patterns(n_lists: int) -> IntArray:

@@ -7,14 +7,15 @@ from typing import Any
 
 from athar.domain.interchange import INTERCHANGE_COLUMNS
 from athar.domain.record import Issue
+from athar.errors import InvalidInput
 from athar.ingest.mapping import Mapping, Split, header_key, split_value
 from athar.ingest.readers import OVERFLOW_KEY, UnusableInput
 
 _IDENTITY = {header_key(c): c for c in INTERCHANGE_COLUMNS}
 
 
-class NestedValue(ValueError):
-    pass
+class NestedValue(ValueError, InvalidInput):
+    code = "nested_value"
 
 
 def as_text(v: Any) -> str | None:

@@ -14,14 +14,18 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from athar.errors import UnusableFile
+
 CHUNK = 1 << 20
 _ARABIC = re.compile("[\u0621-\u064a]")
 _LATIN_ACCENTED = re.compile("[\u00c0-\u00ff]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-class EncodingProblem(ValueError):
+class EncodingProblem(ValueError, UnusableFile):
     """The bytes are not text in an encoding Athar accepts."""
+
+    code = "encoding_unusable"
 
 
 @dataclass(frozen=True)

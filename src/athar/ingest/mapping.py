@@ -34,12 +34,15 @@ import yaml
 
 from athar.domain.dates import DATE_ORDERS
 from athar.domain.interchange import INTERCHANGE_COLUMNS
+from athar.errors import UnusableFile
 
 _KEYS = {"source", "constants", "columns", "split", "ignore", "date_order", "sheet", "delimiter"}
 
 
-class MappingError(ValueError):
+class MappingError(ValueError, UnusableFile):
     """The mapping file is unusable; the message names the key."""
+
+    code = "mapping_invalid"
 
 
 def header_key(name: str) -> str:

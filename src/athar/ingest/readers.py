@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 from athar.domain.record import WARNING, Issue
+from athar.errors import UnusableFile
 from athar.ingest.encoding import file_hash, sniff_text
 from athar.ingest.mapping import Mapping, header_key
 
@@ -28,8 +29,10 @@ from athar.ingest.mapping import Mapping, header_key
 OVERFLOW_KEY = "__cells_beyond_header__"
 
 
-class UnusableInput(Exception):
+class UnusableInput(UnusableFile):
     """The file cannot be imported at all (nothing from it is stored)."""
+
+    code = "unusable_file"
 
 
 class RawRow(NamedTuple):

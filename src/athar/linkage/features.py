@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from athar.errors import InvalidInput
 from athar.linkage.spec import FeatureSpec, LinkSpec
 
 NAME_PARTS = ("given", "father", "grandfather", "family")
@@ -37,8 +38,10 @@ class Problem:
         return f"row {self.row}, column {self.column!r}: {self.reason} ({self.value!r})"
 
 
-class FeatureError(ValueError):
+class FeatureError(ValueError, InvalidInput):
     """Input values the features cannot be prepared from; ``problems`` lists each."""
+
+    code = "features_invalid"
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems

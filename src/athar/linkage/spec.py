@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from athar.errors import InvalidInput
+
 FEATURE_KINDS = {"person_name", "name", "text", "date", "age", "place", "identifier", "sex"}
 COMPARISON_KINDS = {
     "name_part",
@@ -29,8 +31,10 @@ COMPARISON_KINDS = {
 }
 
 
-class SpecError(ValueError):
+class SpecError(ValueError, InvalidInput):
     """A link specification is malformed (the message names the key)."""
+
+    code = "link_spec_invalid"
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,9 @@ from collections.abc import Iterable
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from athar import errors
+from athar.errors import AtharError
+
 
 class Role(enum.StrEnum):
     """What a user is for.  A user has exactly one role."""
@@ -155,7 +158,7 @@ def csrf_valid(secret_key: str, binding: str | None, candidates: Iterable[str | 
 # --- access errors ---------------------------------------------------------------------------
 
 
-class AccessError(Exception):
+class AccessError(AtharError):
     """Raised by access helpers; the web layer maps ``code``/``status`` onto its error shape."""
 
     status = 403
@@ -166,14 +169,14 @@ class AccessError(Exception):
         self.message = message
 
 
-class NotFound(AccessError):
+class NotFound(AccessError, errors.NotFound):
     """The thing does not exist, *or* the actor may not see it: the two are indistinguishable."""
 
     status = 404
     code = "not_found"
 
 
-class PermissionDenied(AccessError):
+class PermissionDenied(AccessError, errors.PermissionDenied):
     """The actor's role lacks a permission the whole operation needs (not a per-record check)."""
 
     status = 403

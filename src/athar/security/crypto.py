@@ -45,6 +45,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator
 
+from athar.errors import Failed
 from athar.security.keys import KeyConfigError, KeyRing
 
 __all__ = [
@@ -74,8 +75,10 @@ _PAD_BLOCK = 16
 log = logging.getLogger(__name__)
 
 
-class DecryptionError(Exception):
+class DecryptionError(Failed):
     """A token could not be decrypted: wrong key, wrong column, malformed or tampered."""
+
+    code = "decryption_failed"
 
 
 # -- the process-wide key ring ---------------------------------------------------------

@@ -32,13 +32,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from athar import config
+from athar.errors import ConfigError
+
 KEY_BYTES = 32  # AES-256
 KEY_FILE_VERSION = 1
 _KID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
 
-class KeyConfigError(Exception):
+class KeyConfigError(ConfigError):
     """The key configuration is missing, malformed or unsafe."""
+
+    code = "key_config_invalid"
 
 
 def _check_kid(kid: str) -> str:
@@ -112,7 +117,7 @@ class KeyRing:
         sources: list[str] = []
         file_active: str | None = None
         file_path: Path | None = None
-        spec = env.get("ATHAR_KEYS", "").strip()
+        spec = config.raw("keys", env).strip()
         if spec:
             for i, item in enumerate(p.strip() for p in spec.split(",")):
                 if not item:
@@ -128,7 +133,7 @@ class KeyRing:
                 keys[kid] = _b64decode_key(kid, b64)
                 order.append(kid)
             sources.append("ATHAR_KEYS")
-        path = env.get("ATHAR_KEY_FILE", "").strip()
+        path = config.raw("key_file", env).strip()
         if path:
             file_ring = cls.from_file(Path(path))
             for kid, raw in file_ring.keys.items():
@@ -141,8 +146,11 @@ class KeyRing:
             file_path = file_ring.path
             sources.append(str(path))
         if not keys:
-            if env.get("ATHAR_EPHEMERAL_KEY", "").strip() in {"1", "true", "yes"}:
-                if env.get("ATHAR_ENV", "").strip().lower() in {"prod", "production"}:
+            if config.raw("ephemeral_key", env).strip() in {"1", "true", "yes"}:
+                if env.get(config.env_name("environment"), "").strip().lower() in {
+                    "prod",
+                    "production",
+                }:
                     raise KeyConfigError(
                         "ATHAR_EPHEMERAL_KEY is refused when ATHAR_ENV=production: "
                         "set ATHAR_KEY_FILE (see `athar keys generate`)"
@@ -153,7 +161,7 @@ class KeyRing:
                 "`athar keys generate`, or ATHAR_KEYS=kid:base64key "
                 "(development only: ATHAR_EPHEMERAL_KEY=1)"
             )
-        active = env.get("ATHAR_ACTIVE_KEY", "").strip() or None
+        active = config.raw("active_key", env).strip() or None
         if active is None:
             active = order[0] if spec else file_active
         assert active is not None

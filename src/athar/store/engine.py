@@ -7,7 +7,6 @@ production store; Athar uses psycopg 3 for it.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -17,14 +16,15 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 
-ENV_VAR = "ATHAR_DATABASE_URL"
-DEFAULT_URL = "sqlite:///athar.db"
+from athar import config
+
+ENV_VAR = config.env_name("database_url")
+DEFAULT_URL = config.setting("database_url").default
 
 
 def database_url(environ: Mapping[str, str] | None = None) -> str:
-    """The configured database URL, normalised to the drivers Athar uses."""
-    env = os.environ if environ is None else environ
-    return normalise_url(env.get(ENV_VAR) or DEFAULT_URL)
+    """The configured database URL (:mod:`athar.config`), normalised to the drivers Athar uses."""
+    return normalise_url(config.database_url(environ))
 
 
 def normalise_url(url: str) -> str:

@@ -11,6 +11,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from athar.errors import StoreNotReady
+
 
 def alembic_config(engine: Engine) -> Config:
     cfg = Config()
@@ -57,8 +59,10 @@ def schema_status(engine: Engine) -> SchemaStatus:
     return SchemaStatus(current_revision(engine), head_revision(engine))
 
 
-class SchemaNotReady(RuntimeError):
+class SchemaNotReady(RuntimeError, StoreNotReady):
     """The database is not at the newest schema revision."""
+
+    code = "schema_not_current"
 
 
 def require_current(engine: Engine) -> None:

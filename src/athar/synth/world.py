@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from athar.errors import InvalidInput
 from athar.synth import population as popmod
 from athar.synth.population import FATES, SOURCES, Population
 from athar.synth.render import (
@@ -66,8 +67,10 @@ PERSON_COLUMNS = (
 ID_PREFIX = {"ngo_ar": "A-", "ngo_en": "E-", "registry": "R-", "released": "X-", "morgue": "M-"}
 
 
-class SynthError(ValueError):
+class SynthError(ValueError, InvalidInput):
     """Parameters the generator cannot honour."""
+
+    code = "synth_parameters_invalid"
 
 
 def persons_for_records(records: int, seed: int, tables: Tables | None = None) -> int:

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from athar.errors import AtharError, family
 from athar.security.auth import AccessError
 
 #: HTTP status -> the code used when Starlette or FastAPI raises on its own
@@ -34,7 +35,7 @@ _STATUS_CODES = {
 }
 
 
-class ApiError(Exception):
+class ApiError(AtharError):
     """An error raised by a route; ``code`` is stable, ``message`` is for people."""
 
     status = 400
@@ -119,6 +120,17 @@ def _respond(
     return render_error(request, status, code)
 
 
+def api_error_for(exc: AtharError) -> tuple[int, str, str]:
+    """Status, API code and message for a domain error that no route turned into an
+    :class:`ApiError`: its family's status and code (the API's codes stay the families'
+    codes, pinned by ``tests/test_web_errors.py``); a server-side failure says only
+    ``internal error``."""
+    fam = family(exc)
+    if fam.status >= 500:
+        return 500, "internal_error", "internal error"
+    return fam.status, fam.code, str(exc) or fam.code.replace("_", " ")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Route every exception through the one shape."""
 
@@ -129,6 +141,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AccessError)
     async def _access_error(request: Request, exc: AccessError) -> Response:
         return _respond(request, exc.status, exc.code, exc.message)
+
+    @app.exception_handler(AtharError)
+    async def _athar_error(request: Request, exc: AtharError) -> Response:
+        status, code, message = api_error_for(exc)
+        return _respond(request, status, code, message)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

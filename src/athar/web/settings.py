@@ -7,10 +7,13 @@ well-known secret key (the FastAPI full-stack template does the same).
 
 from __future__ import annotations
 
-import os
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
+
+from athar import config
+from athar.config import Setting
+from athar.errors import ConfigError
 
 ENVIRONMENTS = ("development", "test", "production")
 
@@ -18,63 +21,10 @@ ENVIRONMENTS = ("development", "test", "production")
 _KNOWN_BAD_SECRETS = frozenset({"", "changethis", "changeme", "secret", "dev", "development"})
 
 
-class SettingsError(ValueError):
+class SettingsError(ValueError, ConfigError):
     """The web settings are unusable (for example a default secret in production)."""
 
-
-@dataclass(frozen=True)
-class Setting:
-    """One documented setting: its environment variable, default and meaning."""
-
-    env: str
-    default: str
-    help: str
-
-
-#: Every web setting, declared once.  ``tests/test_web_settings.py`` checks that each is
-#: documented in README.md.
-SETTINGS: dict[str, Setting] = {
-    "environment": Setting(
-        "ATHAR_ENV",
-        "production",
-        "development, test or production; only development allows defaults",
-    ),
-    "database_url": Setting(
-        "ATHAR_DATABASE_URL", "sqlite:///athar.db", "SQLAlchemy URL of the store"
-    ),
-    "secret_key": Setting(
-        "ATHAR_SECRET_KEY", "", "key that signs CSRF tokens; required outside development"
-    ),
-    "session_hours": Setting("ATHAR_SESSION_HOURS", "8", "lifetime of a login session"),
-    "lockout_failures": Setting(
-        "ATHAR_LOCKOUT_FAILURES", "5", "failed logins on one account before it is locked"
-    ),
-    "lockout_minutes": Setting(
-        "ATHAR_LOCKOUT_MINUTES", "15", "how long an account stays locked after the failures"
-    ),
-    "login_rate_per_ip": Setting(
-        "ATHAR_LOGIN_RATE_PER_IP", "20", "login attempts allowed per client address per window"
-    ),
-    "login_rate_window_minutes": Setting(
-        "ATHAR_LOGIN_RATE_WINDOW_MINUTES", "5", "window of the per-address login rate limit"
-    ),
-    "photo_max_bytes": Setting(
-        "ATHAR_PHOTO_MAX_BYTES", str(2 * 1024 * 1024), "largest photo accepted with a request"
-    ),
-    "import_max_bytes": Setting(
-        "ATHAR_IMPORT_MAX_BYTES", str(50 * 1024 * 1024), "largest list file accepted for import"
-    ),
-    "small_cell": Setting(
-        "ATHAR_SMALL_CELL", "5", "aggregate counts below this are shown as suppressed"
-    ),
-    "search_rate_per_minute": Setting(
-        "ATHAR_SEARCH_RATE_PER_MINUTE", "120", "candidate searches per user per minute"
-    ),
-    "cookie_secure": Setting(
-        "ATHAR_COOKIE_SECURE", "true", "mark cookies Secure (HTTPS only); false for plain HTTP"
-    ),
-    "default_locale": Setting("ATHAR_DEFAULT_LOCALE", "ar", "language when the browser says none"),
-}
+    code = "settings_invalid"
 
 
 def _as_bool(value: str) -> bool:
@@ -133,10 +83,10 @@ class Settings:
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
         """Read every setting from ``env`` (default: ``os.environ``); overrides win."""
-        source = os.environ if env is None else env
+        source = env
         values: dict[str, Any] = {}
         for name, setting in SETTINGS.items():
-            raw = source.get(setting.env, setting.default)
+            raw = config.raw(name, source, empty_is_default=False)
             default = getattr(cls, name)
             try:
                 if isinstance(default, bool):
@@ -152,3 +102,14 @@ class Settings:
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)
+
+
+_FIELDS = {f.name for f in fields(Settings)} - {"extra"}
+
+#: Every web setting: the settings of :mod:`athar.config` that the web app reads, by the name
+#: of their field in :class:`Settings`.  ``tests/test_config.py`` checks that each is documented.
+SETTINGS: dict[str, Setting] = {
+    name: s for name, s in config.SETTINGS.items() if config.WEB in s.readers and name in _FIELDS
+}
+
+__all__ = ["ENVIRONMENTS", "SETTINGS", "Setting", "Settings", "SettingsError"]

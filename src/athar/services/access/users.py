@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from athar.errors import NotAuthenticated
 from athar.security.auth import (
     NotFound,
     Permission,
@@ -40,7 +41,7 @@ from athar.store.casework import LoginAttempt, LoginSession, User
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 
-class LoginRefused(Exception):
+class LoginRefused(NotAuthenticated):
     """A login was refused; ``code`` is ``invalid_credentials``, ``locked_out`` or ``rate_limited``."""
 
     def __init__(self, code: str, message: str) -> None:

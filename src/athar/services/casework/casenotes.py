@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from athar.domain.messages import N_
+from athar.errors import InvalidInput
 from athar.security.auth import Permission
 from athar.services.actor import Actor
 from athar.services.audit import AuditAction, append_event
@@ -56,8 +57,10 @@ FUTURE_SLACK = timedelta(minutes=10)
 KEEPS_STATUS = frozenset({"closed"})
 
 
-class CaseNoteInvalid(ValueError):
+class CaseNoteInvalid(ValueError, InvalidInput):
     """The input is not valid; ``errors`` maps each field to a message (a msgid)."""
+
+    code = "case_note_invalid"
 
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))

@@ -14,6 +14,7 @@ from typing import Any
 
 from athar.domain.messages import N_
 from athar.domain.record import parse_row
+from athar.errors import InvalidInput
 
 FAMILY_SOURCE = "family"
 
@@ -88,8 +89,10 @@ _PHONE = re.compile(r"^\+?[0-9 ()./-]{6,32}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class IntakeInvalid(ValueError):
+class IntakeInvalid(ValueError, InvalidInput):
     """The intake has problems: ``errors`` maps each field to an (untranslated) message."""
+
+    code = "intake_invalid"
 
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from athar.domain.messages import N_
 from athar.domain.record import parse_row
+from athar.errors import InvalidInput
 from athar.security.auth import NotFound, Permission, has_permission, require
 from athar.services.actor import Actor
 from athar.services.audit import AuditAction, append_event
@@ -55,7 +56,9 @@ FIELDS = (
 _HEIGHT = re.compile(r"^\d{2,3}$")
 
 
-class DescriptorsInvalid(ValueError):
+class DescriptorsInvalid(ValueError, InvalidInput):
+    code = "descriptors_invalid"
+
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors

@@ -28,6 +28,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
 from athar import linkage
+from athar.errors import InvalidInput
 from athar.linkage import LinkSpec, attach_new, load_spec, prepare_features
 from athar.services.audit import AuditAction, append_event
 from athar.store.bulk import IdAllocator, bulk_insert
@@ -52,8 +53,10 @@ STORE_COLUMNS = {
 }
 
 
-class LinkingError(Exception):
+class LinkingError(InvalidInput):
     """A link run or decision that cannot be carried out (the message says why)."""
+
+    code = "linking_refused"
 
 
 def load_current(conn: Connection, only: list[tuple[str, str]] | None = None) -> pd.DataFrame:

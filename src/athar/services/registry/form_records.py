@@ -15,13 +15,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from athar.domain.record import parse_row
+from athar.errors import InvalidInput
 from athar.store.models import ImportBatch, Record, Source, StatusEvent
 
 _REF_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
-class FormRecordInvalid(ValueError):
+class FormRecordInvalid(ValueError, InvalidInput):
     """The row parser refused a cell: ``errors`` maps the column to the reason."""
+
+    code = "form_record_invalid"
 
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))

@@ -23,11 +23,9 @@ recognised by its content hash); a file whose rows are all unchanged stores noth
 from __future__ import annotations
 
 import gc
-import getpass
 import hashlib
 import json
 import operator
-import os
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -40,6 +38,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from sqlalchemy import Connection, Engine, bindparam, text
 
+from athar import config
 from athar.domain.record import ERROR, WARNING, Issue, clean_text, parse_row, storable
 from athar.ingest.columns import ColumnPlan
 from athar.ingest.mapping import Mapping, MappingError, load_mapping
@@ -118,7 +117,7 @@ CHANGE_COLUMNS = ("batch_id", "old_record_id", "new_record_id", "changes", "crea
 
 
 def default_actor() -> str:
-    return os.environ.get("ATHAR_ACTOR") or getpass.getuser()
+    return config.actor()
 
 
 @dataclass(frozen=True)

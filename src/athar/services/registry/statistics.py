@@ -35,6 +35,7 @@ from sqlalchemy import Connection, Engine, Table, insert, select, text
 
 from athar.domain import person
 from athar.domain.person import Claim, PersonFacts, RecordFacts
+from athar.errors import InvalidInput
 from athar.estimate import captures
 from athar.estimate.report import METHODS, Options, Report, json_safe, posterior_curves, run
 from athar.estimate.stratified import StratifiedReport, estimate_strata
@@ -51,8 +52,10 @@ ACTION = AuditAction.ESTIMATE_RUN
 ESTIMATE_RUN = cast(Table, EstimateRun.__table__)
 
 
-class StatisticsError(Exception):
+class StatisticsError(InvalidInput):
     """A figure that cannot be computed from the store (the message says why)."""
+
+    code = "statistics_refused"
 
 
 @dataclass

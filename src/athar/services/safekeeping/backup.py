@@ -60,6 +60,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from athar.errors import Failed
 from athar.security.keys import KeyRing
 from athar.services.audit import AuditAction
 from athar.store import audit_guard
@@ -76,8 +77,10 @@ SKIP_TABLES = frozenset({"alembic_version"})
 AuditFn = Callable[[Connection, AuditAction, dict[str, Any]], None]
 
 
-class BackupError(Exception):
+class BackupError(Failed):
     """The archive is unusable, the key is wrong, or the target store is not acceptable."""
+
+    code = "backup_refused"
 
 
 # -- archive key -----------------------------------------------------------------------

@@ -34,6 +34,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, select
 
+from athar.errors import InvalidInput
 from athar.services.audit import AuditAction, append_event
 from athar.services.casework.tracing_intake import FAMILY_SOURCE
 from athar.store.casework import TracingRequest
@@ -44,8 +45,10 @@ from athar.store.models import Record, Source
 EXPORT_ACTIONS = {"partner": AuditAction.EXPORT_PARTNER, "research": AuditAction.EXPORT_RESEARCH}
 
 
-class ExportError(ValueError):
+class ExportError(ValueError, InvalidInput):
     """The export cannot be made as asked (nothing is written)."""
+
+    code = "export_refused"
 
 
 @dataclass

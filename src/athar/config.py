@@ -1,0 +1,257 @@
+"""Every setting Athar reads from the environment, declared once.
+
+Each setting has a name, its environment variable, its type, its default, what it means and
+who reads it (``web``: the app factory, :mod:`athar.web.settings`; ``cli``: the ``athar``
+commands; ``store``: :mod:`athar.store.engine`; ``keys``: the key ring,
+:mod:`athar.security.keys`).  Nothing reads ``os.environ`` for an ``ATHAR_*`` variable except
+through :func:`raw` here; ``tests/test_config.py`` checks that every ``ATHAR_*`` name in the
+source is declared in :data:`SETTINGS` and documented.
+
+Reading is done when asked, never at import time: the web app reads its settings when the app
+factory runs, a command when it runs.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from athar.errors import ConfigError
+
+WEB, CLI, STORE, KEYS = "web", "cli", "store", "keys"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One documented setting.
+
+    ``default`` is the text used when the variable is unset ("" means: none); ``kind`` is
+    ``str``, ``int``, ``bool``, ``path`` or ``secret`` (a string never shown).
+    """
+
+    env: str
+    default: str
+    help: str
+    kind: str = "str"
+    readers: frozenset[str] = frozenset({WEB})
+
+
+def _s(env: str, default: str, help: str, kind: str = "str", *readers: str) -> Setting:
+    return Setting(env, default, help, kind, frozenset(readers or (WEB,)))
+
+
+#: Every setting, declared once.  The web settings (``readers`` holding ``web``) are the
+#: fields of :class:`athar.web.settings.Settings`, in the same order.
+SETTINGS: dict[str, Setting] = {
+    "environment": _s(
+        "ATHAR_ENV",
+        "production",
+        "development, test or production; only development allows defaults",
+        "str",
+        WEB,
+        KEYS,
+    ),
+    "database_url": _s(
+        "ATHAR_DATABASE_URL",
+        "sqlite:///athar.db",
+        "SQLAlchemy URL of the store",
+        "str",
+        WEB,
+        CLI,
+        STORE,
+    ),
+    "secret_key": _s(
+        "ATHAR_SECRET_KEY",
+        "",
+        "key that signs CSRF tokens; required outside development",
+        "secret",
+        WEB,
+    ),
+    "session_hours": _s("ATHAR_SESSION_HOURS", "8", "lifetime of a login session", "int"),
+    "lockout_failures": _s(
+        "ATHAR_LOCKOUT_FAILURES", "5", "failed logins on one account before it is locked", "int"
+    ),
+    "lockout_minutes": _s(
+        "ATHAR_LOCKOUT_MINUTES",
+        "15",
+        "how long an account stays locked after the failures",
+        "int",
+    ),
+    "login_rate_per_ip": _s(
+        "ATHAR_LOGIN_RATE_PER_IP",
+        "20",
+        "login attempts allowed per client address per window",
+        "int",
+    ),
+    "login_rate_window_minutes": _s(
+        "ATHAR_LOGIN_RATE_WINDOW_MINUTES", "5", "window of the per-address login rate limit", "int"
+    ),
+    "photo_max_bytes": _s(
+        "ATHAR_PHOTO_MAX_BYTES",
+        str(2 * 1024 * 1024),
+        "largest photo accepted with a request",
+        "int",
+    ),
+    "import_max_bytes": _s(
+        "ATHAR_IMPORT_MAX_BYTES",
+        str(50 * 1024 * 1024),
+        "largest list file accepted for import",
+        "int",
+    ),
+    "small_cell": _s(
+        "ATHAR_SMALL_CELL",
+        "5",
+        "aggregate counts below this are shown as suppressed; smallest group in a research export",
+        "int",
+        WEB,
+        CLI,
+    ),
+    "search_rate_per_minute": _s(
+        "ATHAR_SEARCH_RATE_PER_MINUTE", "120", "candidate searches per user per minute", "int"
+    ),
+    "cookie_secure": _s(
+        "ATHAR_COOKIE_SECURE",
+        "true",
+        "mark cookies Secure (HTTPS only); false for plain HTTP",
+        "bool",
+    ),
+    "default_locale": _s("ATHAR_DEFAULT_LOCALE", "ar", "language when the browser says none"),
+    # -- not web settings ---------------------------------------------------------------------
+    "actor": _s(
+        "ATHAR_ACTOR",
+        "",
+        "who a command acts as in the audit log (default: the login name)",
+        "str",
+        CLI,
+    ),
+    "key_file": _s(
+        "ATHAR_KEY_FILE",
+        "",
+        "path of the key file (made by `athar keys generate`) holding the field-encryption keys",
+        "path",
+        KEYS,
+        WEB,
+        CLI,
+    ),
+    "keys": _s(
+        "ATHAR_KEYS",
+        "",
+        "field-encryption keys as kid:base64key[,kid:base64key...] instead of a key file",
+        "secret",
+        KEYS,
+        WEB,
+        CLI,
+    ),
+    "active_key": _s(
+        "ATHAR_ACTIVE_KEY",
+        "",
+        "id of the key that seals new values (default: the first of ATHAR_KEYS, or the key "
+        "file's active key)",
+        "str",
+        KEYS,
+        WEB,
+        CLI,
+    ),
+    "ephemeral_key": _s(
+        "ATHAR_EPHEMERAL_KEY",
+        "",
+        "development and tests only: 1 for a random key that lives as long as the process",
+        "bool",
+        KEYS,
+        WEB,
+        CLI,
+    ),
+    "backup_passphrase": _s(
+        "ATHAR_BACKUP_PASSPHRASE",
+        "",
+        "passphrase for `athar backup` / `athar restore` --passphrase instead of the key ring",
+        "secret",
+        CLI,
+    ),
+}
+
+_BY_ENV = {s.env: name for name, s in SETTINGS.items()}
+
+
+def setting(name: str) -> Setting:
+    try:
+        return SETTINGS[name]
+    except KeyError:
+        raise KeyError(f"no setting {name!r} is declared in athar.config") from None
+
+
+def raw(
+    name: str, environ: Mapping[str, str] | None = None, *, empty_is_default: bool = True
+) -> str:
+    """The text of setting ``name`` from ``environ`` (default: the process environment), or
+    its declared default when the variable is unset (or empty, unless ``empty_is_default``
+    is false)."""
+    s = setting(name)
+    env = os.environ if environ is None else environ
+    if empty_is_default:
+        return env.get(s.env) or s.default
+    return env.get(s.env, s.default)
+
+
+def is_set(name: str, environ: Mapping[str, str] | None = None) -> bool:
+    env = os.environ if environ is None else environ
+    return bool(env.get(setting(name).env))
+
+
+def as_bool(value: str, env: str = "") -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"{env + ': ' if env else ''}not a boolean: {value!r}")
+
+
+def as_int(name: str, environ: Mapping[str, str] | None = None) -> int:
+    s = setting(name)
+    text = raw(name, environ, empty_is_default=False)
+    try:
+        return int(text)
+    except ValueError:
+        raise ConfigError(f"${s.env} is not a number: {text!r}") from None
+
+
+def database_url(environ: Mapping[str, str] | None = None) -> str:
+    """The store's URL as configured (not normalised; see :func:`athar.store.engine.database_url`)."""
+    return raw("database_url", environ)
+
+
+def actor(environ: Mapping[str, str] | None = None) -> str:
+    """Who a command acts as: ``$ATHAR_ACTOR``, or the login name."""
+    return raw("actor", environ) or getpass.getuser()
+
+
+def backup_passphrase(environ: Mapping[str, str] | None = None) -> str | None:
+    return raw("backup_passphrase", environ) or None
+
+
+def small_cell(environ: Mapping[str, str] | None = None) -> int:
+    return as_int("small_cell", environ)
+
+
+def env_name(name: str) -> str:
+    """The environment variable of setting ``name`` (for messages and help texts)."""
+    return setting(name).env
+
+
+def declared(env: str) -> bool:
+    return env in _BY_ENV
+
+
+def markdown_table() -> str:
+    """The table of every setting, as ``docs/configuration.md`` shows it (a test keeps the
+    two the same: regenerate with ``python -c 'from athar import config;
+    print(config.markdown_table())'``)."""
+    lines = ["| variable | default | read by | meaning |", "|---|---|---|---|"]
+    for s in SETTINGS.values():
+        default = f"`{s.default}`" if s.default else "(none)"
+        readers = ", ".join(r for r in (WEB, CLI, STORE, KEYS) if r in s.readers)
+        lines.append(f"| `{s.env}` | {default} | {readers} | {s.help} |")
+    return "\n".join(lines) + "\n"
