@@ -25,19 +25,14 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from athar.domain import vocab
+from athar.domain import fields, vocab
 from athar.domain.dates import DateError, parse_age, parse_date
 
-REQUIRED_COLUMNS: tuple[str, ...] = ("source", "record_id")
-NAME_COLUMNS: tuple[str, ...] = (
-    "full_name",
-    "given_name",
-    "father_name",
-    "grandfather_name",
-    "family_name",
-    "mother_name",
-)
-DATE_COLUMNS: tuple[str, ...] = ("birth_date", "arrest_date", "last_seen_date")
+REQUIRED_COLUMNS: tuple[str, ...] = fields.of_type("key")
+NAME_COLUMNS: tuple[str, ...] = fields.of_type("name")
+DATE_COLUMNS: tuple[str, ...] = fields.of_type("date")
+#: kept as written (cleaned), with nothing derived from them
+TEXT_COLUMNS: tuple[str, ...] = fields.of_type("name", "text")
 ERROR = "error"
 #: longest ``source`` or ``record_id`` accepted (they are indexed keys)
 MAX_KEY_LENGTH = 200
@@ -142,7 +137,7 @@ def parse_row(
         elif len(key) > MAX_KEY_LENGTH:
             issues.append(Issue(col, f"{col} is longer than {MAX_KEY_LENGTH} characters"))
         out[col] = key
-    for col in (*NAME_COLUMNS, "detainee_number", "notes"):
+    for col in TEXT_COLUMNS:
         out[col] = text(col)
 
     sex = text("sex")
