@@ -8,6 +8,8 @@ schemas: each test here fails when one of them drifts from the declaration.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -152,3 +154,15 @@ def test_selectors() -> None:
     assert "notes" not in {f.name for f in F.exportable_fields()}
     assert "notes" not in F.pair_columns()
     assert F.labels()["age_min"] == F.labels()["age"] == "Age"
+
+
+def test_the_declaration_is_pure() -> None:
+    """Importing it (and the interchange columns) loads no database, web, frame or name code."""
+    code = (
+        "import sys, athar.domain.fields, athar.domain.interchange; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in "
+        "{'sqlalchemy', 'fastapi', 'pandas', 'pydantic', 'yaml'} or m.startswith('athar.names')]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
