@@ -45,13 +45,10 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from athar.domain.interchange import INTERCHANGE_COLUMNS
 from bench.common import WORK, peak_rss_mb, write_results
 
-HEADER = [
-    "source", "record_id", "full_name", "given_name", "father_name", "grandfather_name",
-    "family_name", "mother_name", "sex", "birth_date", "age", "birth_place", "arrest_date",
-    "arrest_place", "facility", "last_seen_date", "status", "detainee_number", "notes",
-]  # fmt: skip
+HEADER = list(INTERCHANGE_COLUMNS)
 
 HOSTILE = [
     "=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2", "@SUM(A1)", "\t=1", "\x00", "\r", "\n",

@@ -1,29 +1,12 @@
-"""The interchange CSV's columns (``shared/schema.md``).
+"""The interchange CSV's columns (``shared/schema.md``), as :mod:`athar.domain.fields` declares them.
 
-Imports nothing, so the synthetic-world generator can share it without loading the name engine.
+Imports only the declaration, so the synthetic-world generator can share it without loading the
+name engine.
 """
 
+from athar.domain.fields import interchange_columns
+
 #: Columns of the interchange CSV (``shared/schema.md``), in the schema's order.
-INTERCHANGE_COLUMNS: tuple[str, ...] = (
-    "source",
-    "record_id",
-    "full_name",
-    "given_name",
-    "father_name",
-    "grandfather_name",
-    "family_name",
-    "mother_name",
-    "sex",
-    "birth_date",
-    "age",
-    "birth_place",
-    "arrest_date",
-    "arrest_place",
-    "facility",
-    "last_seen_date",
-    "status",
-    "detainee_number",
-    "notes",
-)
+INTERCHANGE_COLUMNS: tuple[str, ...] = interchange_columns()
 
 __all__ = ["INTERCHANGE_COLUMNS"]

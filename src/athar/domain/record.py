@@ -20,24 +20,33 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from athar.domain import vocab
+from athar.domain import fields, vocab
 from athar.domain.dates import DateError, parse_age, parse_date
 
-REQUIRED_COLUMNS: tuple[str, ...] = ("source", "record_id")
-NAME_COLUMNS: tuple[str, ...] = (
-    "full_name",
-    "given_name",
-    "father_name",
-    "grandfather_name",
-    "family_name",
-    "mother_name",
+REQUIRED_COLUMNS: tuple[str, ...] = fields.of_type("key")
+NAME_COLUMNS: tuple[str, ...] = fields.of_type("name")
+DATE_COLUMNS: tuple[str, ...] = fields.of_type("date")
+#: kept as written (cleaned), with nothing derived from them
+TEXT_COLUMNS: tuple[str, ...] = fields.of_type("name", "text")
+#: vocabulary -> how a word is looked up in it, and whether a word it does not know is reported
+_VOCABULARIES: dict[str, tuple[Callable[[str], vocab.Mapped], bool]] = {
+    "sexes": (vocab.map_sex, True),
+    "statuses": (vocab.map_status, True),
+    "places": (vocab.map_place, False),
+    "facilities": (vocab.map_facility, False),
+}
+#: coded fields: (interchange column, text column, code column, lookup, report unknown words)
+_CODED = tuple(
+    (f.name, f.columns[0].name, f.columns[1].name, *_VOCABULARIES[f.vocabulary])
+    for f in fields.FIELDS
+    if f.vocabulary is not None
 )
-DATE_COLUMNS: tuple[str, ...] = ("birth_date", "arrest_date", "last_seen_date")
 ERROR = "error"
 #: longest ``source`` or ``record_id`` accepted (they are indexed keys)
 MAX_KEY_LENGTH = 200
@@ -142,26 +151,17 @@ def parse_row(
         elif len(key) > MAX_KEY_LENGTH:
             issues.append(Issue(col, f"{col} is longer than {MAX_KEY_LENGTH} characters"))
         out[col] = key
-    for col in (*NAME_COLUMNS, "detainee_number", "notes"):
+    for col in TEXT_COLUMNS:
         out[col] = text(col)
 
-    sex = text("sex")
-    out["sex_text"], out["sex_code"] = sex, None
-    if sex is not None:
-        m = vocab.map_sex(sex)
-        out["sex_code"] = m.code
-        if m.code is None:
-            issues.append(Issue("sex", f"unknown sex word {sex!r}; kept as written", WARNING))
-
-    status = text("status")
-    out["status_text"], out["status_code"] = status, None
-    if status is not None:
-        m = vocab.map_status(status)
-        out["status_code"] = m.code
-        if m.code is None:
-            issues.append(
-                Issue("status", f"unknown status word {status!r}; kept as written", WARNING)
-            )
+    for col, text_col, code_col, lookup, report in _CODED:
+        word = text(col)
+        out[text_col], out[code_col] = word, None
+        if word is not None:
+            code = lookup(word).code
+            out[code_col] = code
+            if code is None and report:
+                issues.append(Issue(col, f"unknown {col} word {word!r}; kept as written", WARNING))
 
     dates: dict[str, tuple[str, str, int, date, date]] = {}
     for col in DATE_COLUMNS:
@@ -186,14 +186,6 @@ def parse_row(
             issues.append(Issue("age", got))
         else:
             out["age_min"], out["age_max"] = got
-
-    for col in ("birth_place", "arrest_place"):
-        place = text(col)
-        out[col] = place
-        out[f"{col}_code"] = vocab.map_place(place).code if place else None
-    fac = text("facility")
-    out["facility"] = fac
-    out["facility_code"] = vocab.map_facility(fac).code if fac else None
 
     b, a, s = dates.get("birth_date"), dates.get("arrest_date"), dates.get("last_seen_date")
     if b and a and b[3] > a[4]:

@@ -10,8 +10,12 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from athar.domain.fields import labels
 from athar.web.i18n import LOCALES, Language
 from athar.web.waterfall import field_label
+
+#: record column or field name -> its label's msgid (:mod:`athar.domain.fields`)
+FIELD_LABELS = labels()
 
 
 def templates_dir() -> Path:
@@ -33,6 +37,8 @@ def build_environments(languages: dict[str, Language]) -> dict[str, Environment]
         gettext = language.translations.gettext
         env.globals["waterfall_field"] = lambda name, _g=gettext: _g(field_label(name))
         env.globals["waterfall_level"] = gettext
+        # a record column's (or a field's) label, from the field declarations, translated
+        env.globals["field_label"] = lambda name, _g=gettext: _g(FIELD_LABELS.get(name, name))
         environments[code] = env
     return environments
 

@@ -9,24 +9,14 @@ translations`` extracts it).  A name or label not listed is shown as it is.
 
 from __future__ import annotations
 
+from athar.domain.fields import FIELDS as DECLARED
 from athar.domain.messages import N_
 
-#: comparison name (``comparisons:`` in the linkage settings) -> field label
+#: comparison name (``comparisons:`` in the linkage settings) -> field label: each field's
+#: linkage column (:mod:`athar.domain.fields`), and the bag of all name parts
 FIELDS: dict[str, str] = {
-    "given": N_("First name"),
-    "father": N_("Father's name"),
-    "grandfather": N_("Grandfather's name"),
-    "family": N_("Family name"),
+    **{f.linkage: f.label for f in DECLARED if f.linkage},
     "whole_name": N_("Whole name"),
-    "mother": N_("Mother's name"),
-    "birth": N_("Date of birth"),
-    "age": N_("Age"),
-    "sex": N_("Sex"),
-    "birth_place": N_("Place of birth"),
-    "arrest_place": N_("Place of arrest"),
-    "facility": N_("Facility"),
-    "arrest": N_("Date of arrest"),
-    "detainee_no": N_("Detainee number"),
 }
 
 #: every level label of the packaged ``interchange`` settings (the store's linkage), as msgids

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
+from athar.domain.fields import TRACING_REQUEST, form_record_fields
 from athar.domain.messages import N_
 from athar.security.auth import NotFound, Permission, has_permission, require
 from athar.services.actor import Actor
@@ -157,6 +158,10 @@ def list_requests(
     return items, total
 
 
+#: the ``record`` columns a case worker sees of the missing person (what the form asked for)
+PERSON_COLUMNS: tuple[str, ...] = tuple(f.shown_column for f in form_record_fields(TRACING_REQUEST))
+
+
 @dataclass(frozen=True)
 class RequestView:
     """What a case worker sees of a request; contact details only through :func:`get_contact_for`."""
@@ -201,25 +206,7 @@ def visible_request(
 
 def get_request_for(db: Session, actor: Actor, reference: str) -> RequestView:
     request, record = visible_request(db, actor, reference, Permission.READ_REQUESTS)
-    person = {
-        k: getattr(record, k)
-        for k in (
-            "full_name",
-            "given_name",
-            "father_name",
-            "grandfather_name",
-            "family_name",
-            "mother_name",
-            "sex_code",
-            "birth_date",
-            "age_text",
-            "birth_place",
-            "arrest_date",
-            "arrest_place",
-            "facility",
-            "last_seen_date",
-        )
-    }
+    person = {c: getattr(record, c) for c in PERSON_COLUMNS}
     append_event(
         db.connection(),
         actor=actor.label,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from athar.domain.fields import TRACING_REQUEST, form_names, form_record_fields
 from athar.domain.messages import N_
 from athar.domain.record import parse_row
 from athar.errors import InvalidInput
@@ -40,47 +41,10 @@ CONSENT_SCOPES: tuple[tuple[str, str], ...] = (
 
 SEXES: tuple[tuple[str, str], ...] = (("M", N_("Male")), ("F", N_("Female")))
 
-TEXT_FIELDS = (
-    "requester_name",
-    "relationship",
-    "contact_phone",
-    "contact_email",
-    "contact_other",
-    "full_name",
-    "given_name",
-    "father_name",
-    "grandfather_name",
-    "family_name",
-    "mother_name",
-    "other_names",
-    "sex",
-    "birth_date",
-    "age",
-    "birth_place",
-    "residence_place",
-    "arrest_date",
-    "arrest_place",
-    "facility",
-    "last_seen_date",
-    "circumstances",
-)
+#: the form's fields, in the form's order
+TEXT_FIELDS: tuple[str, ...] = form_names(TRACING_REQUEST)
 #: fields copied into the ``family`` record (interchange column names)
-RECORD_FIELDS = (
-    "full_name",
-    "given_name",
-    "father_name",
-    "grandfather_name",
-    "family_name",
-    "mother_name",
-    "sex",
-    "birth_date",
-    "age",
-    "birth_place",
-    "arrest_date",
-    "arrest_place",
-    "facility",
-    "last_seen_date",
-)
+RECORD_FIELDS: tuple[str, ...] = tuple(f.name for f in form_record_fields(TRACING_REQUEST))
 MAX_SHORT = 200
 MAX_LONG = 4000
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from athar.domain.fields import pair_columns
 from athar.security.auth import NotFound, Permission, require
 from athar.services.actor import Actor
 from athar.services.audit import AuditAction, append_event
@@ -20,24 +21,7 @@ from athar.services.linking import runs as linking
 from athar.store.models import ImportBatch, Record, Source
 
 #: the fields shown side by side, in this order
-PAIR_FIELDS = (
-    "full_name",
-    "given_name",
-    "father_name",
-    "grandfather_name",
-    "family_name",
-    "mother_name",
-    "sex_text",
-    "birth_date",
-    "age_text",
-    "birth_place",
-    "arrest_date",
-    "arrest_place",
-    "facility",
-    "last_seen_date",
-    "status_text",
-    "detainee_number",
-)
+PAIR_FIELDS: tuple[str, ...] = pair_columns()
 
 
 @dataclass(frozen=True)

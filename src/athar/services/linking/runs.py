@@ -28,29 +28,14 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
 from athar import linkage
+from athar.domain.fields import linkage_columns
 from athar.errors import InvalidInput
 from athar.linkage import LinkSpec, attach_new, load_spec, prepare_features
 from athar.services.audit import AuditAction, append_event
 from athar.store.bulk import IdAllocator, bulk_insert
 
 #: interchange column -> record column it is read from
-STORE_COLUMNS = {
-    "full_name": "full_name",
-    "given_name": "given_name",
-    "father_name": "father_name",
-    "grandfather_name": "grandfather_name",
-    "family_name": "family_name",
-    "mother_name": "mother_name",
-    "sex": "sex_code",
-    "birth_date": "birth_date",
-    "age": "age_text",
-    "birth_place": "birth_place",
-    "arrest_date": "arrest_date",
-    "arrest_place": "arrest_place",
-    "facility": "facility",
-    "last_seen_date": "last_seen_date",
-    "detainee_number": "detainee_number",
-}
+STORE_COLUMNS: dict[str, str] = linkage_columns()
 
 
 class LinkingError(InvalidInput):

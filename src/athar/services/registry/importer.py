@@ -39,6 +39,7 @@ import numpy as np
 from sqlalchemy import Connection, Engine, bindparam, text
 
 from athar import config
+from athar.domain.fields import record_columns
 from athar.domain.record import ERROR, WARNING, Issue, clean_text, parse_row, storable
 from athar.ingest.columns import ColumnPlan
 from athar.ingest.mapping import Mapping, MappingError, load_mapping
@@ -49,36 +50,7 @@ from athar.store.engine import begin_write
 from athar.store.migrate import require_current
 
 #: parsed fields stored on each record, in table order after the bookkeeping columns
-PARSED_COLUMNS: tuple[str, ...] = (
-    "full_name",
-    "given_name",
-    "father_name",
-    "grandfather_name",
-    "family_name",
-    "mother_name",
-    "sex_text",
-    "sex_code",
-    "birth_date",
-    "birth_date_precision",
-    "birth_year",
-    "age_text",
-    "age_min",
-    "age_max",
-    "birth_place",
-    "birth_place_code",
-    "arrest_date",
-    "arrest_date_precision",
-    "arrest_place",
-    "arrest_place_code",
-    "facility",
-    "facility_code",
-    "last_seen_date",
-    "last_seen_date_precision",
-    "status_text",
-    "status_code",
-    "detainee_number",
-    "notes",
-)
+PARSED_COLUMNS: tuple[str, ...] = record_columns()
 _parsed_values = operator.itemgetter(*PARSED_COLUMNS)
 RECORD_COLUMNS: tuple[str, ...] = (
     "id",

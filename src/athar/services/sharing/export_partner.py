@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from athar.domain.fields import exportable_fields
 from athar.ingest.safe_export import write_csv
 from athar.services.casework.tracing_intake import CONSENT_SCOPES, FAMILY_SOURCE, RECORD_FIELDS
 from athar.services.sharing.export_common import (
@@ -42,23 +43,7 @@ PARTNER_SCOPES = tuple(code for code, _ in CONSENT_SCOPES if code != "research")
 #: interchange column -> ``record`` column holding the source's own text (no ``notes``)
 COLUMNS: dict[str, str] = {
     "source": "source_code",
-    "record_id": "record_id",
-    "full_name": "full_name",
-    "given_name": "given_name",
-    "father_name": "father_name",
-    "grandfather_name": "grandfather_name",
-    "family_name": "family_name",
-    "mother_name": "mother_name",
-    "sex": "sex_text",
-    "birth_date": "birth_date",
-    "age": "age_text",
-    "birth_place": "birth_place",
-    "arrest_date": "arrest_date",
-    "arrest_place": "arrest_place",
-    "facility": "facility",
-    "last_seen_date": "last_seen_date",
-    "status": "status_text",
-    "detainee_number": "detainee_number",
+    **{f.name: f.text_column for f in exportable_fields() if f.name != "source"},
 }
 #: what a family record may carry: the missing person's details the intake form asked for
 FAMILY_FIELDS = frozenset({"source", "record_id", "status", *RECORD_FIELDS})
