@@ -1,7 +1,8 @@
 """athar.dna is a pure core (src/athar/dna/README.md): no I/O, no environment, no clock.
 
 Checked two ways: statically, no module of the package imports an I/O, OS or clock module or
-calls open/print/input (importlib.resources is the one way in for packaged data); and at run
+calls open/print/input (importlib.resources is the one way in for packaged data; csv
+parses strings already in memory); and at run
 time, importing the whole package loads no database, web or CLI module.
 """
 
@@ -34,7 +35,6 @@ FORBIDDEN_MODULES = {
     "sqlalchemy",
     "click",
     "logging",
-    "csv",
     "json",
     "athar.store",
     "athar.services",
