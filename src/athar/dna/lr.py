@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
 
 from athar.dna.case import Case, CaseError
 from athar.dna.engine import FloatArray, IntArray, Structure, joint
+from athar.dna.mutation import MutationModel
 
 __all__ = [
     "LRResult",
@@ -99,9 +101,19 @@ def case_structure(case: Case) -> Structure:
     )
 
 
-def marker_inputs(case: Case, marker: str) -> tuple[list[str], FloatArray, list[int], IntArray]:
+@lru_cache(maxsize=512)
+def transmission_matrix(model: MutationModel, alleles: tuple[str, ...]) -> FloatArray:
+    """The model's matrix for these alleles (cached: the same markers recur case after case)."""
+    m = model.matrix(alleles)
+    m.setflags(write=False)
+    return m
+
+
+def marker_inputs(
+    case: Case, marker: str, structure: Structure | None = None
+) -> tuple[list[str], FloatArray, list[int], IntArray]:
     """Alleles, frequencies, typed relatives (indices) and their allele indices at a marker."""
-    structure = case_structure(case)
+    structure = structure or case_structure(case)
     alleles = list(case.markers[marker])
     freqs = np.array([case.markers[marker][a] for a in alleles])
     index = {a: k for k, a in enumerate(alleles)}
@@ -115,12 +127,18 @@ def marker_inputs(case: Case, marker: str) -> tuple[list[str], FloatArray, list[
     return alleles, freqs, typed, arr
 
 
-def missing_person_lr(case: Case) -> LRResult:
+def missing_person_lr(case: Case, method: str = "direct") -> LRResult:
     """The LR of H1 (POI = missing person) against H2 (POI unrelated), per marker and total.
+
+    ``method="direct"`` computes P(D, MP = g) with the missing person typed as the POI, and
+    P(D); ``method="table"`` goes through :func:`family_lr_table` (every genotype of MP at
+    once, as the blind search does).  Both are exact and agree to rounding.
 
     Raises :class:`CaseError` if the relatives are inconsistent with the pedigree at a marker
     (P(D) = 0 without mutation), where the LR is undefined.
     """
+    if method not in ("direct", "table"):
+        raise ValueError(f"unknown method {method!r}")
     structure = case_structure(case)
     mp = structure.index(case.missing)
     poi = case.poi_genotypes()
@@ -130,10 +148,20 @@ def missing_person_lr(case: Case) -> LRResult:
         if marker not in poi:
             per_marker[marker] = 1.0
             continue
-        alleles, freqs, typed, arr = marker_inputs(case, marker)
-        m = case.mutation.matrix(alleles)
-        table, p_data = family_lr_table(structure, typed, arr, freqs, m, m, mp)
-        if not p_data[0] > 0:
+        alleles, freqs, typed, arr = marker_inputs(case, marker, structure)
+        m = transmission_matrix(case.mutation, tuple(alleles))
+        a, b = alleles.index(poi[marker][0]), alleles.index(poi[marker][1])
+        if method == "table":
+            table, p_data = family_lr_table(structure, typed, arr, freqs, m, m, mp)
+            p_d = float(p_data[0])
+            value = float(table[0, genotype_index(a, b)]) if p_d > 0 else math.nan
+        else:
+            p_d = float(joint(structure, typed, arr, freqs, m, m)[0])
+            with_mp = np.concatenate([arr, np.array([[[a, b]]], dtype=np.intp)], axis=1)
+            h1 = float(joint(structure, [*typed, mp], with_mp, freqs, m, m)[0])
+            hw = freqs[a] * freqs[b] * (1.0 if a == b else 2.0)
+            value = h1 / (p_d * hw) if p_d > 0 else math.nan
+        if not p_d > 0:
             problems.append(
                 (
                     f"genotypes.*.{marker}",
@@ -142,8 +170,7 @@ def missing_person_lr(case: Case) -> LRResult:
                 )
             )
             continue
-        a, b = alleles.index(poi[marker][0]), alleles.index(poi[marker][1])
-        per_marker[marker] = float(table[0, genotype_index(a, b)])
+        per_marker[marker] = value
     if problems:
         raise CaseError(problems)
     total = math.prod(per_marker.values())
