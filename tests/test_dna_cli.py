@@ -131,3 +131,15 @@ def test_import_profiles(tmp_path: Path):
     good = write(tmp_path, "sample;marker;allele1;allele2\nX;Penta D;9;10\n", "ok.csv")
     res = CliRunner().invoke(main, ["dna", "import-profiles", str(good)])
     assert res.exit_code == 0 and json.loads(res.stdout) == {"X": {"Penta D": ["9", "10"]}}
+
+
+def test_power(tmp_path: Path):
+    case = json.loads(json.dumps(CASE))
+    del case["genotypes"]["MO"]
+    res = run("dna", "power", str(write(tmp_path, case)), "--format", "json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert 0 < out["ep"] < 1 and [c["person"] for c in out["if_typed"]] == ["MO"]
+    assert out["if_typed"][0]["expected_log10_lr"] > out["expected_log10_lr"]
+    table = run("dna", "power", str(write(tmp_path, case)))
+    assert table.exit_code == 0 and "MO" in table.output

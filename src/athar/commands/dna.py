@@ -138,3 +138,55 @@ def import_profiles(csv_file: Path, table_file: Path | None) -> None:
         click.echo(f"{csv_file}: row {p.row}: {p.column}: {p.message}", err=True)
     if problems:
         sys.exit(1)
+
+
+@dna.command("power")
+@click.argument("case_file", metavar="CASE.json", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+def power_command(case_file: Path, fmt: str) -> None:
+    """Whom to ask for a sample: the family's exclusion power (the chance that an unrelated
+    person is excluded) and the expected log10 LR of the true missing person, now and if each
+    untyped relative were typed (exact expectations; the POI's genotypes are ignored)."""
+    from athar.dna.power import candidates, exclusion_and_expected_lr
+
+    case = _read_case(case_file)
+    now = exclusion_and_expected_lr(case)
+    cands = candidates(case)
+    if fmt == "json":
+        out = {
+            "ep": now.ep,
+            "ep_markers": now.ep_markers,
+            "expected_mismatches": now.expected_mismatches,
+            "expected_lr": now.expected_lr,
+            "expected_log10_lr": now.expected_log10_lr,
+            "expected_log10_lr_markers": now.expected_log10_lr_markers,
+            "mutation_disabled_markers": now.mutation_disabled,
+            "if_typed": [
+                {
+                    "person": c.person,
+                    "ep": c.ep,
+                    "expected_log10_lr": c.expected_log10_lr,
+                    "expected_lr": c.expected_lr,
+                }
+                for c in cands
+            ],
+        }
+        click.echo(json.dumps(out))
+        return
+    click.echo(f"case {case_file}: missing person {case.missing}")
+    click.echo(
+        f"now: exclusion power {now.ep:.6f}, expected log10 LR {now.expected_log10_lr:.3f}"
+        f" ({now.expected_mismatches:.2f} excluding markers expected for an unrelated person)"
+    )
+    if now.mutation_disabled:
+        click.echo(
+            f"(mutation model dropped where the data need none: {len(now.mutation_disabled)} markers)"
+        )
+    if not cands:
+        click.echo("every relative in the pedigree is typed")
+        return
+    click.echo(f"{'if typed':<16} {'exclusion power':>16} {'E[log10 LR]':>12}")
+    for c in cands:
+        click.echo(f"{c.person:<16} {c.ep:16.6f} {c.expected_log10_lr:12.3f}")

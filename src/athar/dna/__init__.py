@@ -25,11 +25,21 @@ from athar.dna.frequencies import (
 from athar.dna.lr import LRResult, family_lr_table, genotype_index, missing_person_lr
 from athar.dna.mutation import MutationModel
 from athar.dna.pedigree import PedigreeError, Person
+from athar.dna.power import Candidate, Power, candidates, exclusion_and_expected_lr
+from athar.dna.search import Family, SearchResult, compile_families, search
 
 __all__ = [
     "POI",
     "CODIS21",
     "AddedAllele",
+    "Candidate",
+    "Family",
+    "Power",
+    "SearchResult",
+    "candidates",
+    "compile_families",
+    "exclusion_and_expected_lr",
+    "search",
     "Case",
     "CaseError",
     "FrequencyTableError",

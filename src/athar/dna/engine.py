@@ -249,4 +249,10 @@ def _contract(
     ops = [t for _, t in factors]
     if len(ops) == 1:
         return np.einsum(spec, *ops)
-    return np.einsum(spec, *ops, optimize="greedy")
+    dims: dict[int, int] = {}
+    for vs, t in factors:
+        dims.update(zip(vs, t.shape[1:], strict=True))
+    work = max(t.shape[0] for t in ops) * math.prod(dims.values())
+    # small contractions: numpy's single C loop; large ones: pairwise BLAS products (whose
+    # path search costs ~0.1 ms, more than a small contraction itself)
+    return np.einsum(spec, *ops, optimize="greedy" if work > 200_000 else False)
