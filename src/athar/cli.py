@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "serve": "athar.commands.serve:serve",
     "users": "athar.commands.users:users",
     "export": "athar.commands.export:export",
+    "dna": "athar.commands.dna:dna",
 }
 
 
