@@ -23,7 +23,16 @@ from athar.security import crypto
 from athar.security.keys import KeyRing
 
 #: commands that never open the store
-NO_STORE = {"names explain", "names keys", "synth", "keys generate"}
+NO_STORE = {
+    "names explain",
+    "names keys",
+    "synth",
+    "keys generate",
+    "dna lr",
+    "dna fam",
+    "dna power",
+    "dna import-profiles",
+}
 #: commands that create the store when it is missing (tested elsewhere)
 CREATES_STORE = {"db upgrade", "restore"}
 #: every command that needs a ready store, with the least arguments it needs ({tmp}: a
