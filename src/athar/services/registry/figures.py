@@ -10,27 +10,7 @@ the precision both give (not a maximum: ``2014`` neither precedes nor follows ``
 so Python folds them with :func:`~athar.domain.person.last_sighting`, one person at a time, from a
 streamed cursor.
 
-How each rule is written in SQL (``rec`` is one row per current record with its person):
-
-* person: the person of the latest membership (highest ``person_record.id``) of the
-  record's (source, record id), else the record on its own (label ``-record.id``); with no
-  link run, every record on its own;
-* overlap pattern: one ``0``/``1`` flag per source (sources in code-point order of the
-  code), ``MAX`` over the person's records; persons by source are summed from the
-  patterns in Python;
-* sex: ``MIN`` and ``MAX`` of the values given (they differ: ``conflicting``); year of
-  arrest: ``MIN`` of the year of the arrest date (its first four characters when they are
-  digits); governorate: the most frequent code, ties to the lowest in code-point order
-  (``COLLATE "C"`` on PostgreSQL); age group: from the record with the lowest id whose age
-  at arrest is known (``MIN(id * 8 + group)``);
-* status: end-of-detention kinds, undated end claims and the first held claim (in record,
-  then claim order) dated strictly later than every end claim, at common precision
-  (``substr`` to the shorter length);
-* unaccounted for, persons with one facility record: no release or death claim that is
-  undated or dated on or after that sighting, at common precision.
-
-Dates in the store are ISO partial dates (``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``, written by
-:func:`athar.domain.dates.parse_date`); the year test accepts ASCII digits only.
+How each rule is written in SQL: see :mod:`athar.store.figures`.
 """
 
 from __future__ import annotations
