@@ -17,7 +17,7 @@ from athar.errors import UnusableFile
 from athar.estimate.table import CaptureTable, EstimateInputError
 
 if TYPE_CHECKING:
-    from athar.linkage.spec import LinkSpec
+    from athar.linkage import LinkSpec
 
 
 class TableError(UnusableFile):
