@@ -16,6 +16,7 @@ from typing import Any
 from athar.dna.frequencies import is_allele_label
 from athar.dna.mutation import MODELS, MutationModel
 from athar.dna.pedigree import Person, pedigree_problems, topological_order
+from athar.errors import InvalidInput
 
 POI = "POI"
 #: Tolerance on a marker's frequency sum (pedtools rejects sums that do not round to 1 at 3 dp).
@@ -24,8 +25,10 @@ SUM_TOLERANCE = 0.0005
 Genotype = tuple[str, str]
 
 
-class CaseError(ValueError):
+class CaseError(ValueError, InvalidInput):
     """A case that cannot be computed; ``problems`` lists (field, message)."""
+
+    code = "dna_case_invalid"
 
     def __init__(self, problems: list[tuple[str, str]]) -> None:
         self.problems = problems

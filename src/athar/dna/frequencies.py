@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from athar.errors import InvalidInput
+
 #: A marker's allele frequencies, in table order.
 MarkerFreqs = dict[str, float]
 #: marker -> allele -> frequency
@@ -24,8 +26,10 @@ DEFAULT_MINIMUM = 0.001
 ALLELE_RE = re.compile(r"^\d+(\.\d)?$")
 
 
-class FrequencyTableError(ValueError):
+class FrequencyTableError(ValueError, InvalidInput):
     """A frequency table that cannot be parsed; ``problems`` lists (line number, message)."""
+
+    code = "dna_frequency_table_invalid"
 
     def __init__(self, problems: list[tuple[int, str]]) -> None:
         self.problems = problems

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from athar.errors import InvalidInput
+
 
 @dataclass(frozen=True)
 class Person:
@@ -18,8 +20,10 @@ class Person:
         return self.father is None and self.mother is None
 
 
-class PedigreeError(ValueError):
+class PedigreeError(ValueError, InvalidInput):
     """A pedigree that is not well formed; ``problems`` lists (field, message)."""
+
+    code = "dna_pedigree_invalid"
 
     def __init__(self, problems: list[tuple[str, str]]) -> None:
         self.problems = problems
