@@ -32,7 +32,7 @@ class Setting:
 
 
 #: Every web setting, declared once.  ``tests/test_web_settings.py`` checks that each is
-#: documented in README.md.
+#: documented in docs/operators.md.
 SETTINGS: dict[str, Setting] = {
     "environment": Setting(
         "ATHAR_ENV",
