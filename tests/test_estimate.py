@@ -100,7 +100,7 @@ def test_hierarchical_model_counts() -> None:
 
 
 def test_loglinear_kosovo_reference(kosovo: CaptureTable) -> None:
-    """README: BIC-best [123,14,34]: 10,356.5, profile 95% 8,994-12,110."""
+    """Reference figures: BIC-best [123,14,34]: 10,356.5, profile 95% 8,994-12,110."""
     res = loglinear.estimate(kosovo)  # BIC search over all 113 hierarchical models
     assert res.fit.model.name() == "[123,14,34]"
     assert round(res.fit.estimate, 1) == 10356.5
@@ -109,7 +109,7 @@ def test_loglinear_kosovo_reference(kosovo: CaptureTable) -> None:
 
 
 def test_loglinear_uk_silverman_reference(uk5: CaptureTable) -> None:
-    """README: Silverman's model [12,13,24,25,35,45]: 11,313 (9,889-13,063)."""
+    """Reference figures: Silverman's model [12,13,24,25,35,45]: 11,313 (9,889-13,063)."""
     res = loglinear.estimate(uk5, "[12,13,24,25,35,45]")
     assert round(res.fit.estimate) == 11313
     assert round(res.interval.lower) == 9889
@@ -145,7 +145,7 @@ def test_decompose_cliques_and_separators() -> None:
 
 
 def test_dga_kosovo_reference(kosovo: CaptureTable) -> None:
-    """README: mean 12,749, median 12,595 [9,827-16,544]; within 1%."""
+    """Reference figures: mean 12,749, median 12,595 [9,827-16,544]; within 1%."""
     r = dga.estimate(kosovo)
     assert within(r.mean, 12749, 0.01)
     assert within(r.quantile(0.5), 12595, 0.01)
@@ -154,7 +154,7 @@ def test_dga_kosovo_reference(kosovo: CaptureTable) -> None:
 
 
 def test_dga_uk_reference(uk5: CaptureTable) -> None:
-    """README: mean 20,228, median 22,365 [10,343-29,446]; within 1%."""
+    """Reference figures: mean 20,228, median 22,365 [10,343-29,446]; within 1%."""
     r = dga.estimate(uk5)
     assert within(r.mean, 20228, 0.01)
     assert within(r.quantile(0.5), 22365, 0.01)
@@ -206,7 +206,7 @@ UK_CONVERGED = {"median": 22361, "lower": 15790, "upper": 34506}
 
 @pytest.mark.slow
 def test_lcmcr_kosovo_reference(kosovo: CaptureTable) -> None:
-    """README (LCMCR K=15, a=b=0.25): median 10,467 [9,085-13,528]; within 3%.
+    """Reference figures (LCMCR K=15, a=b=0.25): median 10,467 [9,085-13,528]; within 3%.
 
     About a third of HRDAG's 5 million sweeps (fixed seed); the full-length run is in
     bench/bench_estimate.py.
@@ -221,7 +221,7 @@ def test_lcmcr_kosovo_reference(kosovo: CaptureTable) -> None:
 @pytest.mark.slow
 def test_lcmcr_uk_converged_posterior(uk5: CaptureTable) -> None:
     """The collapsed sampler agrees with a long plain-Gibbs run on the UK data (within the
-    Monte Carlo error of this shorter run: 5%), and reaches the README's upper bound."""
+    Monte Carlo error of this shorter run: 5%), and reaches the reference upper bound."""
     r = lcmcr.estimate(uk5, UK_TEST)
     assert r.rhat < 1.05 and r.ess > 400, (r.rhat, r.ess)
     assert within(r.quantile(0.5), UK_CONVERGED["median"], 0.05), r.quantile(0.5)
@@ -233,14 +233,14 @@ def test_lcmcr_uk_converged_posterior(uk5: CaptureTable) -> None:
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
-    reason="README's UK LCMCR median 21,244 and lower bound 14,056 lie 5% and 11% below "
+    reason="the reference UK LCMCR median 21,244 and lower bound 14,056 lie 5% and 11% below "
     "the converged posterior (see UK_CONVERGED), at K=15 and at the R package's default K=5 "
     "alike; short plain-Gibbs runs scatter around them (test_lcmcr_uk_reference_is_a_short_run)",
 )
 def test_lcmcr_uk_reference(uk5: CaptureTable) -> None:
-    """README (LCMCR): median 21,244 [14,056-33,752]; within 3%.  Known miss.
+    """Reference figures (LCMCR): median 21,244 [14,056-33,752]; within 3%.  Known miss.
 
-    The README gives no settings for this figure.  Hypothesis tested: it used the R
+    The reference gives no settings for this figure.  Hypothesis tested: it used the R
     package's defaults (``lcmCR(K = 5, a_alpha = b_alpha = 0.25)``).  Converged runs at
     K=5 (collapsed sampler, 4 chains x ~1 million sweeps at thinning 500, R-hat 1.007,
     ESS 4,418) give median 22,187 [15,587-33,982]: +4.4% and +10.9% on the median and lower
@@ -261,7 +261,7 @@ R_DEFAULT_RUN = {"K": 5, "burnin": 10_000, "samples": 1000, "thinning": 10, "cha
 def test_lcmcr_uk_reference_is_a_short_run(uk5: CaptureTable) -> None:
     """Single chains of the R package's default length do not converge on the UK data: their
     summaries scatter over a factor of two (many stay in a low-N mode near 12,000), and the
-    README's figures fall inside that scatter, not at the converged posterior.
+    the reference figures fall inside that scatter, not at the converged posterior.
 
     200 such runs (seeds 1000-1199, K=5) gave chain medians from 8,656 to 23,361 (5th-95th
     percentile) with the README's median at the 64th percentile, its lower bound at the 58th

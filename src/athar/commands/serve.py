@@ -21,7 +21,7 @@ import click
     help="Server processes (uvicorn workers); rate limits then count per process.",
 )
 def serve(host: str, port: int, dev: bool, workers: int) -> None:
-    """Serve the web app and JSON API (settings from ATHAR_* variables; see README)."""
+    """Serve the web app and JSON API (settings from ATHAR_* variables; see docs/operators.md)."""
     import os
     import secrets
 

@@ -1,6 +1,6 @@
 """Generate a synthetic world: a population, the lists that document it, and the truth.
 
-``generate(outdir, persons=N, seed=S)`` writes (see the README section "Synthetic world"):
+``generate(outdir, persons=N, seed=S)`` writes (see docs/synthetic-world.md):
 
 - ``<source>.csv`` for each of :data:`~athar.synth.population.SOURCES`: interchange CSV;
 - ``truth.csv``: ``source,record_id,person_id`` for every record of every list;
