@@ -49,7 +49,6 @@ upgrade(engine)
 for f in sorted(world.glob("*.csv")):
     if f.name not in {"truth.csv", "persons.csv", "contacts.csv"}:
         import_file(engine, f, ImportOptions(actor="bench"))
-from sqlalchemy.orm import Session
 from athar.services.casework.tracing import submit_request
 from athar.services.casework.tracing_intake import validate_intake
 from athar.services.actor import PUBLIC
@@ -59,8 +58,7 @@ for i in range(n_req):
          "contact_phone": f"+963 944 {i:06d}", "full_name": "محمد أحمد الحلبي",
          "circumstances": "synthetic account " * 20},
         ["partners"], b"\xff\xd8\xff" + bytes(range(256)) * 40, photo_max_bytes=10**6)
-    with Session(engine) as s:
-        submit_request(s, actor=PUBLIC, intake=intake, language="ar")
+    submit_request(engine, actor=PUBLIC, intake=intake, language="ar")
 engine.dispose()
 """
 

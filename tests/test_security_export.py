@@ -93,25 +93,24 @@ def store(db_url: str, world: Path) -> Iterator[Store]:
     consent: dict[str, list[str]] = {}
     secrets: list[str] = []
     requesters: list[str] = []
-    with Session(engine) as db:
-        for i, row in enumerate(rows_of(world / "family.csv")):
-            contact = contacts[row["record_id"]]
-            raw: dict[str, object] = {k: v for k, v in row.items() if v}
-            raw.pop("status", None)
-            if raw.get("sex") not in ("M", "F"):
-                raw.pop("sex", None)
-            raw["requester_name"] = contact["requester_name"]
-            raw["relationship"] = RELATIONSHIPS.get(contact["relationship"], "relative")
-            raw["contact_phone"] = contact["phone"] or None
-            raw["contact_email"] = contact["email"] or None
-            raw["circumstances"] = f"{row['notes']} شاهد {i:04d}"
-            chosen = CONSENTS[i % len(CONSENTS)]
-            intake = validate_intake(raw, list(chosen), None, photo_max_bytes=1)
-            request = tracing.submit_request(db, actor=PUBLIC, intake=intake, language="ar")
-            consent[request.reference] = list(chosen)
-            secrets.append(str(raw["circumstances"]))
-            requesters.append(contact["requester_name"])
-            secrets += [v for v in (contact["phone"], contact["email"]) if v]
+    for i, row in enumerate(rows_of(world / "family.csv")):
+        contact = contacts[row["record_id"]]
+        raw: dict[str, object] = {k: v for k, v in row.items() if v}
+        raw.pop("status", None)
+        if raw.get("sex") not in ("M", "F"):
+            raw.pop("sex", None)
+        raw["requester_name"] = contact["requester_name"]
+        raw["relationship"] = RELATIONSHIPS.get(contact["relationship"], "relative")
+        raw["contact_phone"] = contact["phone"] or None
+        raw["contact_email"] = contact["email"] or None
+        raw["circumstances"] = f"{row['notes']} شاهد {i:04d}"
+        chosen = CONSENTS[i % len(CONSENTS)]
+        intake = validate_intake(raw, list(chosen), None, photo_max_bytes=1)
+        request = tracing.submit_request(engine, actor=PUBLIC, intake=intake, language="ar")
+        consent[request.reference] = list(chosen)
+        secrets.append(str(raw["circumstances"]))
+        requesters.append(contact["requester_name"])
+        secrets += [v for v in (contact["phone"], contact["email"]) if v]
     assert sum(1 for c in consent.values() if "partners" in c) >= 3
     try:
         yield Store(engine, consent, secrets, requesters)
@@ -173,13 +172,11 @@ def test_withdrawn_consent_takes_effect_on_the_next_export(store: Store, tmp_pat
     ref = sorted(with_consent(store, "partners"))[0]
     export_partner(store.engine, first, scope="partners", recipient="Org A", actor="op")
     assert ref in references(rows_of(first))
-    with Session(store.engine) as db:
-        tracing.set_consent(db, actor=CLI, reference=ref, consent=["research"])
+    tracing.set_consent(store.engine, actor=CLI, reference=ref, consent=["research"])
     export_partner(store.engine, second, scope="partners", recipient="Org A", actor="op")
     assert references(rows_of(second)) == references(rows_of(first)) - {ref}
     # and given again, it goes out again
-    with Session(store.engine) as db:
-        tracing.set_consent(db, actor=CLI, reference=ref, consent=["partners"])
+    tracing.set_consent(store.engine, actor=CLI, reference=ref, consent=["partners"])
     export_partner(store.engine, second, scope="partners", recipient="Org A", actor="op")
     assert ref in references(rows_of(second))
 
@@ -187,9 +184,8 @@ def test_withdrawn_consent_takes_effect_on_the_next_export(store: Store, tmp_pat
 def test_no_contact_detail_or_family_account_ever_goes_out(store: Store, tmp_path: Path) -> None:
     out = tmp_path / "all.csv"
     for scope in ("partners", "humanitarian", "un_missing"):
-        with Session(store.engine) as db:  # every request consents, to put the most at risk
-            for ref in store.consent:
-                tracing.set_consent(db, actor=CLI, reference=ref, consent=[scope])
+        for ref in store.consent:  # every request consents, to put the most at risk
+            tracing.set_consent(store.engine, actor=CLI, reference=ref, consent=[scope])
         export_partner(store.engine, out, scope=scope, recipient="X", actor="op", all_sources=True)
         text = out.read_text(encoding="utf-8")
         assert references(rows_of(out)) == set(store.consent)

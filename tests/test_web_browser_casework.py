@@ -49,7 +49,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _setup(engine: Engine, world: Path, base: str) -> tuple[str, set[str]]:
     import httpx2
-    from sqlalchemy.orm import Session
 
     for source in ("ngo_ar", "ngo_en"):
         assert import_file(engine, world / f"{source}.csv", ImportOptions(actor="t")).exit_code in (
@@ -84,15 +83,14 @@ def _setup(engine: Engine, world: Path, base: str) -> tuple[str, set[str]]:
             "/api/v1/tracing-requests", json=body, headers={"X-CSRF-Token": token}
         ).json()["reference"]
     linking.link_store(engine, cfg=FAST, actor="tester")
-    with Session(engine) as db:
-        for name, role in (
-            ("amira", Role.CASE_WORKER),
-            ("rami", Role.REVIEWER),
-            ("rana", Role.RESEARCHER),
-        ):
-            create_user(
-                db, actor=CLI, username=name, display_name=name, role=role, password=PASSWORD
-            )
+    for name, role in (
+        ("amira", Role.CASE_WORKER),
+        ("rami", Role.REVIEWER),
+        ("rana", Role.RESEARCHER),
+    ):
+        create_user(
+            engine, actor=CLI, username=name, display_name=name, role=role, password=PASSWORD
+        )
     return reference, expected
 
 

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import click
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from athar.security.auth import Role
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 
 @contextmanager
-def _db() -> Iterator[Session]:
+def _engine() -> Iterator[Engine]:
     from athar.store.engine import make_engine
     from athar.store.migrate import SchemaNotReady, require_current
 
@@ -26,10 +27,15 @@ def _db() -> Iterator[Session]:
             require_current(engine)
         except SchemaNotReady as exc:
             raise click.ClickException(str(exc)) from None
-        with Session(engine, expire_on_commit=False) as db:
-            yield db
+        yield engine
     finally:
         engine.dispose()
+
+
+@contextmanager
+def _db() -> Iterator[Session]:
+    with _engine() as engine, Session(engine, expire_on_commit=False) as db:
+        yield db
 
 
 def _actor(actor: str | None) -> Actor:
@@ -68,10 +74,10 @@ def add(
     from athar.services.access.users import create_user
 
     acting = _actor(actor)
-    with _db() as db:
+    with _engine() as engine:
         try:
             user, password = create_user(
-                db,
+                engine,
                 actor=acting,
                 username=username,
                 display_name=display_name or username,
@@ -104,9 +110,9 @@ def _toggle(username: str, active: bool, actor: str | None) -> None:
     from athar.services.access.users import set_active
 
     acting = _actor(actor)
-    with _db() as db:
+    with _engine() as engine:
         try:
-            set_active(db, actor=acting, username=username, active=active)
+            set_active(engine, actor=acting, username=username, active=active)
         except NotFound as exc:
             raise click.ClickException(exc.message) from None
     click.echo(f"{username}: {'enabled' if active else 'disabled'}")
@@ -137,9 +143,9 @@ def reset_password_command(username: str, actor: str | None) -> None:
     from athar.services.access.users import reset_password
 
     acting = _actor(actor)
-    with _db() as db:
+    with _engine() as engine:
         try:
-            password = reset_password(db, actor=acting, username=username)
+            password = reset_password(engine, actor=acting, username=username)
         except NotFound as exc:
             raise click.ClickException(exc.message) from None
     click.echo(f"password: {password}")

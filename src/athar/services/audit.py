@@ -34,7 +34,9 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, select, text
+from sqlalchemy.orm import Session
 
+from athar.services.actor import Actor
 from athar.store.engine import begin_write
 from athar.store.models import AuditEvent
 
@@ -300,6 +302,32 @@ def append_read(
     write's own transaction (:func:`append_event`)."""
     return appender(engine).append(
         actor=actor, action=action, entity_type=entity_type, entity_id=entity_id, detail=detail
+    )
+
+
+def audit_read(
+    db: Session,
+    *,
+    actor: Actor,
+    action: str,
+    entity_type: str,
+    entity_id: str | int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> int:
+    """Audit a sensitive read made with ``db``, committed before the caller answers.
+
+    The reads' transaction ends first (nothing was written: the session's objects expire,
+    so build what you return before calling this), and the event is appended on the
+    session's engine by :func:`append_read`, in its own group-committed transaction."""
+    db.rollback()
+    bind = db.get_bind()
+    return append_read(
+        bind if isinstance(bind, Engine) else bind.engine,
+        actor=actor.label,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        detail=detail,
     )
 
 

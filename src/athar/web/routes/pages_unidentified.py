@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from athar.security.auth import Permission
 from athar.services.casework import tracing_intake, unidentified
 from athar.services.linking import candidates
-from athar.web.deps import CsrfProtected, CurrentUser, SessionDep, WebUser, requires
+from athar.web.deps import CsrfProtected, CurrentUser, EngineDep, SessionDep, WebUser, requires
 from athar.web.ratelimit import limited
 from athar.web.render import render
 from athar.web.routes.pages_review import render_pair
@@ -43,7 +43,7 @@ def new_form(request: Request, user: Worker) -> Response:
 
 
 @router.post("/unidentified/new", dependencies=[CsrfProtected])
-async def new_submit(request: Request, db: SessionDep, user: Worker) -> Response:
+async def new_submit(request: Request, engine: EngineDep, user: Worker) -> Response:
     form = await request.form()
     raw = {k: v for k in unidentified.FIELDS if isinstance(v := form.get(k), str)}
     try:
@@ -51,7 +51,7 @@ async def new_submit(request: Request, db: SessionDep, user: Worker) -> Response
     except unidentified.DescriptorsInvalid as exc:
         return _form(request, raw, exc.errors, status=422)
     reference = await run_in_threadpool(
-        lambda: unidentified.register(db, actor=user.actor, values=values)
+        lambda: unidentified.register(engine, actor=user.actor, values=values)
     )
     return RedirectResponse(f"/unidentified/{quote(reference)}", status_code=303)
 
