@@ -39,6 +39,7 @@ import sys
 from pathlib import Path
 from athar.security import crypto
 from athar.security.keys import KeyRing
+from athar.services.actor import Actor
 from athar.services.registry.importer import ImportOptions, import_file
 from athar.store.engine import make_engine
 from athar.store.migrate import upgrade
@@ -48,7 +49,7 @@ engine = make_engine(db)
 upgrade(engine)
 for f in sorted(world.glob("*.csv")):
     if f.name not in {"truth.csv", "persons.csv", "contacts.csv"}:
-        import_file(engine, f, ImportOptions(actor="bench"))
+        import_file(engine, f, ImportOptions(actor=Actor("bench")))
 from athar.services.casework.tracing import submit_request
 from athar.services.casework.tracing_intake import validate_intake
 from athar.services.actor import PUBLIC

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from athar.services.registry.importer import default_actor
+from athar.services.actor import Actor, default_actor
 
 
 @click.group("db")
@@ -18,14 +18,13 @@ def upgrade(actor: str | None) -> None:
     """Create the schema or bring it to the newest revision; seed the facility vocabulary."""
     from athar.services.registry.vocab import sync_facilities
     from athar.store import migrate
-    from athar.store.engine import begin_write, display_url, make_engine
+    from athar.store.engine import display_url, make_engine
 
     engine = make_engine()
     try:
         before = migrate.current_revision(engine)
         migrate.upgrade(engine)
-        with begin_write(engine) as conn:
-            added = sync_facilities(conn, actor or default_actor())
+        added = sync_facilities(engine, actor=Actor(actor or default_actor()))
         after = migrate.current_revision(engine)
     finally:
         engine.dispose()

@@ -356,8 +356,8 @@ def _estimate_store(
     fmt: str,
     plot: Path | None,
 ) -> None:
+    from athar.services.actor import Actor, default_actor
     from athar.services.registry import statistics
-    from athar.services.registry.importer import default_actor
     from athar.store.engine import make_engine
     from athar.store.migrate import SchemaNotReady, require_current
 
@@ -367,7 +367,7 @@ def _estimate_store(
         chosen = [s.strip() for s in lists.split(",") if s.strip()] if lists else None
         result, report = statistics.estimate_store(
             engine,
-            actor=actor or default_actor(),
+            actor=Actor(actor or default_actor()),
             lists=chosen,
             methods=methods,
             options=opts,

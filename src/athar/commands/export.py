@@ -48,7 +48,7 @@ def _with_sources(fn: Any) -> Any:
 
 
 def _run(call: Callable[[Any, str], Any]) -> Any:
-    from athar.services.registry.importer import default_actor
+    from athar.services.actor import default_actor
     from athar.services.sharing.export_common import ExportError
     from athar.store.engine import make_engine
     from athar.store.migrate import SchemaNotReady, require_current
@@ -95,6 +95,7 @@ def partner(
     actor: str | None,
 ) -> None:
     """Write interchange CSV OUT for RECIPIENT: only what each family's consent allows."""
+    from athar.services.actor import Actor
     from athar.services.sharing.export_partner import export_partner
 
     report = _run(
@@ -103,7 +104,7 @@ def partner(
             out,
             scope=scope,
             recipient=recipient,
-            actor=actor or who,
+            actor=Actor(actor or who),
             sources=sources,
             all_sources=all_sources,
         )
@@ -152,6 +153,7 @@ def research(
     actor: str | None,
 ) -> None:
     """Write a pseudonymised extract OUT (.csv or .xlsx): no names, contacts, notes or numbers."""
+    from athar.services.actor import Actor
     from athar.services.sharing.export_research import export_research
 
     if k is None:
@@ -165,7 +167,7 @@ def research(
         lambda engine, who: export_research(
             engine,
             out,
-            actor=actor or who,
+            actor=Actor(actor or who),
             sources=sources,
             all_sources=all_sources,
             dates=dates,

@@ -69,7 +69,8 @@ def import_command(
     is not ready (run `athar db upgrade`).
     """
     from athar.ingest.safe_export import write_csv
-    from athar.services.registry.importer import default_actor, import_file
+    from athar.services.actor import Actor, default_actor
+    from athar.services.registry.importer import import_file
     from athar.store.engine import make_engine
     from athar.store.migrate import SchemaNotReady
 
@@ -77,7 +78,7 @@ def import_command(
     opts = ImportOptions(
         source=source,
         mapping=mapping,
-        actor=actor or default_actor(),
+        actor=Actor(actor or default_actor()),
         keep_extra=keep_extra,
         on_problem=collected.append if report else None,
     )

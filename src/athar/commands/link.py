@@ -218,13 +218,19 @@ def run(
 def _run_store(
     spec: LinkSpec, cfg: Any, threshold: float | None, actor: str, incremental: bool
 ) -> None:
+    from athar.services.actor import Actor
     from athar.services.linking import runs as linking
     from athar.store.engine import make_engine
 
     engine = make_engine()
     try:
         summary = linking.link_store(
-            engine, spec=spec, cfg=cfg, actor=actor, threshold=threshold, incremental=incremental
+            engine,
+            spec=spec,
+            cfg=cfg,
+            actor=Actor(actor),
+            threshold=threshold,
+            incremental=incremental,
         )
     except linking.LinkingError as e:
         raise InputError(str(e)) from e
@@ -290,6 +296,7 @@ def decide(a: str, b: str, kind: str | None, who: str, why: str) -> None:
     It overrides the model in every later run; a cannot-link also stops merges through
     a third record.
     """
+    from athar.services.actor import Actor
     from athar.services.linking import runs as linking
     from athar.store.engine import make_engine
 
@@ -297,7 +304,7 @@ def decide(a: str, b: str, kind: str | None, who: str, why: str) -> None:
         raise click.UsageError("give --must-link or --cannot-link")
     try:
         did = linking.record_decision(
-            make_engine(), a, b, must_link=kind == "must_link", actor=who, reason=why
+            make_engine(), a, b, must_link=kind == "must_link", actor=Actor(who), reason=why
         )
     except linking.LinkingError as e:
         raise InputError(str(e)) from e

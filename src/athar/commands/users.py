@@ -39,8 +39,7 @@ def _db() -> Iterator[Session]:
 
 
 def _actor(actor: str | None) -> Actor:
-    from athar.services.actor import Actor
-    from athar.services.registry.importer import default_actor
+    from athar.services.actor import Actor, default_actor
 
     return Actor(f"cli:{actor or default_actor()}", Role.ADMIN)
 

@@ -6,6 +6,8 @@ imports no wing.
 
 from __future__ import annotations
 
+import getpass
+import os
 from dataclasses import dataclass
 
 from athar.security.auth import Role
@@ -26,6 +28,11 @@ class Actor:
     @classmethod
     def of(cls, user: User) -> Actor:
         return cls(f"user:{user.username}", Role(user.role), user.id, user.source_code)
+
+
+def default_actor() -> str:
+    """Who runs a command when ``--actor`` is not given: ``$ATHAR_ACTOR``, else the login."""
+    return os.environ.get("ATHAR_ACTOR") or getpass.getuser()
 
 
 PUBLIC = Actor("public:web")

@@ -33,10 +33,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, select, text
+from sqlalchemy import Connection, Engine, Table, select
 from sqlalchemy.orm import Session
 
 from athar.services.actor import Actor
+from athar.store import statements as sql
 from athar.store.engine import begin_write
 from athar.store.models import AuditEvent
 
@@ -78,9 +79,9 @@ def event_hash(
 
 
 # built once: composing them on every append cost more than running them (py-spy)
-_BUMP_HEAD = text("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+_BUMP_HEAD = sql.BUMP_AUDIT_HEAD
 _INSERT_EVENT = AUDIT.insert()
-_SET_HEAD_HASH = text("UPDATE audit_head SET hash = :h WHERE id = 1")
+_SET_HEAD_HASH = sql.SET_AUDIT_HEAD_HASH
 
 
 def _event_row(
@@ -135,15 +136,6 @@ def append_event(
     return int(event["seq"])
 
 
-_PG_BUMP = "UPDATE audit_head SET seq = seq + 1 WHERE id = 1"
-_PG_INSERT = (
-    "INSERT INTO audit_event (seq, ts, actor, action, entity_type, entity_id, detail, "
-    "prev_hash, hash) VALUES (%(seq)s, %(ts)s, %(actor)s, %(action)s, %(entity_type)s, "
-    "%(entity_id)s, %(detail)s, %(prev_hash)s, %(hash)s)"
-)
-_PG_SET_HASH = "UPDATE audit_head SET hash = %(hash)s WHERE id = 1"
-
-
 def append_events(conn: Connection, events: list[dict[str, Any]]) -> list[int]:
     """Append several events (each the keyword arguments of :func:`append_event`) inside the
     caller's transaction; return their sequence numbers.
@@ -167,9 +159,9 @@ def append_events(conn: Connection, events: list[dict[str, Any]]) -> list[int]:
     with raw.pipeline(), raw.cursor() as cur:
         for i, row in enumerate(rows):
             if i:
-                cur.execute(_PG_BUMP)
-            cur.execute(_PG_INSERT, row)
-            cur.execute(_PG_SET_HASH, row)
+                cur.execute(sql.PG_BUMP_AUDIT_HEAD)
+            cur.execute(sql.PG_INSERT_AUDIT_EVENT, row)
+            cur.execute(sql.PG_SET_AUDIT_HEAD_HASH, row)
     return [int(r["seq"]) for r in rows]
 
 
@@ -358,7 +350,7 @@ def _events(conn: Connection) -> Iterator[Any]:
 def verify_chain(conn: Connection) -> VerifyResult:
     """Walk the chain in sequence order and report the first event that was tampered with."""
     rows = list(_events(conn))
-    head = conn.execute(text("SELECT seq, hash FROM audit_head WHERE id = 1")).one()
+    head = conn.execute(sql.AUDIT_HEAD).one()
     head_seq, head_hash = int(head[0]), str(head[1])
     position = {r.hash: r.seq for r in rows}
     prev_hash, expected = GENESIS_HASH, 1

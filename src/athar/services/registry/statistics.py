@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
 from athar.estimate import registry
 from athar.estimate.registry import Claim, PersonFacts, RecordFacts
@@ -36,8 +36,11 @@ from athar.estimate.report import METHODS, Options, Report, json_safe, posterior
 from athar.estimate.stratified import StratifiedReport, estimate_strata
 from athar.estimate.table import CaptureTable, EstimateInputError
 from athar.linkage.clustering import cluster
+from athar.services.actor import Actor
 from athar.services.audit import append_event
 from athar.store import figures as store_figures
+from athar.store import statements as sql
+from athar.store.engine import begin_write
 
 #: sources that are not lists of the disappeared (intake of unidentified people)
 NOT_A_LIST = ("unidentified",)
@@ -89,43 +92,12 @@ def _int(v: Any) -> int | None:
     return None if v is None else int(v)
 
 
-#: SQL: the record carries a name or a detainee number (what linkage can match on)
-IDENTIFIABLE = (
-    "CASE WHEN "
-    + " OR ".join(
-        f"COALESCE(r.{c}, '') <> ''"
-        for c in (
-            "full_name",
-            "given_name",
-            "father_name",
-            "grandfather_name",
-            "family_name",
-            "detainee_number",
-        )
-    )
-    + " THEN 1 ELSE 0 END"
-)
-
-
 def _current_records(conn: Connection) -> list[StoredRecord]:
     claims: dict[int, list[Claim]] = {}
-    for rid, status, date, facility in conn.execute(
-        text(
-            "SELECT e.record_id, e.status_code, e.event_date, e.facility_code "
-            "FROM status_event e JOIN record r ON r.id = e.record_id WHERE r.is_current "
-            "ORDER BY e.id"
-        )
-    ):
+    for rid, status, date, facility in conn.execute(sql.CURRENT_STATUS_CLAIMS):
         claims.setdefault(int(rid), []).append(Claim(str(status), date, facility))
     out = []
-    for row in conn.execute(
-        text(
-            "SELECT r.id, s.code, r.record_id, r.sex_code, r.birth_year, r.age_min, r.age_max, "
-            "r.arrest_date, r.arrest_place_code, r.facility_code, r.last_seen_date, "
-            f"{IDENTIFIABLE} "
-            "FROM record r JOIN source s ON s.id = r.source_id WHERE r.is_current ORDER BY r.id"
-        )
-    ):
+    for row in conn.execute(sql.CURRENT_RECORD_FACTS):
         db_id = int(row[0])
         facts = RecordFacts(
             person=-db_id,
@@ -147,20 +119,12 @@ def _current_records(conn: Connection) -> list[StoredRecord]:
 
 def _memberships(conn: Connection) -> dict[tuple[str, str], int]:
     """Person of each (source, record id): memberships are keyed so they survive versions."""
-    rows = conn.execute(
-        text(
-            "SELECT s.code, r.record_id, pr.person_id FROM person_record pr "
-            "JOIN record r ON r.id = pr.record_id JOIN source s ON s.id = r.source_id "
-            "ORDER BY pr.id"
-        )
-    )
+    rows = conn.execute(sql.MEMBERSHIPS)
     return {(str(s), str(r)): int(p) for s, r, p in rows}
 
 
 def _latest_run(conn: Connection) -> tuple[int, float, float] | None:
-    row = conn.execute(
-        text("SELECT id, threshold, settings FROM link_run ORDER BY id DESC LIMIT 1")
-    ).one_or_none()
+    row = conn.execute(sql.LATEST_RUN_WITH_SETTINGS).one_or_none()
     if row is None:
         return None
     settings = row[2]
@@ -231,15 +195,7 @@ def registry_view(conn: Connection) -> RegistryView:
 def figures_version(conn: Connection) -> tuple[Any, ...]:
     """Changes whenever the figures can: a new record version, status claim, link run or
     membership (ids only grow; a full run replaces every membership with new ids)."""
-    return tuple(
-        conn.execute(
-            text(
-                "SELECT (SELECT MAX(id) FROM record), (SELECT COUNT(*) FROM record), "
-                "(SELECT MAX(id) FROM status_event), (SELECT MAX(id) FROM person_record), "
-                "(SELECT COUNT(*) FROM person_record), (SELECT MAX(id) FROM link_run)"
-            )
-        ).one()
-    )
+    return tuple(conn.execute(sql.FIGURES_VERSION).one())
 
 
 def describe_store(conn: Connection) -> tuple[dict[str, Any], registry.Description]:
@@ -329,11 +285,11 @@ class StoredPairs:
 
 
 def stored_pairs(conn: Connection, records: Sequence[StoredRecord]) -> StoredPairs:
-    from athar.services.linking.runs import _decisions
+    from athar.services.linking.runs import human_decisions
 
     index = {(r.source, r.record_id): i for i, r in enumerate(records)}
     runs: list[int] = []
-    for rid, settings in conn.execute(text("SELECT id, settings FROM link_run ORDER BY id")):
+    for rid, settings in conn.execute(sql.RUN_SETTINGS):
         s = json.loads(settings) if isinstance(settings, str) else (settings or {})
         if not s.get("incremental"):
             runs = []
@@ -342,13 +298,7 @@ def stored_pairs(conn: Connection, records: Sequence[StoredRecord]) -> StoredPai
         raise StatisticsError("no link run in the store yet: run `athar link` first")
     best: dict[tuple[int, int], float] = {}
     rows = conn.execute(
-        text(
-            "SELECT sa.code, ra.record_id, sb.code, rb.record_id, d.score, d.link_run_id "
-            "FROM link_decision d "
-            "JOIN record ra ON ra.id = d.record_a_id JOIN source sa ON sa.id = ra.source_id "
-            "JOIN record rb ON rb.id = d.record_b_id JOIN source sb ON sb.id = rb.source_id "
-            "WHERE d.kind = 'automatic' AND d.link_run_id >= :first"
-        ),
+        sql.AUTOMATIC_PAIRS_SINCE,
         {"first": runs[0]},
     )
     keep = set(runs)
@@ -360,7 +310,7 @@ def stored_pairs(conn: Connection, records: Sequence[StoredRecord]) -> StoredPai
             continue
         key = (min(a, b), max(a, b))
         best[key] = max(best.get(key, 0.0), float(score))
-    decisions = _decisions(conn, index)
+    decisions = human_decisions(conn, index)
     decided = {(min(d.left, d.right), max(d.left, d.right)) for d in decisions}
     pairs = [(a, b, p) for (a, b), p in best.items() if (a, b) not in decided]
     arr = np.array(pairs, dtype=np.float64).reshape(-1, 3)
@@ -487,7 +437,7 @@ def _public(result: dict[str, Any], report: Report | None) -> dict[str, Any]:
 def estimate_store(
     engine: Engine,
     *,
-    actor: str,
+    actor: Actor,
     lists: Sequence[str] | None = None,
     methods: Sequence[str] = METHODS,
     options: Options | None = None,
@@ -547,10 +497,10 @@ def estimate_store(
             if not ts and view.basis == "persons":
                 ts = default_thresholds(view)
             result["sensitivity"] = sensitivity(conn, view, chosen, ts, methods, opt)
-    with engine.begin() as conn:
+    with begin_write(engine) as conn:
         seq = append_event(
             conn,
-            actor=actor,
+            actor=actor.label,
             action=ACTION,
             entity_type="estimate",
             entity_id=view.link_run,
@@ -563,10 +513,7 @@ def estimate_store(
 def latest_estimate(conn: Connection) -> dict[str, Any] | None:
     """The latest recorded estimate run's public part, with who ran it and when."""
     row = conn.execute(
-        text(
-            "SELECT seq, ts, actor, detail FROM audit_event WHERE action = :a "
-            "ORDER BY seq DESC LIMIT 1"
-        ),
+        sql.LATEST_EVENT_OF_ACTION,
         {"a": ACTION},
     ).one_or_none()
     if row is None:

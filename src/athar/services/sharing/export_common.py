@@ -34,6 +34,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, select
 
+from athar.services.actor import Actor
 from athar.services.audit import append_event
 from athar.services.casework.tracing_intake import FAMILY_SOURCE
 from athar.store.casework import TracingRequest
@@ -130,7 +131,7 @@ def audited_write(
     report: ExportReport,
     write: Any,
     *,
-    actor: str,
+    actor: Actor,
     detail: dict[str, Any],
 ) -> ExportReport:
     """Run ``write(conn, tmp_path, report) -> rows`` on one snapshot, audit it, move it in."""
@@ -161,7 +162,7 @@ def audited_write(
             }
             report.audit_seq = append_event(
                 conn,
-                actor=actor,
+                actor=actor.label,
                 action=f"export.{report.kind}",
                 entity_type="export",
                 entity_id=report.scope,
