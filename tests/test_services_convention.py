@@ -176,7 +176,7 @@ def test_the_checks_catch_each_breach() -> None:
         "athar.services.linking.runs._decisions"
     ]
     assert len(raw_sql(_tree("q = text('SELECT id FROM source WHERE code = :c')"))) == 2
-    assert len(raw_sql(_tree("q = f'SELECT {cols} FROM record'"))) == 1
+    assert raw_sql(_tree("q = f'SELECT {cols} FROM record'")) != []
     good = _tree(
         "def set_status(engine: Engine, *, actor: Actor, reference: str) -> str:\n"
         "    with write_session(engine) as db:\n"
