@@ -20,10 +20,6 @@ _LATIN_ACCENTED = re.compile("[\u00c0-\u00ff]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-class EncodingProblem(ValueError):
-    """The bytes are not text in an encoding Athar accepts."""
-
-
 @dataclass(frozen=True)
 class Sniffed:
     content_hash: str  # SHA-256 of the file's bytes

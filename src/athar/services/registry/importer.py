@@ -672,10 +672,3 @@ def _reset(result: FileResult) -> None:
     result.rows_new = result.rows_new_version = result.rows_unchanged = 0
     result.rows_duplicate = result.rows_quarantined = 0
     result.sources.clear()
-
-
-def import_files(
-    engine: Engine, paths: Iterable[Path], opts: ImportOptions | None = None
-) -> list[FileResult]:
-    """Import each file as its own batch (its own transaction)."""
-    return [import_file(engine, Path(p), opts) for p in paths]

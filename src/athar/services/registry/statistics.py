@@ -34,7 +34,7 @@ from athar.estimate import registry
 from athar.estimate.registry import Claim, PersonFacts, RecordFacts
 from athar.estimate.report import METHODS, Options, Report, json_safe, posterior_curves, run
 from athar.estimate.stratified import StratifiedReport, estimate_strata
-from athar.estimate.table import CaptureTable, EstimateInputError
+from athar.estimate.table import EstimateInputError
 from athar.linkage.clustering import cluster
 from athar.services.actor import Actor
 from athar.services.audit import append_event
@@ -262,14 +262,6 @@ def choose_lists(view: RegistryView, lists: Sequence[str] | None) -> tuple[list[
             f"estimation needs at least two lists; got {', '.join(chosen) or 'none'}"
         )
     return chosen, rule
-
-
-def store_table(
-    conn: Connection, lists: Sequence[str] | None = None
-) -> tuple[RegistryView, list[str], CaptureTable]:
-    view = registry_view(conn)
-    chosen, _ = choose_lists(view, lists)
-    return view, chosen, registry.capture_counts(view.people, chosen)
 
 
 @dataclass
