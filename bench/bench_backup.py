@@ -39,6 +39,7 @@ import sys
 from pathlib import Path
 from athar.security import crypto
 from athar.security.keys import KeyRing
+from athar.services.actor import Actor
 from athar.services.registry.importer import ImportOptions, import_file
 from athar.store.engine import make_engine
 from athar.store.migrate import upgrade
@@ -48,8 +49,7 @@ engine = make_engine(db)
 upgrade(engine)
 for f in sorted(world.glob("*.csv")):
     if f.name not in {"truth.csv", "persons.csv", "contacts.csv"}:
-        import_file(engine, f, ImportOptions(actor="bench"))
-from sqlalchemy.orm import Session
+        import_file(engine, f, ImportOptions(actor=Actor("bench")))
 from athar.services.casework.tracing import submit_request
 from athar.services.casework.tracing_intake import validate_intake
 from athar.services.actor import PUBLIC
@@ -59,8 +59,7 @@ for i in range(n_req):
          "contact_phone": f"+963 944 {i:06d}", "full_name": "محمد أحمد الحلبي",
          "circumstances": "synthetic account " * 20},
         ["partners"], b"\xff\xd8\xff" + bytes(range(256)) * 40, photo_max_bytes=10**6)
-    with Session(engine) as s:
-        submit_request(s, actor=PUBLIC, intake=intake, language="ar")
+    submit_request(engine, actor=PUBLIC, intake=intake, language="ar")
 engine.dispose()
 """
 

@@ -36,6 +36,7 @@ from athar.estimate import (
     run,
 )
 from athar.linkage import EngineConfig
+from athar.services.actor import Actor
 from athar.services.linking import runs as linking
 from athar.services.registry import statistics
 from athar.services.registry.importer import ImportOptions, import_file
@@ -93,20 +94,20 @@ def main(argv: list[str]) -> None:
         upgrade(engine)
         t0 = time.perf_counter()
         for s in SOURCES:
-            res = import_file(engine, world / f"{s}.csv", ImportOptions(actor="bench"))
+            res = import_file(engine, world / f"{s}.csv", ImportOptions(actor=Actor("bench")))
             if res.exit_code not in (0, 1):
                 raise SystemExit(f"import of {s} failed: {res.message}")
         timings["import"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         linked = linking.link_store(
-            engine, cfg=EngineConfig(memory_limit="2GB", threads=2), actor="bench"
+            engine, cfg=EngineConfig(memory_limit="2GB", threads=2), actor=Actor("bench")
         )
         timings["link"] = time.perf_counter() - t0
 
         # linked persons: the store path, as `athar estimate --strata year --sensitivity`
         t0 = time.perf_counter()
         result, report = statistics.estimate_store(
-            engine, actor="bench", options=opts, strata="year", thresholds=[]
+            engine, actor=Actor("bench"), options=opts, strata="year", thresholds=[]
         )
         timings["estimate_store_with_strata_and_sensitivity"] = time.perf_counter() - t0
         lists = result["lists"]

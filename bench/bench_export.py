@@ -53,11 +53,10 @@ def world(n: int) -> Path:
 
 
 def prepare(n: int, max_requests: int) -> tuple[str, dict[str, Any]]:
-    from sqlalchemy.orm import Session
 
     from athar.security import crypto
     from athar.security.keys import KeyRing
-    from athar.services.actor import PUBLIC
+    from athar.services.actor import PUBLIC, Actor
     from athar.services.casework.tracing import submit_request
     from athar.services.casework.tracing_intake import validate_intake
     from athar.services.registry.importer import ImportOptions, import_file
@@ -75,10 +74,10 @@ def prepare(n: int, max_requests: int) -> tuple[str, dict[str, Any]]:
     imported = 0
     for f in sorted(src.glob("*.csv")):
         if f.name not in NOT_LISTS:
-            imported += import_file(engine, f, ImportOptions(actor="bench")).rows_new
+            imported += import_file(engine, f, ImportOptions(actor=Actor("bench"))).rows_new
     filed = 0
     t0 = time.perf_counter()
-    with open(src / "family.csv", encoding="utf-8", newline="") as fh, Session(engine) as db:
+    with open(src / "family.csv", encoding="utf-8", newline="") as fh:
         for i, row in enumerate(csv.DictReader(fh)):
             if i >= max_requests:
                 break
@@ -95,7 +94,7 @@ def prepare(n: int, max_requests: int) -> tuple[str, dict[str, Any]]:
                 intake = validate_intake(raw, CONSENTS[i % 4], None, photo_max_bytes=1)
             except ValueError:
                 continue  # a generated row the public form would refuse (e.g. no name)
-            submit_request(db, actor=PUBLIC, intake=intake, language="ar")
+            submit_request(engine, actor=PUBLIC, intake=intake, language="ar")
             filed += 1
     engine.dispose()
     return url, {
@@ -124,6 +123,7 @@ def suppression(path: Path) -> dict[str, Any]:
 
 
 def run_size(n: int, repeat: int, max_requests: int) -> dict[str, Any]:
+    from athar.services.actor import Actor
     from athar.services.sharing.export_partner import export_partner
     from athar.services.sharing.export_research import export_research
     from athar.store.engine import make_engine
@@ -140,7 +140,7 @@ def run_size(n: int, repeat: int, max_requests: int) -> dict[str, Any]:
                 out / "partner.csv",
                 scope="partners",
                 recipient="bench",
-                actor="bench",
+                actor=Actor("bench"),
                 all_sources=True,
             ),
             repeat,
@@ -161,7 +161,7 @@ def run_size(n: int, repeat: int, max_requests: int) -> dict[str, Any]:
             path = out / name
             med, times, rep = timed(
                 lambda p=path, d=dates, c=columns: export_research(
-                    engine, p, actor="bench", all_sources=True, dates=d, k=5, columns=c
+                    engine, p, actor=Actor("bench"), all_sources=True, dates=d, k=5, columns=c
                 ),
                 repeat,
             )

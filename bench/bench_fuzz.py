@@ -295,11 +295,12 @@ class Fuzz:
             self.unclosed += 1
 
     def _import(self, path: Path, suffix: str, data: bytes) -> None:
+        from athar.services.actor import Actor
         from athar.services.registry.importer import ImportOptions, import_file
 
         try:
             before = self._counts()
-            opts = ImportOptions(actor="fuzz", chunk_size=7, mapping=self.mapping_path)
+            opts = ImportOptions(actor=Actor("fuzz"), chunk_size=7, mapping=self.mapping_path)
             res = import_file(self.engine, path, opts)
             after = self._counts()
             self.outcomes[res.outcome] = self.outcomes.get(res.outcome, 0) + 1

@@ -36,6 +36,7 @@ PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 CHILD = r"""
 import csv, json, resource, sys, time
 from pathlib import Path
+from athar.services.actor import Actor
 from athar.services.registry.importer import ImportOptions, import_file
 from athar.store import migrate
 from athar.store.engine import make_engine
@@ -56,7 +57,7 @@ read_s = time.perf_counter() - t0
 c0, t0 = time.process_time(), time.perf_counter()
 out = {"rows": 0, "stored": 0, "quarantined": 0, "exit_codes": []}
 for f in files:
-    r = import_file(engine, f, ImportOptions(actor="bench"))
+    r = import_file(engine, f, ImportOptions(actor=Actor("bench")))
     out["rows"] += r.rows_total
     out["stored"] += r.rows_new + r.rows_new_version
     out["quarantined"] += r.rows_quarantined

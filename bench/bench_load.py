@@ -88,7 +88,6 @@ def _fresh_database(db: str, name: str) -> str:
 
 def _file_requests(url: str, env: dict[str, str], w: Path, count: int) -> list[str]:
     """File ``count`` tracing requests through the intake service; return their references."""
-    from sqlalchemy.orm import Session
 
     from athar.security import crypto
     from athar.security.keys import KeyRing
@@ -121,9 +120,8 @@ def _file_requests(url: str, env: dict[str, str], w: Path, count: int) -> list[s
             intake = tracing_intake.validate_intake(
                 raw, ["humanitarian"], None, photo_max_bytes=2 * 1024 * 1024
             )
-            with Session(engine) as db:
-                stored = tracing.submit_request(db, actor=PUBLIC, intake=intake, language="ar")
-                references.append(stored.reference)
+            stored = tracing.submit_request(engine, actor=PUBLIC, intake=intake, language="ar")
+            references.append(stored.reference)
     finally:
         engine.dispose()
     return references
@@ -146,7 +144,7 @@ def _add_users(url: str) -> list[str]:
             for name in names:
                 if db.scalar(select(User.id).where(User.username == name)) is None:
                     create_user(
-                        db,
+                        engine,
                         actor=CLI,
                         username=name,
                         display_name=name,

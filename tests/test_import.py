@@ -11,6 +11,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import Engine, text
 
+from athar.services.actor import Actor
 from athar.services.audit import verify_chain
 from athar.services.registry import importer
 from athar.services.registry.importer import ImportOptions, import_file
@@ -30,7 +31,7 @@ TABLES = (
 
 
 def opts(**kw: Any) -> ImportOptions:
-    kw.setdefault("actor", "tester")
+    kw.setdefault("actor", Actor("tester"))
     kw.setdefault("today", TODAY)
     return ImportOptions(**kw)
 

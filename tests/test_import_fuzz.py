@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
+from athar.services.actor import Actor
 from athar.services.registry.importer import ImportOptions, import_file
 
 TABLES = ("import_batch", "record", "quarantine_row", "status_event", "audit_event", "source")
@@ -51,7 +52,9 @@ def test_arbitrary_bytes(
     path = tmp_path / f"f{next(_names)}{suffix}"
     path.write_bytes(header + data)
     before = _counts(db_engine)
-    r = import_file(db_engine, path, ImportOptions(actor="fuzz", source=source))  # never raises
+    r = import_file(
+        db_engine, path, ImportOptions(actor=Actor("fuzz"), source=source)
+    )  # never raises
     after = _counts(db_engine)
     delta = {t: after[t] - before[t] for t in TABLES}
     assert r.exit_code in (0, 1, 2)
@@ -104,7 +107,7 @@ def test_arbitrary_json(
     # ensure_ascii=True so lone surrogates from st.text() survive as \\ud800 escapes
     path.write_text(json.dumps(doc), encoding="utf-8")
     before = _counts(db_engine)
-    r = import_file(db_engine, path, ImportOptions(actor="fuzz", keep_extra=keep_extra))
+    r = import_file(db_engine, path, ImportOptions(actor=Actor("fuzz"), keep_extra=keep_extra))
     after = _counts(db_engine)
     delta = {t: after[t] - before[t] for t in TABLES}
     if r.outcome in ("unusable", "already_imported", "unchanged"):

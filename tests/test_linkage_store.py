@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from athar import linkage
 from athar.linkage import runner
+from athar.services.actor import Actor
 from athar.services.linking import runs as linking
 from athar.services.registry.importer import ImportOptions, import_file
 
@@ -32,7 +33,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _import(engine, world: Path, sources=SOURCES) -> None:
     for s in sources:
-        res = import_file(engine, world / f"{s}.csv", ImportOptions(actor="test"))
+        res = import_file(engine, world / f"{s}.csv", ImportOptions(actor=Actor("test")))
         assert res.exit_code in (0, 1), res.message
 
 
@@ -52,7 +53,7 @@ FAST = runner.EngineConfig(memory_limit="1GB", threads=1)
 
 def test_review_decisions_survive_rerun_and_cannot_link_splits(db_engine, world):
     _import(db_engine, world)
-    first = linking.link_store(db_engine, cfg=FAST, actor="tester")
+    first = linking.link_store(db_engine, cfg=FAST, actor=Actor("tester"))
     assert first["records"] > 0 and first["persons"] > 0
     members = _person_of(db_engine)
     assert len(members) == first["records"]  # every current record belongs to one person
@@ -65,10 +66,15 @@ def test_review_decisions_survive_rerun_and_cannot_link_splits(db_engine, world)
     a, b = big[0], big[1]
     singles = [v[0] for v in by_person.values() if len(v) == 1][:2]
     linking.record_decision(
-        db_engine, a, b, must_link=False, actor="rev1", reason="different fathers"
+        db_engine, a, b, must_link=False, actor=Actor("rev1"), reason="different fathers"
     )
     linking.record_decision(
-        db_engine, singles[0], singles[1], must_link=True, actor="rev2", reason="same detainee card"
+        db_engine,
+        singles[0],
+        singles[1],
+        must_link=True,
+        actor=Actor("rev2"),
+        reason="same detainee card",
     )
     with db_engine.connect() as c:
         human = c.execute(
@@ -84,7 +90,7 @@ def test_review_decisions_survive_rerun_and_cannot_link_splits(db_engine, world)
     assert all(h[3] is not None for h in human)
     assert "link.run" in audit and "link.cannot_link" in audit and "link.must_link" in audit
     for _ in range(2):  # the decisions hold in every later run
-        linking.link_store(db_engine, cfg=FAST, actor="tester")
+        linking.link_store(db_engine, cfg=FAST, actor=Actor("tester"))
         members = _person_of(db_engine)
         assert members[a] != members[b]
         assert members[singles[0]] == members[singles[1]]
@@ -93,7 +99,7 @@ def test_review_decisions_survive_rerun_and_cannot_link_splits(db_engine, world)
 def test_incremental_scores_only_new_records(db_engine, world, monkeypatch):
     first = [s for s in SOURCES if s != "family"]
     _import(db_engine, world, first)
-    base = linking.link_store(db_engine, cfg=FAST, actor="tester")
+    base = linking.link_store(db_engine, cfg=FAST, actor=Actor("tester"))
     before = _person_of(db_engine)
     _import(db_engine, world, ["family"])
     seen: dict[str, int] = {}
@@ -108,7 +114,7 @@ def test_incremental_scores_only_new_records(db_engine, world, monkeypatch):
         return edges
 
     monkeypatch.setattr(linkage, "score_new", spy)
-    inc = linking.link_store(db_engine, cfg=FAST, actor="tester", incremental=True)
+    inc = linking.link_store(db_engine, cfg=FAST, actor=Actor("tester"), incremental=True)
     after = _person_of(db_engine)
     fam = pd.read_csv(world / "family.csv", dtype=str)
     assert seen["new"] == len(fam)
@@ -131,7 +137,7 @@ def test_incremental_scores_only_new_records(db_engine, world, monkeypatch):
 
 def test_explain_from_store(db_engine, world):
     _import(db_engine, world, ["ngo_ar", "ngo_en"])
-    linking.link_store(db_engine, cfg=FAST, actor="tester")
+    linking.link_store(db_engine, cfg=FAST, actor=Actor("tester"))
     queue = linking.review_queue(db_engine)
     members = _person_of(db_engine)
     pair = [k for k, p in members.items() if list(members.values()).count(p) == 2][:2]
@@ -144,7 +150,7 @@ def test_explain_from_store(db_engine, world):
 
 def test_explain_from_store_uses_the_runs_term_frequencies(db_engine, world, monkeypatch):
     _import(db_engine, world, ["ngo_ar", "ngo_en", "family"])
-    linking.link_store(db_engine, cfg=FAST, actor="tester")
+    linking.link_store(db_engine, cfg=FAST, actor=Actor("tester"))
     members = _person_of(db_engine)
     sizes: dict[int, int] = {}
     for p in members.values():
@@ -179,15 +185,15 @@ def test_review_queue_holds_pairs_above_the_threshold_that_the_run_kept_apart(db
     """A reviewer's cannot-link inside a person keeps some of its model pairs (at or above
     the threshold) apart; those pairs are uncertain and go to the queue with the band."""
     _import(db_engine, world)
-    linking.link_store(db_engine, cfg=FAST, actor="tester")
+    linking.link_store(db_engine, cfg=FAST, actor=Actor("tester"))
     by_person: dict[int, list[str]] = {}
     for k, p in _person_of(db_engine).items():
         by_person.setdefault(p, []).append(k)
     for group in (sorted(v) for v in by_person.values() if len(v) >= 3):
         linking.record_decision(
-            db_engine, group[0], group[1], must_link=False, actor="rev", reason="two people"
+            db_engine, group[0], group[1], must_link=False, actor=Actor("rev"), reason="two people"
         )
-    run = linking.link_store(db_engine, cfg=FAST, actor="tester")
+    run = linking.link_store(db_engine, cfg=FAST, actor=Actor("tester"))
     person = _person_of(db_engine)
     with db_engine.connect() as c:
         rows = c.execute(

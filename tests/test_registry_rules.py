@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 
 from athar.domain import vocab
+from athar.services.actor import Actor
 from athar.services.audit import verify_chain
 from athar.services.registry.vocab import sync_facilities
 
@@ -17,11 +18,9 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "athar"
 
 
 def test_facilities_are_seeded_once_with_aliases(db_engine: Engine) -> None:
-    with db_engine.begin() as conn:
-        added = sync_facilities(conn, "tester")
+    added = sync_facilities(db_engine, actor=Actor("tester"))
     assert added["facilities"] == len(vocab.facility_list())
-    with db_engine.begin() as conn:
-        again = sync_facilities(conn, "tester")
+    again = sync_facilities(db_engine, actor=Actor("tester"))
     assert again == {"facilities": 0, "aliases": 0}
     with db_engine.connect() as conn:
         fid = conn.execute(text("SELECT id FROM facility WHERE code = 'sednaya'")).scalar_one()

@@ -150,7 +150,6 @@ def relative(i: int) -> str:
 
 def file_requests(engine: sa.Engine, n: int, photo: bool = True) -> list[str]:
     """File ``n`` tracing requests with synthetic contact details; return their references."""
-    from sqlalchemy.orm import Session
 
     from athar.services.actor import PUBLIC
     from athar.services.casework.tracing import submit_request
@@ -173,8 +172,7 @@ def file_requests(engine: sa.Engine, n: int, photo: bool = True) -> list[str]:
             PHOTO if photo else None,
             photo_max_bytes=1_000_000,
         )
-        with Session(engine, expire_on_commit=False) as db:
-            refs.append(submit_request(db, actor=PUBLIC, intake=intake, language="ar").reference)
+        refs.append(submit_request(engine, actor=PUBLIC, intake=intake, language="ar").reference)
     return refs
 
 

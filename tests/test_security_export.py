@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from athar.cli import main
 from athar.security import crypto
 from athar.security.keys import KeyRing
-from athar.services.actor import CLI, PUBLIC
+from athar.services.actor import CLI, PUBLIC, Actor
 from athar.services.casework import tracing
 from athar.services.casework.tracing_intake import validate_intake
 from athar.services.registry.importer import ImportOptions, import_file
@@ -87,31 +87,30 @@ class Store:
 def store(db_url: str, world: Path) -> Iterator[Store]:
     engine = make_engine(db_url)
     for code in IMPORTED:
-        result = import_file(engine, world / f"{code}.csv", ImportOptions(actor="test"))
+        result = import_file(engine, world / f"{code}.csv", ImportOptions(actor=Actor("test")))
         assert result.outcome in ("stored", "partly_quarantined"), result
     contacts = {r["record_id"]: r for r in rows_of(world / "contacts.csv")}
     consent: dict[str, list[str]] = {}
     secrets: list[str] = []
     requesters: list[str] = []
-    with Session(engine) as db:
-        for i, row in enumerate(rows_of(world / "family.csv")):
-            contact = contacts[row["record_id"]]
-            raw: dict[str, object] = {k: v for k, v in row.items() if v}
-            raw.pop("status", None)
-            if raw.get("sex") not in ("M", "F"):
-                raw.pop("sex", None)
-            raw["requester_name"] = contact["requester_name"]
-            raw["relationship"] = RELATIONSHIPS.get(contact["relationship"], "relative")
-            raw["contact_phone"] = contact["phone"] or None
-            raw["contact_email"] = contact["email"] or None
-            raw["circumstances"] = f"{row['notes']} شاهد {i:04d}"
-            chosen = CONSENTS[i % len(CONSENTS)]
-            intake = validate_intake(raw, list(chosen), None, photo_max_bytes=1)
-            request = tracing.submit_request(db, actor=PUBLIC, intake=intake, language="ar")
-            consent[request.reference] = list(chosen)
-            secrets.append(str(raw["circumstances"]))
-            requesters.append(contact["requester_name"])
-            secrets += [v for v in (contact["phone"], contact["email"]) if v]
+    for i, row in enumerate(rows_of(world / "family.csv")):
+        contact = contacts[row["record_id"]]
+        raw: dict[str, object] = {k: v for k, v in row.items() if v}
+        raw.pop("status", None)
+        if raw.get("sex") not in ("M", "F"):
+            raw.pop("sex", None)
+        raw["requester_name"] = contact["requester_name"]
+        raw["relationship"] = RELATIONSHIPS.get(contact["relationship"], "relative")
+        raw["contact_phone"] = contact["phone"] or None
+        raw["contact_email"] = contact["email"] or None
+        raw["circumstances"] = f"{row['notes']} شاهد {i:04d}"
+        chosen = CONSENTS[i % len(CONSENTS)]
+        intake = validate_intake(raw, list(chosen), None, photo_max_bytes=1)
+        request = tracing.submit_request(engine, actor=PUBLIC, intake=intake, language="ar")
+        consent[request.reference] = list(chosen)
+        secrets.append(str(raw["circumstances"]))
+        requesters.append(contact["requester_name"])
+        secrets += [v for v in (contact["phone"], contact["email"]) if v]
     assert sum(1 for c in consent.values() if "partners" in c) >= 3
     try:
         yield Store(engine, consent, secrets, requesters)
@@ -143,7 +142,7 @@ def with_consent(store: Store, scope: str) -> set[str]:
 def test_partner_export_carries_only_consented_family_records(store: Store, tmp_path: Path) -> None:
     out = tmp_path / "partner.csv"
     report = export_partner(
-        store.engine, out, scope="partners", recipient="Org A", actor="operator-1"
+        store.engine, out, scope="partners", recipient="Org A", actor=Actor("operator-1")
     )
     rows = rows_of(out)
     assert references(rows) == with_consent(store, "partners")
@@ -151,14 +150,14 @@ def test_partner_export_carries_only_consented_family_records(store: Store, tmp_
     assert report.rows == len(rows) == report.family_rows
     assert report.family_withheld == len(store.consent) - len(with_consent(store, "partners"))
     # humanitarian is a different scope: a different set of requests
-    export_partner(store.engine, out, scope="humanitarian", recipient="ICRC", actor="op")
+    export_partner(store.engine, out, scope="humanitarian", recipient="ICRC", actor=Actor("op"))
     assert references(rows_of(out)) == with_consent(store, "humanitarian")
 
 
 def test_every_export_is_audited_with_file_hash(store: Store, tmp_path: Path) -> None:
     out = tmp_path / "p.csv"
     report = export_partner(
-        store.engine, out, scope="partners", recipient="Org A", actor="operator-1"
+        store.engine, out, scope="partners", recipient="Org A", actor=Actor("operator-1")
     )
     [event] = audit_events(store.engine, "export.partner")
     assert event["actor"] == "operator-1" and event["scope"] == "partners"
@@ -171,26 +170,25 @@ def test_every_export_is_audited_with_file_hash(store: Store, tmp_path: Path) ->
 def test_withdrawn_consent_takes_effect_on_the_next_export(store: Store, tmp_path: Path) -> None:
     first, second = tmp_path / "1.csv", tmp_path / "2.csv"
     ref = sorted(with_consent(store, "partners"))[0]
-    export_partner(store.engine, first, scope="partners", recipient="Org A", actor="op")
+    export_partner(store.engine, first, scope="partners", recipient="Org A", actor=Actor("op"))
     assert ref in references(rows_of(first))
-    with Session(store.engine) as db:
-        tracing.set_consent(db, actor=CLI, reference=ref, consent=["research"])
-    export_partner(store.engine, second, scope="partners", recipient="Org A", actor="op")
+    tracing.set_consent(store.engine, actor=CLI, reference=ref, consent=["research"])
+    export_partner(store.engine, second, scope="partners", recipient="Org A", actor=Actor("op"))
     assert references(rows_of(second)) == references(rows_of(first)) - {ref}
     # and given again, it goes out again
-    with Session(store.engine) as db:
-        tracing.set_consent(db, actor=CLI, reference=ref, consent=["partners"])
-    export_partner(store.engine, second, scope="partners", recipient="Org A", actor="op")
+    tracing.set_consent(store.engine, actor=CLI, reference=ref, consent=["partners"])
+    export_partner(store.engine, second, scope="partners", recipient="Org A", actor=Actor("op"))
     assert ref in references(rows_of(second))
 
 
 def test_no_contact_detail_or_family_account_ever_goes_out(store: Store, tmp_path: Path) -> None:
     out = tmp_path / "all.csv"
     for scope in ("partners", "humanitarian", "un_missing"):
-        with Session(store.engine) as db:  # every request consents, to put the most at risk
-            for ref in store.consent:
-                tracing.set_consent(db, actor=CLI, reference=ref, consent=[scope])
-        export_partner(store.engine, out, scope=scope, recipient="X", actor="op", all_sources=True)
+        for ref in store.consent:  # every request consents, to put the most at risk
+            tracing.set_consent(store.engine, actor=CLI, reference=ref, consent=[scope])
+        export_partner(
+            store.engine, out, scope=scope, recipient="X", actor=Actor("op"), all_sources=True
+        )
         text = out.read_text(encoding="utf-8")
         assert references(rows_of(out)) == set(store.consent)
         for secret in store.family_secrets:
@@ -209,7 +207,7 @@ def test_no_contact_detail_or_family_account_ever_goes_out(store: Store, tmp_pat
 def test_other_sources_only_when_named(store: Store, tmp_path: Path) -> None:
     out = tmp_path / "p.csv"
     export_partner(
-        store.engine, out, scope="partners", recipient="Org", actor="op", sources=["ngo_ar"]
+        store.engine, out, scope="partners", recipient="Org", actor=Actor("op"), sources=["ngo_ar"]
     )
     rows = rows_of(out)
     with store.engine.connect() as conn:
@@ -225,11 +223,21 @@ def test_other_sources_only_when_named(store: Store, tmp_path: Path) -> None:
     assert event["sources"] == ["ngo_ar"] and event["source_rows"] == {"ngo_ar": n_ar}
     with pytest.raises(ExportError, match="unknown source"):
         export_partner(
-            store.engine, out, scope="partners", recipient="Org", actor="op", sources=["nope"]
+            store.engine,
+            out,
+            scope="partners",
+            recipient="Org",
+            actor=Actor("op"),
+            sources=["nope"],
         )
     with pytest.raises(ExportError, match="family"):
         export_partner(
-            store.engine, out, scope="partners", recipient="Org", actor="op", sources=["family"]
+            store.engine,
+            out,
+            scope="partners",
+            recipient="Org",
+            actor=Actor("op"),
+            sources=["family"],
         )
 
 
@@ -242,14 +250,22 @@ def test_refused_exports_write_nothing(store: Store, tmp_path: Path) -> None:
         ({"scope": "partners", "recipient": "R", "sources": ["nope"]}, "unknown source"),
     ):
         with pytest.raises(ExportError, match=message):
-            export_partner(store.engine, out, actor="op", **kwargs)  # type: ignore[arg-type]
+            export_partner(store.engine, out, actor=Actor("op"), **kwargs)  # type: ignore[arg-type]
     with pytest.raises(ExportError, match="csv"):
         export_partner(
-            store.engine, out.with_suffix(".xlsx"), scope="partners", recipient="R", actor="o"
+            store.engine,
+            out.with_suffix(".xlsx"),
+            scope="partners",
+            recipient="R",
+            actor=Actor("o"),
         )
     with pytest.raises(ExportError, match="not an existing directory"):
         export_partner(
-            store.engine, out.parent / "nope" / "p.csv", scope="partners", recipient="R", actor="o"
+            store.engine,
+            out.parent / "nope" / "p.csv",
+            scope="partners",
+            recipient="R",
+            actor=Actor("o"),
         )
     assert list(out.parent.iterdir()) == []  # no file, no temporary file
     assert audit_events(store.engine, "export.partner") == []
@@ -262,10 +278,10 @@ def test_partner_export_is_formula_safe(store: Store, tmp_path: Path) -> None:
         'ngo_x,X-1,"=HYPERLINK(""http://evil.example"",""x"")",@SUM(1+1)\n',
         encoding="utf-8",
     )
-    assert import_file(store.engine, hostile, ImportOptions(actor="t")).outcome == "stored"
+    assert import_file(store.engine, hostile, ImportOptions(actor=Actor("t"))).outcome == "stored"
     out = tmp_path / "p.csv"
     export_partner(
-        store.engine, out, scope="partners", recipient="R", actor="op", sources=["ngo_x"]
+        store.engine, out, scope="partners", recipient="R", actor=Actor("op"), sources=["ngo_x"]
     )
     [row] = [r for r in rows_of(out) if r["source"] == "ngo_x"]
     assert row["full_name"].startswith("'=HYPERLINK") and row["facility"] == "'@SUM(1+1)"
@@ -311,8 +327,8 @@ def test_research_extract_holds_no_identifying_text(
     store: Store, world: Path, tmp_path: Path
 ) -> None:
     csv_out, xlsx_out = tmp_path / "r.csv", tmp_path / "r.xlsx"
-    export_research(store.engine, csv_out, actor="op", all_sources=True, k=3)
-    export_research(store.engine, xlsx_out, actor="op", all_sources=True, k=3)
+    export_research(store.engine, csv_out, actor=Actor("op"), all_sources=True, k=3)
+    export_research(store.engine, xlsx_out, actor=Actor("op"), all_sources=True, k=3)
     csv_text = csv_out.read_text(encoding="utf-8")
     xlsx_text = "\n".join(
         "" if v is None else str(v) for r in xlsx_rows(xlsx_out) for v in r.values()
@@ -362,8 +378,8 @@ def test_pseudonyms_stable_within_an_export_and_different_across(
         ).all()
     link(store.engine, [[ids[0], ids[1], ids[2]], [ids[3], ids[4]]])
     one, two = tmp_path / "1.csv", tmp_path / "2.csv"
-    export_research(store.engine, one, actor="op", sources=["ngo_ar"], k=2)
-    export_research(store.engine, two, actor="op", sources=["ngo_ar"], k=2)
+    export_research(store.engine, one, actor=Actor("op"), sources=["ngo_ar"], k=2)
+    export_research(store.engine, two, actor=Actor("op"), sources=["ngo_ar"], k=2)
     first, second = rows_of(one), rows_of(two)
     persons = Counter(r["person"] for r in first if r["person"])
     assert sorted(persons.values()) == [2, 3]  # one pseudonym per linked person
@@ -376,8 +392,8 @@ def test_pseudonyms_stable_within_an_export_and_different_across(
 
 def test_dates_are_coarsened(store: Store, tmp_path: Path) -> None:
     month, year = tmp_path / "m.csv", tmp_path / "y.csv"
-    export_research(store.engine, month, actor="op", all_sources=True, k=2)
-    export_research(store.engine, year, actor="op", all_sources=True, k=2, dates="year")
+    export_research(store.engine, month, actor=Actor("op"), all_sources=True, k=2)
+    export_research(store.engine, year, actor=Actor("op"), all_sources=True, k=2, dates="year")
     m_rows, y_rows = rows_of(month), rows_of(year)
     allowed = {"", SUPPRESSED}
     for r in m_rows:
@@ -407,7 +423,7 @@ def test_dates_are_coarsened(store: Store, tmp_path: Path) -> None:
 @pytest.mark.parametrize("k", [2, 5, 1000])
 def test_small_cells_are_suppressed(store: Store, tmp_path: Path, k: int) -> None:
     out = tmp_path / "r.csv"
-    export_research(store.engine, out, actor="op", all_sources=True, k=k)
+    export_research(store.engine, out, actor=Actor("op"), all_sources=True, k=k)
     rows = rows_of(out)
     groups = Counter((r["source"], *(r[c] for c in QUASI_IDENTIFIERS)) for r in rows)
     for key, n in groups.items():
@@ -422,10 +438,10 @@ def test_small_cells_are_suppressed(store: Store, tmp_path: Path, k: int) -> Non
 def test_research_extract_is_formula_safe_in_csv_and_xlsx(store: Store, tmp_path: Path) -> None:
     hostile = tmp_path / "h.csv"
     hostile.write_text("source,record_id\n=cmd,Z-1\n", encoding="utf-8")
-    assert import_file(store.engine, hostile, ImportOptions(actor="t")).outcome == "stored"
+    assert import_file(store.engine, hostile, ImportOptions(actor=Actor("t"))).outcome == "stored"
     csv_out, xlsx_out = tmp_path / "r.csv", tmp_path / "r.xlsx"
-    export_research(store.engine, csv_out, actor="op", sources=["=cmd"], k=2)
-    export_research(store.engine, xlsx_out, actor="op", sources=["=cmd"], k=2)
+    export_research(store.engine, csv_out, actor=Actor("op"), sources=["=cmd"], k=2)
+    export_research(store.engine, xlsx_out, actor=Actor("op"), sources=["=cmd"], k=2)
     assert "'=cmd" in {r["source"] for r in rows_of(csv_out)}
     assert "'=cmd" in {r["source"] for r in xlsx_rows(xlsx_out)}
     wb = load_workbook(xlsx_out)
@@ -485,9 +501,9 @@ def test_suppression_makes_values_coarser_before_it_removes_them() -> None:
 
 def test_asking_for_fewer_columns_suppresses_less(store: Store, tmp_path: Path) -> None:
     full, few = tmp_path / "full.csv", tmp_path / "few.csv"
-    export_research(store.engine, full, actor="op", all_sources=True, k=3)
+    export_research(store.engine, full, actor=Actor("op"), all_sources=True, k=3)
     columns = ["sex", "arrest_governorate"]
-    export_research(store.engine, few, actor="op", all_sources=True, k=3, columns=columns)
+    export_research(store.engine, few, actor=Actor("op"), all_sources=True, k=3, columns=columns)
     assert few.read_text(encoding="utf-8").splitlines()[0].split(",") == [
         "record",
         "person",
@@ -503,7 +519,7 @@ def test_asking_for_fewer_columns_suppresses_less(store: Store, tmp_path: Path) 
     groups = Counter((r["source"], *(r[c] for c in columns)) for r in rows)
     assert all(n >= 3 or key[1:] == (SUPPRESSED,) * 2 for key, n in groups.items())
     with pytest.raises(ExportError, match="unknown column"):
-        export_research(store.engine, few, actor="op", columns=["full_name"])
+        export_research(store.engine, few, actor=Actor("op"), columns=["full_name"])
 
 
 def test_withdrawal_through_the_web_api_applies_to_the_next_cli_export(

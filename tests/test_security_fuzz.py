@@ -79,6 +79,7 @@ def _corrupt_xlsx() -> bytes:
 
 def test_damaged_xlsx_is_reported_unusable(tmp_path: Path) -> None:
     """Found by bench fuzz: zlib.error from a damaged workbook escaped the XLSX reader."""
+    from athar.services.actor import Actor
     from athar.services.registry.importer import ImportOptions, import_file
     from athar.store.engine import make_engine
     from athar.store.migrate import upgrade
@@ -88,7 +89,7 @@ def test_damaged_xlsx_is_reported_unusable(tmp_path: Path) -> None:
     path = tmp_path / "damaged.xlsx"
     path.write_bytes(_corrupt_xlsx())
     try:
-        res = import_file(engine, path, ImportOptions(actor="test"))
+        res = import_file(engine, path, ImportOptions(actor=Actor("test")))
         with engine.connect() as conn:
             stored = conn.exec_driver_sql("SELECT count(*) FROM record").scalar_one()
     finally:
@@ -112,6 +113,7 @@ def test_damaged_xlsx_is_reported_unusable(tmp_path: Path) -> None:
 def test_malformed_mapping_is_reported_unusable(tmp_path: Path, mapping: str) -> None:
     """Found by bench fuzz: TypeError/ValueError escaped parse_mapping for a wrongly shaped
     'constants', 'columns' or 'ignore'; now every problem is reported by its key."""
+    from athar.services.actor import Actor
     from athar.services.registry.importer import ImportOptions, import_file
     from athar.store.engine import make_engine
     from athar.store.migrate import upgrade
@@ -123,7 +125,7 @@ def test_malformed_mapping_is_reported_unusable(tmp_path: Path, mapping: str) ->
     mpath = tmp_path / "m.yaml"
     mpath.write_text(mapping)
     try:
-        res = import_file(engine, data, ImportOptions(actor="test", mapping=mpath))
+        res = import_file(engine, data, ImportOptions(actor=Actor("test"), mapping=mpath))
     finally:
         engine.dispose()
     assert res.outcome == "unusable" and res.exit_code == 2

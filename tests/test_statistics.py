@@ -20,6 +20,7 @@ from athar.estimate import captures
 from athar.estimate.report import Options
 from athar.linkage import runner
 from athar.security.auth import Role
+from athar.services.actor import Actor
 from athar.services.audit import verify_chain
 from athar.services.linking import runs as linking
 from athar.services.registry import statistics
@@ -175,7 +176,7 @@ def _write(tmp: Path, name: str, rows: list[str]) -> Path:
 
 def _store(engine: Engine, tmp: Path) -> None:
     for name, rows in (("a", LIST_A), ("b", LIST_B)):
-        res = import_file(engine, _write(tmp, name, rows), ImportOptions(actor="test"))
+        res = import_file(engine, _write(tmp, name, rows), ImportOptions(actor=Actor("test")))
         assert res.exit_code == 0, (res.message, res.problems)
 
 
@@ -276,8 +277,12 @@ def test_recluster_respects_reviewers_and_recounts_patterns(
     ]
     _fake_run(db_engine, run_pairs)
     # ... unless a reviewer says no; and a must-link holds at every threshold
-    linking.record_decision(db_engine, "a:a4", "b:b1", must_link=False, actor="r", reason="no")
-    linking.record_decision(db_engine, "a:a5", "a:a2", must_link=True, actor="r", reason="card")
+    linking.record_decision(
+        db_engine, "a:a4", "b:b1", must_link=False, actor=Actor("r"), reason="no"
+    )
+    linking.record_decision(
+        db_engine, "a:a5", "a:a2", must_link=True, actor=Actor("r"), reason="card"
+    )
     with db_engine.connect() as conn:
         view = statistics.registry_view(conn)
         pairs = statistics.stored_pairs(conn, view.records)
@@ -335,10 +340,10 @@ def test_estimate_store_is_recorded_and_audited(db_engine: Engine, tmp_path: Pat
     with db_engine.connect() as conn:
         assert statistics.latest_estimate(conn) is None
     with pytest.raises(statistics.StatisticsError, match="no current records from list"):
-        statistics.estimate_store(db_engine, actor="t", lists=["a", "zz"])
+        statistics.estimate_store(db_engine, actor=Actor("t"), lists=["a", "zz"])
     result, report = statistics.estimate_store(
         db_engine,
-        actor="analyst",
+        actor=Actor("analyst"),
         methods=["loglinear"],
         options=Options(loglinear_model="[1,2]"),
         thresholds=[0.5, 0.9],
@@ -396,10 +401,10 @@ def test_records_without_name_or_number_are_left_out_of_estimation(
         "b,b8,M,20-30,Sednaya,2018,3906/227\n",  # a number: identifiable
         encoding="utf-8",
     )
-    assert import_file(db_engine, body, ImportOptions(actor="test")).exit_code == 0
+    assert import_file(db_engine, body, ImportOptions(actor=Actor("test"))).exit_code == 0
     _fake_run(db_engine, [])
     result, _ = statistics.estimate_store(
-        db_engine, actor="t", methods=["loglinear"], options=Options(loglinear_model="[1,2]")
+        db_engine, actor=Actor("t"), methods=["loglinear"], options=Options(loglinear_model="[1,2]")
     )
     assert result["persons"] == 8  # the six linked persons and the two unlinked records
     assert result["persons_not_identifiable"] == 1
@@ -465,14 +470,14 @@ def test_linked_world_sensitivity_and_strata(db_engine: Engine, tmp_path: Path) 
     assert r.exit_code == 0, r.output
     for s in WORLD_LISTS:
         assert import_file(
-            db_engine, tmp_path / f"{s}.csv", ImportOptions(actor="t")
+            db_engine, tmp_path / f"{s}.csv", ImportOptions(actor=Actor("t"))
         ).exit_code in (0, 1)
     linked = linking.link_store(
-        db_engine, cfg=runner.EngineConfig(memory_limit="1GB", threads=1), actor="t"
+        db_engine, cfg=runner.EngineConfig(memory_limit="1GB", threads=1), actor=Actor("t")
     )
     result, _ = statistics.estimate_store(
         db_engine,
-        actor="t",
+        actor=Actor("t"),
         methods=["loglinear", "dga"],
         strata="year",
         thresholds=[0.5, linked["threshold"], 0.99],
@@ -517,7 +522,10 @@ def test_figures_and_the_recorded_estimate_on_the_web(web: Web, tmp_path: Path) 
     with web.engine.connect() as conn:
         before = conn.execute(text("SELECT COUNT(*) FROM audit_event")).scalar_one()
     statistics.estimate_store(
-        web.engine, actor="analyst", methods=["loglinear"], options=Options(loglinear_model="[1,2]")
+        web.engine,
+        actor=Actor("analyst"),
+        methods=["loglinear"],
+        options=Options(loglinear_model="[1,2]"),
     )
     stats = researcher.get("/api/v1/stats").json()
     est = stats["estimate"]
@@ -536,7 +544,7 @@ def test_figures_and_the_recorded_estimate_on_the_web(web: Web, tmp_path: Path) 
     res = import_file(
         web.engine,
         _write(tmp_path, "c", ["c,c1,Nour Haddad,F,1990,2013,Homs,,,missing"]),
-        ImportOptions(actor="test"),
+        ImportOptions(actor=Actor("test")),
     )
     assert res.exit_code == 0
     persons = researcher.get("/api/v1/stats").json()["persons"]

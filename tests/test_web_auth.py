@@ -124,8 +124,7 @@ def test_reset_password_clears_the_lock(web: Web) -> None:
             json={"username": "amira", "password": "nope nope nope"},
             headers={"X-CSRF-Token": token},
         )
-    with Session(web.engine, expire_on_commit=False) as db:
-        new_password = reset_password(db, actor=CLI, username="amira")
+    new_password = reset_password(web.engine, actor=CLI, username="amira")
     assert api_login(client, "amira", new_password)
 
 
@@ -203,8 +202,7 @@ def test_disabled_user_loses_the_session(web: Web) -> None:
     client = web.client()
     api_login(client, "amira")
     assert client.get("/api/v1/me").status_code == 200
-    with Session(web.engine, expire_on_commit=False) as db:
-        set_active(db, actor=CLI, username="amira", active=False)
+    set_active(web.engine, actor=CLI, username="amira", active=False)
     assert client.get("/api/v1/me").status_code == 401
     token = csrf(client)
     r = client.post(

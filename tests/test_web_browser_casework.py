@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from athar.linkage import runner
 from athar.security.auth import Role
 from athar.services.access.users import create_user
-from athar.services.actor import CLI
+from athar.services.actor import CLI, Actor
 from athar.services.linking import runs as linking
 from athar.services.registry.importer import ImportOptions, import_file
 from test_web_browser import ARTIFACTS, CHROMIUM, server  # noqa: F401
@@ -49,10 +49,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _setup(engine: Engine, world: Path, base: str) -> tuple[str, set[str]]:
     import httpx2
-    from sqlalchemy.orm import Session
 
     for source in ("ngo_ar", "ngo_en"):
-        assert import_file(engine, world / f"{source}.csv", ImportOptions(actor="t")).exit_code in (
+        assert import_file(
+            engine, world / f"{source}.csv", ImportOptions(actor=Actor("t"))
+        ).exit_code in (
             0,
             1,
         )
@@ -83,16 +84,15 @@ def _setup(engine: Engine, world: Path, base: str) -> tuple[str, set[str]]:
         reference = client.post(
             "/api/v1/tracing-requests", json=body, headers={"X-CSRF-Token": token}
         ).json()["reference"]
-    linking.link_store(engine, cfg=FAST, actor="tester")
-    with Session(engine) as db:
-        for name, role in (
-            ("amira", Role.CASE_WORKER),
-            ("rami", Role.REVIEWER),
-            ("rana", Role.RESEARCHER),
-        ):
-            create_user(
-                db, actor=CLI, username=name, display_name=name, role=role, password=PASSWORD
-            )
+    linking.link_store(engine, cfg=FAST, actor=Actor("tester"))
+    for name, role in (
+        ("amira", Role.CASE_WORKER),
+        ("rami", Role.REVIEWER),
+        ("rana", Role.RESEARCHER),
+    ):
+        create_user(
+            engine, actor=CLI, username=name, display_name=name, role=role, password=PASSWORD
+        )
     return reference, expected
 
 
@@ -152,7 +152,7 @@ def test_case_work_in_the_browser(server: tuple[str, Any], world: Path) -> None:
             _shot(page, "candidate-confirmed", "ar")
 
             # 2. the person page shows both sources (the next link run obeys the decision)
-            linking.link_store(engine, cfg=FAST, actor="tester")
+            linking.link_store(engine, cfg=FAST, actor=Actor("tester"))
             page.goto(f"{base}/requests/{reference}?lang=ar")
             page.get_by_role("link", name="صفحة الشخص").click()
             page.wait_for_selector("table.records")

@@ -395,8 +395,7 @@ def seed_world(web: Web) -> dict[str, str]:
         "/api/v1/tracing-requests", json=intake_json(), headers={"X-CSRF-Token": token}
     ).json()["reference"]
     PAIR.update(a=f"family:{reference}", b=f"family:{other}")
-    with Session(web.engine, expire_on_commit=False) as db:
-        unknown = register(db, actor=CLI, values=validate({"kind": "body", "sex": "F"}))
+    unknown = register(web.engine, actor=CLI, values=validate({"kind": "body", "sex": "F"}))
     with Session(web.engine) as db:
         person = Person(created_at=datetime.now(UTC))
         db.add(person)

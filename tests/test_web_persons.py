@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from athar.security.auth import Role
+from athar.services.actor import Actor
 from athar.services.registry.importer import ImportOptions, import_file
 from athar.store.models import AuditEvent, Person, PersonRecord, Record
 from web_fixtures import Web, api_login, keyring, web  # noqa: F401
@@ -28,7 +29,7 @@ def make_person(web: Web, tmp_path: Path) -> int:
     for name, text in LISTS.items():
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")
-        assert import_file(web.engine, path, ImportOptions(actor="t")).exit_code == 0
+        assert import_file(web.engine, path, ImportOptions(actor=Actor("t"))).exit_code == 0
     with Session(web.engine) as db:
         person = Person(created_at=datetime.now(UTC))
         db.add(person)

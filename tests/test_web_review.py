@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from athar.linkage import runner
 from athar.security.auth import Role
+from athar.services.actor import Actor
 from athar.services.linking import runs as linking
 from athar.services.registry.importer import ImportOptions, import_file
 from athar.store.models import AuditEvent, LinkDecision
@@ -38,9 +39,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_reviewer_clears_a_queue_item(web: Web, world: Path) -> None:
     for source in ("ngo_ar", "ngo_en"):
         assert import_file(
-            web.engine, world / f"{source}.csv", ImportOptions(actor="t")
+            web.engine, world / f"{source}.csv", ImportOptions(actor=Actor("t"))
         ).exit_code in (0, 1)
-    linking.link_store(web.engine, cfg=FAST, actor="tester")
+    linking.link_store(web.engine, cfg=FAST, actor=Actor("tester"))
     web.add_user("rami", Role.REVIEWER)
     client = web.client()
     token = api_login(client, "rami")
@@ -137,7 +138,7 @@ def test_a_case_worker_sees_candidates_with_explanations_and_confirms_one(
     }
     for source in ("ngo_ar", "ngo_en"):
         assert import_file(
-            web.engine, world / f"{source}.csv", ImportOptions(actor="t")
+            web.engine, world / f"{source}.csv", ImportOptions(actor=Actor("t"))
         ).exit_code in (0, 1)
     public = web.client()
     body = intake_json(
@@ -155,7 +156,7 @@ def test_a_case_worker_sees_candidates_with_explanations_and_confirms_one(
     reference = public.post(
         "/api/v1/tracing-requests", json=body, headers={"X-CSRF-Token": csrf(public)}
     ).json()["reference"]
-    linking.link_store(web.engine, cfg=FAST, actor="tester")
+    linking.link_store(web.engine, cfg=FAST, actor=Actor("tester"))
 
     web.add_user("amira", Role.CASE_WORKER)
     client = web.client()

@@ -10,8 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy.orm import Session
-
 from athar.security.auth import Role
 from athar.security.crypto import KeyRing
 from athar.services.access.users import create_user
@@ -46,15 +44,14 @@ def test_serve_with_two_workers(tmp_path: Path, db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         migrate.upgrade(engine)
-        with Session(engine) as db:
-            create_user(
-                db,
-                actor=CLI,
-                username="amira",
-                display_name="Amira",
-                role=Role.CASE_WORKER,
-                password=PASSWORD,
-            )
+        create_user(
+            engine,
+            actor=CLI,
+            username="amira",
+            display_name="Amira",
+            role=Role.CASE_WORKER,
+            password=PASSWORD,
+        )
     finally:
         engine.dispose()
     ring = KeyRing.generate("w")

@@ -11,6 +11,7 @@ from sqlalchemy import null, select
 from sqlalchemy.orm import Session
 
 from athar.security.auth import Role
+from athar.services.actor import Actor
 from athar.services.registry.importer import ImportOptions, import_file
 from athar.store.models import AuditEvent, LinkDecision, LinkRun, Record, Source, StatusEvent
 from web_fixtures import Web, api_login, keyring, web  # noqa: F401
@@ -106,7 +107,7 @@ def test_candidates_are_missing_person_reports_only(web: Web, tmp_path: Path) ->
         "morgue,M-1,,M,unidentified body\n",
         encoding="utf-8",
     )
-    assert import_file(web.engine, lists, ImportOptions(actor="t")).exit_code == 0
+    assert import_file(web.engine, lists, ImportOptions(actor=Actor("t"))).exit_code == 0
     with Session(web.engine) as db:
         ids = {r.record_id: r.id for r in db.scalars(select(Record))}
         run = LinkRun(

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from athar.security.auth import Role
 from athar.security.crypto import KeyRing
@@ -34,16 +33,15 @@ class Web:
     def add_user(
         self, username: str, role: Role, source_code: str | None = None, password: str = PASSWORD
     ) -> str:
-        with Session(self.engine) as db:
-            create_user(
-                db,
-                actor=CLI,
-                username=username,
-                display_name=username.title(),
-                role=role,
-                source_code=source_code,
-                password=password,
-            )
+        create_user(
+            self.engine,
+            actor=CLI,
+            username=username,
+            display_name=username.title(),
+            role=role,
+            source_code=source_code,
+            password=password,
+        )
         return password
 
 

@@ -37,8 +37,8 @@ def _ring(required: bool) -> KeyRing | None:
 
 
 def _audit_fn(actor: str | None) -> Any:
+    from athar.services.actor import default_actor
     from athar.services.audit import AuditAction, append_event
-    from athar.services.registry.importer import default_actor
 
     who = actor or default_actor()
 

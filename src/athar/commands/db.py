@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from athar.services.registry.importer import default_actor
+from athar.services.actor import Actor, default_actor
 
 
 @click.group("db")
@@ -24,8 +24,7 @@ def upgrade(actor: str | None) -> None:
     with open_store(create=True, schema=False) as engine:
         before = migrate.current_revision(engine)
         migrate.upgrade(engine)
-        with begin_write(engine) as conn:
-            added = sync_facilities(conn, actor or default_actor())
+        added = sync_facilities(engine, actor=Actor(actor or default_actor()))
         after = migrate.current_revision(engine)
     click.echo(f"database: {display_url(str(engine.url))}")
     click.echo(f"schema: {before or 'empty'} -> {after}")

@@ -274,8 +274,8 @@ def _estimate_store(
     plot: Path | None,
 ) -> None:
     from athar.commands._store import open_store
+    from athar.services.actor import Actor, default_actor
     from athar.services.registry import statistics
-    from athar.services.registry.importer import default_actor
 
     chosen = [s.strip() for s in lists.split(",") if s.strip()] if lists else None
     thresholds = _thresholds(sensitivity)
@@ -283,7 +283,7 @@ def _estimate_store(
         # a StatisticsError or EstimateInputError is an AtharError: one message, exit 1
         result, report = statistics.estimate_store(
             engine,
-            actor=actor or default_actor(),
+            actor=Actor(actor or default_actor()),
             lists=chosen,
             methods=methods,
             options=opts,

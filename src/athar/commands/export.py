@@ -49,7 +49,7 @@ def _with_sources(fn: Any) -> Any:
 
 def _run(call: Callable[[Any, str], Any]) -> Any:
     from athar.commands._store import open_store
-    from athar.services.registry.importer import default_actor
+    from athar.services.actor import default_actor
 
     # an ExportError is an AtharError: athar.cli shows it as one message, exit 1
     with open_store() as engine:
@@ -85,6 +85,7 @@ def partner(
     actor: str | None,
 ) -> None:
     """Write interchange CSV OUT for RECIPIENT: only what each family's consent allows."""
+    from athar.services.actor import Actor
     from athar.services.sharing.export_partner import export_partner
 
     report = _run(
@@ -93,7 +94,7 @@ def partner(
             out,
             scope=scope,
             recipient=recipient,
-            actor=actor or who,
+            actor=Actor(actor or who),
             sources=sources,
             all_sources=all_sources,
         )
@@ -142,6 +143,7 @@ def research(
     actor: str | None,
 ) -> None:
     """Write a pseudonymised extract OUT (.csv or .xlsx): no names, contacts, notes or numbers."""
+    from athar.services.actor import Actor
     from athar.services.sharing.export_research import export_research
 
     threshold = config.small_cell() if k is None else k
@@ -149,7 +151,7 @@ def research(
         lambda engine, who: export_research(
             engine,
             out,
-            actor=actor or who,
+            actor=Actor(actor or who),
             sources=sources,
             all_sources=all_sources,
             dates=dates,

@@ -70,13 +70,14 @@ def import_command(
     """
     from athar.commands._store import open_store
     from athar.ingest.safe_export import write_csv
-    from athar.services.registry.importer import default_actor, import_file
+    from athar.services.actor import Actor, default_actor
+    from athar.services.registry.importer import import_file
 
     collected: list[Problem] = []
     opts = ImportOptions(
         source=source,
         mapping=mapping,
-        actor=actor or default_actor(),
+        actor=Actor(actor or default_actor()),
         keep_extra=keep_extra,
         on_problem=collected.append if report else None,
     )

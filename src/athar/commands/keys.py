@@ -35,7 +35,7 @@ def _audit_fn(actor: str) -> Any:
 
 
 def _actor(actor: str | None) -> str:
-    from athar.services.registry.importer import default_actor
+    from athar.services.actor import default_actor
 
     return actor or default_actor()
 

@@ -179,6 +179,7 @@ def _run_store(
     spec: LinkSpec, cfg: Any, threshold: float | None, actor: str, incremental: bool
 ) -> None:
     from athar.commands._store import open_store
+    from athar.services.actor import Actor
     from athar.services.linking import runs as linking
 
     with open_store() as engine:
@@ -187,7 +188,7 @@ def _run_store(
                 engine,
                 spec=spec,
                 cfg=cfg,
-                actor=actor,
+                actor=Actor(actor),
                 threshold=threshold,
                 incremental=incremental,
             )
@@ -257,6 +258,7 @@ def decide(a: str, b: str, kind: str | None, who: str, why: str) -> None:
     a third record.
     """
     from athar.commands._store import open_store
+    from athar.services.actor import Actor
     from athar.services.linking import runs as linking
 
     if kind is None:
@@ -264,7 +266,7 @@ def decide(a: str, b: str, kind: str | None, who: str, why: str) -> None:
     with open_store() as engine:
         try:
             did = linking.record_decision(
-                engine, a, b, must_link=kind == "must_link", actor=who, reason=why
+                engine, a, b, must_link=kind == "must_link", actor=Actor(who), reason=why
             )
         except linking.LinkingError as e:
             raise InputError(str(e)) from e

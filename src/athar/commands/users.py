@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import click
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from athar.security.auth import Role
@@ -16,16 +17,21 @@ if TYPE_CHECKING:
 
 
 @contextmanager
-def _db() -> Iterator[Session]:
-    from athar.commands._store import store_session
+def _engine() -> Iterator[Engine]:
+    from athar.commands._store import open_store
 
-    with store_session() as db:
+    with open_store() as engine:
+        yield engine
+
+
+@contextmanager
+def _db() -> Iterator[Session]:
+    with _engine() as engine, Session(engine, expire_on_commit=False) as db:
         yield db
 
 
 def _actor(actor: str | None) -> Actor:
-    from athar.services.actor import Actor
-    from athar.services.registry.importer import default_actor
+    from athar.services.actor import Actor, default_actor
 
     return Actor(f"cli:{actor or default_actor()}", Role.ADMIN)
 
@@ -59,10 +65,10 @@ def add(
     from athar.services.access.users import create_user
 
     acting = _actor(actor)
-    with _db() as db:
+    with _engine() as engine:
         try:
             user, password = create_user(
-                db,
+                engine,
                 actor=acting,
                 username=username,
                 display_name=display_name or username,
@@ -94,9 +100,9 @@ def _toggle(username: str, active: bool, actor: str | None) -> None:
     from athar.services.access.users import set_active
 
     acting = _actor(actor)
-    with _db() as db:
+    with _engine() as engine:
         # NotFound is an AtharError: athar.cli shows its message, exit 1
-        set_active(db, actor=acting, username=username, active=active)
+        set_active(engine, actor=acting, username=username, active=active)
     click.echo(f"{username}: {'enabled' if active else 'disabled'}")
 
 
@@ -124,6 +130,6 @@ def reset_password_command(username: str, actor: str | None) -> None:
     from athar.services.access.users import reset_password
 
     acting = _actor(actor)
-    with _db() as db:
-        password = reset_password(db, actor=acting, username=username)
+    with _engine() as engine:
+        password = reset_password(engine, actor=acting, username=username)
     click.echo(f"password: {password}")

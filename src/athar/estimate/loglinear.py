@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,12 +34,6 @@ from athar.estimate.table import CaptureTable, EstimateInputError, all_patterns
 
 FloatArray = NDArray[np.float64]
 Term = frozenset[int]
-
-
-class LoglinearFitError(RuntimeError, Failed):
-    """A log-linear model could not be fitted."""
-
-    code = "loglinear_fit_failed"
 
 
 @dataclass(frozen=True)
@@ -450,8 +444,3 @@ def estimate(
     best = ranking[0]
     how = criterion.upper() + (" (forward selection of two-way terms)" if forward else "")
     return LoglinearResult(best, profile_interval(table, best, level), how, ranking)
-
-
-def iter_model_names(models: Sequence[HierarchicalModel]) -> Iterator[str]:
-    """Names of ``models`` (helper for reports)."""
-    return (m.name() for m in models)

@@ -22,12 +22,6 @@ _LATIN_ACCENTED = re.compile("[\u00c0-\u00ff]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-class EncodingProblem(ValueError, UnusableFile):
-    """The bytes are not text in an encoding Athar accepts."""
-
-    code = "encoding_unusable"
-
-
 @dataclass(frozen=True)
 class Sniffed:
     content_hash: str  # SHA-256 of the file's bytes

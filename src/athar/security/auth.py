@@ -89,10 +89,6 @@ def has_permission(role: Role | str, permission: Permission) -> bool:
     return Role(role) in PERMISSIONS[permission]
 
 
-def permissions_of(role: Role | str) -> frozenset[Permission]:
-    return frozenset(p for p, roles in PERMISSIONS.items() if Role(role) in roles)
-
-
 # --- passwords -------------------------------------------------------------------------------
 
 _hasher = PasswordHasher()

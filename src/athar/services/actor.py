@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from athar import config
 from athar.security.auth import Role
 from athar.store.casework import User
 
@@ -26,6 +27,11 @@ class Actor:
     @classmethod
     def of(cls, user: User) -> Actor:
         return cls(f"user:{user.username}", Role(user.role), user.id, user.source_code)
+
+
+def default_actor() -> str:
+    """Who runs a command when ``--actor`` is not given: ``$ATHAR_ACTOR``, else the login."""
+    return config.actor()
 
 
 PUBLIC = Actor("public:web")

@@ -34,8 +34,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, select, text
+from sqlalchemy import Connection, Engine, Table, select
+from sqlalchemy.orm import Session
 
+from athar.services.actor import Actor
+from athar.store import statements as sql
 from athar.store.engine import begin_write
 from athar.store.models import AuditEvent
 
@@ -133,9 +136,9 @@ def event_hash(
 
 
 # built once: composing them on every append cost more than running them (py-spy)
-_BUMP_HEAD = text("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+_BUMP_HEAD = sql.BUMP_AUDIT_HEAD
 _INSERT_EVENT = AUDIT.insert()
-_SET_HEAD_HASH = text("UPDATE audit_head SET hash = :h WHERE id = 1")
+_SET_HEAD_HASH = sql.SET_AUDIT_HEAD_HASH
 
 
 def _event_row(
@@ -191,15 +194,6 @@ def append_event(
     return int(event["seq"])
 
 
-_PG_BUMP = "UPDATE audit_head SET seq = seq + 1 WHERE id = 1"
-_PG_INSERT = (
-    "INSERT INTO audit_event (seq, ts, actor, action, entity_type, entity_id, detail, "
-    "prev_hash, hash) VALUES (%(seq)s, %(ts)s, %(actor)s, %(action)s, %(entity_type)s, "
-    "%(entity_id)s, %(detail)s, %(prev_hash)s, %(hash)s)"
-)
-_PG_SET_HASH = "UPDATE audit_head SET hash = %(hash)s WHERE id = 1"
-
-
 def append_events(conn: Connection, events: list[dict[str, Any]]) -> list[int]:
     """Append several events (each the keyword arguments of :func:`append_event`) inside the
     caller's transaction; return their sequence numbers.
@@ -223,9 +217,9 @@ def append_events(conn: Connection, events: list[dict[str, Any]]) -> list[int]:
     with raw.pipeline(), raw.cursor() as cur:
         for i, row in enumerate(rows):
             if i:
-                cur.execute(_PG_BUMP)
-            cur.execute(_PG_INSERT, row)
-            cur.execute(_PG_SET_HASH, row)
+                cur.execute(sql.PG_BUMP_AUDIT_HEAD)
+            cur.execute(sql.PG_INSERT_AUDIT_EVENT, row)
+            cur.execute(sql.PG_SET_AUDIT_HEAD_HASH, row)
     return [int(r["seq"]) for r in rows]
 
 
@@ -361,6 +355,32 @@ def append_read(
     )
 
 
+def audit_read(
+    db: Session,
+    *,
+    actor: Actor,
+    action: str,
+    entity_type: str,
+    entity_id: str | int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> int:
+    """Audit a sensitive read made with ``db``, committed before the caller answers.
+
+    The reads' transaction ends first (nothing was written: the session's objects expire,
+    so build what you return before calling this), and the event is appended on the
+    session's engine by :func:`append_read`, in its own group-committed transaction."""
+    db.rollback()
+    bind = db.get_bind()
+    return append_read(
+        bind if isinstance(bind, Engine) else bind.engine,
+        actor=actor.label,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        detail=detail,
+    )
+
+
 @dataclass(frozen=True)
 class ChainProblem:
     seq: int
@@ -388,7 +408,7 @@ def _events(conn: Connection) -> Iterator[Any]:
 def verify_chain(conn: Connection) -> VerifyResult:
     """Walk the chain in sequence order and report the first event that was tampered with."""
     rows = list(_events(conn))
-    head = conn.execute(text("SELECT seq, hash FROM audit_head WHERE id = 1")).one()
+    head = conn.execute(sql.AUDIT_HEAD).one()
     head_seq, head_hash = int(head[0]), str(head[1])
     position = {r.hash: r.seq for r in rows}
     prev_hash, expected = GENESIS_HASH, 1

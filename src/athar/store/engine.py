@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.orm import Session
 
 from athar import config
 
@@ -56,6 +57,21 @@ def begin_write(engine: Engine) -> Iterator[Connection]:
             conn.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
         with conn.begin():
             yield conn
+
+
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """An ORM session on a :func:`begin_write` transaction: the block's changes (and its audit
+    event, written on ``session.connection()``) commit together when the block ends, or roll
+    back together if it raises.  Objects loaded or added in the block stay usable after it
+    (``expire_on_commit=False``), so a write may return them to its caller."""
+    with begin_write(engine) as conn:
+        session = Session(bind=conn, expire_on_commit=False)
+        try:
+            yield session
+            session.flush()
+        finally:
+            session.close()
 
 
 def reads_without_transaction(bind: Engine | Connection) -> dict[str, Any]:

@@ -1,7 +1,9 @@
-"""Request-scoped dependencies: the database session, the current user, CSRF, permissions.
+"""Request-scoped dependencies: the database session, the engine, the current user, CSRF,
+permissions.
 
-``SessionDep``, ``CurrentUser``/``OptionalUser`` and ``requires(permission)`` are the typed
-dependencies routes use; routes never build queries themselves but call services.
+``SessionDep`` (reads), ``EngineDep`` (writes), ``CurrentUser``/``OptionalUser`` and
+``requires(permission)`` are the typed dependencies routes use; routes never build queries
+themselves but call services.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -67,6 +70,16 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_db)]
+
+
+async def get_engine(request: Request) -> Engine:
+    """The app's engine, for the services that write: each opens and commits its own
+    transaction on it (``athar/services/README.md``).  ``async``: no I/O."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
 def optional_user(request: Request) -> WebUser | None:

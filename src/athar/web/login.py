@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import Request, Response
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
 from athar.security.auth import csrf_token, token_digest
 from athar.services.access.users import (
@@ -38,12 +38,12 @@ def client_of(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def log_in(request: Request, db: Session, username: str, password: str) -> tuple[User, str]:
+def log_in(request: Request, engine: Engine, username: str, password: str) -> tuple[User, str]:
     """Check the password and start a *new* session (the old cookie's session is revoked)."""
     settings: Settings = request.app.state.settings
     try:
         user = authenticate(
-            db,
+            engine,
             username=username,
             password=password,
             client=client_of(request),
@@ -52,7 +52,7 @@ def log_in(request: Request, db: Session, username: str, password: str) -> tuple
     except LoginRefused as refused:
         raise _REFUSALS[refused.code](refused.message) from None
     token = start_session(
-        db,
+        engine,
         user=user,
         hours=settings.session_hours,
         previous_token=request.cookies.get(SESSION_COOKIE),
@@ -79,8 +79,8 @@ def set_session_cookie(request: Request, response: Response, token: str) -> None
     response.delete_cookie(ANON_COOKIE)
 
 
-def log_out(request: Request, db: Session, response: Response) -> None:
+def log_out(request: Request, engine: Engine, response: Response) -> None:
     end_session(
-        db, token=request.cookies.get(SESSION_COOKIE), actor=actor_of(optional_user(request))
+        engine, token=request.cookies.get(SESSION_COOKIE), actor=actor_of(optional_user(request))
     )
     response.delete_cookie(SESSION_COOKIE)

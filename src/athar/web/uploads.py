@@ -62,7 +62,7 @@ async def run_import(request: Request, user: WebUser) -> ImportOut:
         mapping_path = None
         if isinstance(mapping_upload, UploadFile) and mapping_upload.filename:
             mapping_path = await _save_mapping(mapping_upload, Path(tmp))
-        opts = ImportOptions(source=source, mapping=mapping_path, actor=user.actor.label)
+        opts = ImportOptions(source=source, mapping=mapping_path, actor=user.actor)
         result = await run_in_threadpool(import_file, request.app.state.engine, path, opts)
     if result.outcome == "unusable":
         raise UnusableFile(result.message or "the file cannot be read")

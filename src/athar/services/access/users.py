@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from athar.errors import NotAuthenticated
@@ -37,6 +37,7 @@ from athar.security.auth import (
 from athar.services.actor import Actor
 from athar.services.audit import AuditAction, append_event
 from athar.store.casework import LoginAttempt, LoginSession, User
+from athar.store.engine import write_session
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
@@ -72,7 +73,7 @@ def normalise_username(username: str) -> str:
 
 
 def create_user(
-    db: Session,
+    engine: Engine,
     *,
     actor: Actor,
     username: str,
@@ -92,29 +93,30 @@ def create_user(
         raise ValueError("the display name is empty")
     if role is Role.DATA_PARTNER and not source_code:
         raise ValueError("a data partner needs --source: the list they may import")
-    if db.scalar(select(User.id).where(User.username == name)) is not None:
-        raise ValueError(f"user {name!r} already exists")
     secret = password or generate_password()
-    user = User(
-        username=name,
-        display_name=display_name.strip(),
-        role=role.value,
-        password_hash=hash_password(secret),
-        is_active=True,
-        source_code=source_code,
-        created_at=now(),
-    )
-    db.add(user)
-    db.flush()
-    append_event(
-        db.connection(),
-        actor=actor.label,
-        action=AuditAction.USER_CREATE,
-        entity_type="user",
-        entity_id=user.id,
-        detail={"username": name, "role": role.value, "source_code": source_code},
-    )
-    db.commit()
+    password_hash = hash_password(secret)  # slow on purpose: before the write lock is taken
+    with write_session(engine) as db:
+        if db.scalar(select(User.id).where(User.username == name)) is not None:
+            raise ValueError(f"user {name!r} already exists")
+        user = User(
+            username=name,
+            display_name=display_name.strip(),
+            role=role.value,
+            password_hash=password_hash,
+            is_active=True,
+            source_code=source_code,
+            created_at=now(),
+        )
+        db.add(user)
+        db.flush()
+        append_event(
+            db.connection(),
+            actor=actor.label,
+            action=AuditAction.USER_CREATE,
+            entity_type="user",
+            entity_id=user.id,
+            detail={"username": name, "role": role.value, "source_code": source_code},
+        )
     return user, secret
 
 
@@ -131,48 +133,48 @@ def get_user_for(db: Session, actor: Actor, username: str) -> User:
     return user
 
 
-def set_active(db: Session, *, actor: Actor, username: str, active: bool) -> User:
+def set_active(engine: Engine, *, actor: Actor, username: str, active: bool) -> User:
     """Enable or disable an account; disabling also ends its sessions."""
-    user = get_user_for(db, actor, username)
-    user.is_active = active
-    if not active:
+    with write_session(engine) as db:
+        user = get_user_for(db, actor, username)
+        user.is_active = active
+        if not active:
+            db.execute(
+                update(LoginSession)
+                .where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
+                .values(revoked_at=now())
+            )
+        append_event(
+            db.connection(),
+            actor=actor.label,
+            action=AuditAction.USER_ENABLE if active else AuditAction.USER_DISABLE,
+            entity_type="user",
+            entity_id=user.id,
+            detail={"username": user.username},
+        )
+    return user
+
+
+def reset_password(engine: Engine, *, actor: Actor, username: str) -> str:
+    """Give the account a new generated password, end its sessions and clear any lock-out."""
+    with write_session(engine) as db:
+        user = get_user_for(db, actor, username)
+        secret = generate_password()
+        user.password_hash = hash_password(secret)
         db.execute(
             update(LoginSession)
             .where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
             .values(revoked_at=now())
         )
-    append_event(
-        db.connection(),
-        actor=actor.label,
-        action=AuditAction.USER_ENABLE if active else AuditAction.USER_DISABLE,
-        entity_type="user",
-        entity_id=user.id,
-        detail={"username": user.username},
-    )
-    db.commit()
-    return user
-
-
-def reset_password(db: Session, *, actor: Actor, username: str) -> str:
-    """Give the account a new generated password, end its sessions and clear any lock-out."""
-    user = get_user_for(db, actor, username)
-    secret = generate_password()
-    user.password_hash = hash_password(secret)
-    db.execute(
-        update(LoginSession)
-        .where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
-        .values(revoked_at=now())
-    )
-    db.add(LoginAttempt(username=user.username, client="admin", succeeded=True, at=now()))
-    append_event(
-        db.connection(),
-        actor=actor.label,
-        action=AuditAction.USER_RESET_PASSWORD,
-        entity_type="user",
-        entity_id=user.id,
-        detail={"username": user.username},
-    )
-    db.commit()
+        db.add(LoginAttempt(username=user.username, client="admin", succeeded=True, at=now()))
+        append_event(
+            db.connection(),
+            actor=actor.label,
+            action=AuditAction.USER_RESET_PASSWORD,
+            entity_type="user",
+            entity_id=user.id,
+            detail={"username": user.username},
+        )
     return secret
 
 
@@ -198,57 +200,61 @@ def _recent_failures(db: Session, username: str, policy: LoginPolicy, at: dateti
     return int(count or 0)
 
 
-def is_locked(db: Session, username: str, policy: LoginPolicy) -> bool:
-    name = normalise_username(username)
-    return _recent_failures(db, name, policy, now()) >= policy.lockout_failures
-
-
 def authenticate(
-    db: Session, *, username: str, password: str, client: str, policy: LoginPolicy
+    engine: Engine, *, username: str, password: str, client: str, policy: LoginPolicy
 ) -> User:
-    """Check a login.  Records the attempt; raises :class:`LoginRefused` when refused."""
+    """Check a login.  Records the attempt; raises :class:`LoginRefused` when refused.
+
+    The checks read first, and the password is verified outside the write transaction, so
+    concurrent logins do not queue on SQLite's write lock for the length of a hash."""
     at = now()
     name = normalise_username(username)
     client = client[:64]
-    recent = db.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(
-            LoginAttempt.client == client,
-            LoginAttempt.at > at - timedelta(minutes=policy.rate_window_minutes),
+    with Session(engine) as db:
+        recent = db.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(
+                LoginAttempt.client == client,
+                LoginAttempt.at > at - timedelta(minutes=policy.rate_window_minutes),
+            )
         )
-    )
-    if int(recent or 0) >= policy.rate_per_client:
-        raise LoginRefused("rate_limited", "too many login attempts from this address")
-    locked = _recent_failures(db, name, policy, at) >= policy.lockout_failures
-    user = db.scalar(select(User).where(User.username == name))
+        if int(recent or 0) >= policy.rate_per_client:
+            raise LoginRefused("rate_limited", "too many login attempts from this address")
+        locked = _recent_failures(db, name, policy, at) >= policy.lockout_failures
+        found = db.scalar(select(User).where(User.username == name))
     # Always verify (against a dummy hash when there is no such user): same cost every time.
-    valid = verify_password(user.password_hash if user else None, password)
-    ok = valid and user is not None and user.is_active and not locked
-    db.add(LoginAttempt(username=name, client=client, succeeded=ok, at=at))
-    if ok and user is not None:
-        if needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
-        user.last_login_at = at
-        append_event(
-            db.connection(),
-            actor=f"user:{name}",
-            action=AuditAction.LOGIN_SUCCESS,
-            entity_type="user",
-            entity_id=user.id,
-            detail={"client": client},
-        )
-        db.commit()
-        return user
-    append_event(
-        db.connection(),
-        actor=f"anonymous:{client}",
-        action=AuditAction.LOGIN_LOCKED if locked else AuditAction.LOGIN_FAILURE,
-        entity_type="user",
-        entity_id=user.id if user else None,
-        detail={"username": name, "client": client},
+    valid = verify_password(found.password_hash if found else None, password)
+    ok = valid and found is not None and found.is_active and not locked
+    rehashed = (
+        hash_password(password) if ok and found and needs_rehash(found.password_hash) else None
     )
-    db.commit()
+    with write_session(engine) as db:
+        db.add(LoginAttempt(username=name, client=client, succeeded=ok, at=at))
+        user = db.get(User, found.id) if ok and found is not None else None
+        if user is not None:
+            if rehashed is not None:
+                user.password_hash = rehashed
+            user.last_login_at = at
+            append_event(
+                db.connection(),
+                actor=f"user:{name}",
+                action=AuditAction.LOGIN_SUCCESS,
+                entity_type="user",
+                entity_id=user.id,
+                detail={"client": client},
+            )
+        else:
+            append_event(
+                db.connection(),
+                actor=f"anonymous:{client}",
+                action=AuditAction.LOGIN_LOCKED if locked else AuditAction.LOGIN_FAILURE,
+                entity_type="user",
+                entity_id=found.id if found else None,
+                detail={"username": name, "client": client},
+            )
+    if user is not None:
+        return user
     if locked:
         raise LoginRefused(
             "locked_out", "this account is locked after repeated failures; try again later"
@@ -256,25 +262,27 @@ def authenticate(
     raise LoginRefused("invalid_credentials", "wrong user name or password")
 
 
-def start_session(db: Session, *, user: User, hours: int, previous_token: str | None = None) -> str:
+def start_session(
+    engine: Engine, *, user: User, hours: int, previous_token: str | None = None
+) -> str:
     """Issue a fresh session token for ``user``; the previous one (if any) is revoked."""
     at = now()
-    if previous_token:
-        db.execute(
-            update(LoginSession)
-            .where(LoginSession.token_digest == token_digest(previous_token))
-            .values(revoked_at=at)
-        )
     token = new_token()
-    db.add(
-        LoginSession(
-            token_digest=token_digest(token),
-            user_id=user.id,
-            created_at=at,
-            expires_at=at + timedelta(hours=hours),
+    with write_session(engine) as db:
+        if previous_token:
+            db.execute(
+                update(LoginSession)
+                .where(LoginSession.token_digest == token_digest(previous_token))
+                .values(revoked_at=at)
+            )
+        db.add(
+            LoginSession(
+                token_digest=token_digest(token),
+                user_id=user.id,
+                created_at=at,
+                expires_at=at + timedelta(hours=hours),
+            )
         )
-    )
-    db.commit()
     return token
 
 
@@ -317,20 +325,23 @@ def session_user_columns(db: Session | Connection, token: str | None) -> Any | N
     return _live_session(db, token, _SESSION_COLUMNS)
 
 
-def end_session(db: Session, *, token: str | None, actor: Actor) -> None:
+def end_session(engine: Engine, *, token: str | None, actor: Actor) -> None:
     if not token:
         return
-    result = db.execute(
-        update(LoginSession)
-        .where(LoginSession.token_digest == token_digest(token), LoginSession.revoked_at.is_(None))
-        .values(revoked_at=now())
-    )
-    if getattr(result, "rowcount", 0):
-        append_event(
-            db.connection(),
-            actor=actor.label,
-            action=AuditAction.LOGOUT,
-            entity_type="user",
-            entity_id=actor.user_id,
+    with write_session(engine) as db:
+        result = db.execute(
+            update(LoginSession)
+            .where(
+                LoginSession.token_digest == token_digest(token),
+                LoginSession.revoked_at.is_(None),
+            )
+            .values(revoked_at=now())
         )
-    db.commit()
+        if getattr(result, "rowcount", 0):
+            append_event(
+                db.connection(),
+                actor=actor.label,
+                action=AuditAction.LOGOUT,
+                entity_type="user",
+                entity_id=actor.user_id,
+            )

@@ -22,16 +22,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from athar.domain.messages import N_
 from athar.errors import InvalidInput
 from athar.security.auth import Permission
 from athar.services.actor import Actor
-from athar.services.audit import AuditAction, append_event
+from athar.services.audit import AuditAction, append_event, audit_read
 from athar.services.casework.tracing import visible_request
 from athar.store.casework import FamilyNotification, RequestNote, User
+from athar.store.engine import write_session
 
 CHANNELS: tuple[tuple[str, str], ...] = (
     ("phone", N_("Phone call")),
@@ -143,37 +144,38 @@ def _require_user(actor: Actor) -> int:
 
 
 def add_note(
-    db: Session, *, actor: Actor, reference: str, text: str | None, sensitive: bool
+    engine: Engine, *, actor: Actor, reference: str, text: str | None, sensitive: bool
 ) -> NoteView:
     """Append a note to the request; a sensitive note's text is stored encrypted."""
-    request, _ = visible_request(db, actor, reference, Permission.WORK_REQUESTS)
-    errors: dict[str, str] = {}
-    body = _clean_text(text, "text", errors, required=True)
-    if errors:
-        raise CaseNoteInvalid(errors)
-    author = _require_user(actor)
-    at = datetime.now(UTC)
-    note = RequestNote(
-        request_id=request.id,
-        author_id=author,
-        created_at=at,
-        sensitive=bool(sensitive),
-        text=None if sensitive else body,
-        sealed_text=body if sensitive else None,
-    )
-    db.add(note)
-    request.updated_at = at
-    db.flush()
-    append_event(
-        db.connection(),
-        actor=actor.label,
-        action=AuditAction.TRACING_REQUEST_NOTE_ADD,
-        entity_type="tracing_request",
-        entity_id=reference,
-        detail={"note_id": note.id, "sensitive": bool(sensitive)},
-    )
-    db.commit()
-    return _note_view(note, _author_names(db, {author}))
+    with write_session(engine) as db:
+        request, _ = visible_request(db, actor, reference, Permission.WORK_REQUESTS)
+        errors: dict[str, str] = {}
+        body = _clean_text(text, "text", errors, required=True)
+        if errors:
+            raise CaseNoteInvalid(errors)
+        author = _require_user(actor)
+        at = datetime.now(UTC)
+        note = RequestNote(
+            request_id=request.id,
+            author_id=author,
+            created_at=at,
+            sensitive=bool(sensitive),
+            text=None if sensitive else body,
+            sealed_text=body if sensitive else None,
+        )
+        db.add(note)
+        request.updated_at = at
+        db.flush()
+        append_event(
+            db.connection(),
+            actor=actor.label,
+            action=AuditAction.TRACING_REQUEST_NOTE_ADD,
+            entity_type="tracing_request",
+            entity_id=reference,
+            detail={"note_id": note.id, "sensitive": bool(sensitive)},
+        )
+        view = _note_view(note, _author_names(db, {author}))
+    return view
 
 
 def _parse_choice(value: str | None, choices: tuple[tuple[str, str], ...]) -> str | None:
@@ -182,7 +184,7 @@ def _parse_choice(value: str | None, choices: tuple[tuple[str, str], ...]) -> st
 
 
 def record_notification(
-    db: Session,
+    engine: Engine,
     *,
     actor: Actor,
     reference: str,
@@ -196,63 +198,64 @@ def record_notification(
     ``informed_at`` defaults to now; it may not lie in the future.  The request moves to
     ``family_informed`` unless it is closed (see the module doc).
     """
-    request, _ = visible_request(db, actor, reference, Permission.WORK_REQUESTS)
-    errors: dict[str, str] = {}
-    ch = _parse_choice(channel, CHANNELS)
-    if ch is None:
-        errors["channel"] = N_("Choose how the family was told.")
-    out = _parse_choice(outcome, OUTCOMES)
-    if out is None:
-        errors["outcome"] = N_("Choose what the family was told.")
-    text = _clean_text(details, "details", errors, required=False)
-    now = datetime.now(UTC)
-    when = now if informed_at is None else _utc(informed_at)
-    if when > now + FUTURE_SLACK:
-        errors["informed_at"] = N_("This date is in the future.")
-    if errors:
-        raise CaseNoteInvalid(errors)
-    assert ch is not None and out is not None
-    recorder = _require_user(actor)
-    row = FamilyNotification(
-        request_id=request.id,
-        recorded_by_id=recorder,
-        informed_at=when,
-        recorded_at=now,
-        channel=ch,
-        outcome=out,
-        details=text or None,
-    )
-    db.add(row)
-    db.flush()
-    old = request.status
-    if old not in KEEPS_STATUS:
-        request.status = "family_informed"
-    request.updated_at = now
-    append_event(
-        db.connection(),
-        actor=actor.label,
-        action=AuditAction.TRACING_REQUEST_FAMILY_INFORMED,
-        entity_type="tracing_request",
-        entity_id=reference,
-        detail={
-            "notification_id": row.id,
-            "channel": ch,
-            "outcome": out,
-            "informed_at": when.isoformat(timespec="seconds"),
-        },
-    )
-    if request.status != old:
+    with write_session(engine) as db:
+        request, _ = visible_request(db, actor, reference, Permission.WORK_REQUESTS)
+        errors: dict[str, str] = {}
+        ch = _parse_choice(channel, CHANNELS)
+        if ch is None:
+            errors["channel"] = N_("Choose how the family was told.")
+        out = _parse_choice(outcome, OUTCOMES)
+        if out is None:
+            errors["outcome"] = N_("Choose what the family was told.")
+        text = _clean_text(details, "details", errors, required=False)
+        now = datetime.now(UTC)
+        when = now if informed_at is None else _utc(informed_at)
+        if when > now + FUTURE_SLACK:
+            errors["informed_at"] = N_("This date is in the future.")
+        if errors:
+            raise CaseNoteInvalid(errors)
+        assert ch is not None and out is not None
+        recorder = _require_user(actor)
+        row = FamilyNotification(
+            request_id=request.id,
+            recorded_by_id=recorder,
+            informed_at=when,
+            recorded_at=now,
+            channel=ch,
+            outcome=out,
+            details=text or None,
+        )
+        db.add(row)
+        db.flush()
+        old = request.status
+        if old not in KEEPS_STATUS:
+            request.status = "family_informed"
+        request.updated_at = now
         append_event(
             db.connection(),
             actor=actor.label,
-            action=AuditAction.TRACING_REQUEST_STATUS,
+            action=AuditAction.TRACING_REQUEST_FAMILY_INFORMED,
             entity_type="tracing_request",
             entity_id=reference,
-            detail={"from": old, "to": request.status, "because": "family_informed"},
+            detail={
+                "notification_id": row.id,
+                "channel": ch,
+                "outcome": out,
+                "informed_at": when.isoformat(timespec="seconds"),
+            },
         )
-    status = request.status
-    db.commit()
-    return _notification_view(row, _author_names(db, {recorder})), status
+        if request.status != old:
+            append_event(
+                db.connection(),
+                actor=actor.label,
+                action=AuditAction.TRACING_REQUEST_STATUS,
+                entity_type="tracing_request",
+                entity_id=reference,
+                detail={"from": old, "to": request.status, "because": "family_informed"},
+            )
+        status = request.status
+        view = _notification_view(row, _author_names(db, {recorder}))
+    return view, status
 
 
 def _notes(db: Session, request_id: int) -> list[RequestNote]:
@@ -278,15 +281,14 @@ def _notifications(db: Session, request_id: int) -> list[FamilyNotification]:
 def _audit_read(
     db: Session, actor: Actor, reference: str, action: AuditAction, detail: dict[str, list[int]]
 ) -> None:
-    append_event(
-        db.connection(),
-        actor=actor.label,
+    audit_read(
+        db,
+        actor=actor,
         action=action,
         entity_type="tracing_request",
         entity_id=reference,
         detail=detail,
     )
-    db.commit()
 
 
 def list_notes(db: Session, actor: Actor, reference: str) -> list[NoteView]:

@@ -17,14 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.orm import Session
 
 from athar.domain.fields import TRACING_REQUEST, form_record_fields
 from athar.domain.messages import N_
 from athar.security.auth import NotFound, Permission, has_permission, require
 from athar.services.actor import Actor
-from athar.services.audit import AuditAction, append_event
+from athar.services.audit import AuditAction, append_event, audit_read
 from athar.services.casework.tracing_intake import (
     CONSENT_SCOPES,
     FAMILY_SOURCE,
@@ -39,6 +39,7 @@ from athar.services.registry.form_records import (
     store_form_record,
 )
 from athar.store.casework import TracingRequest
+from athar.store.engine import write_session
 from athar.store.models import PersonRecord, Record
 
 #: the one message for "missing" and "not yours": the two must be indistinguishable
@@ -53,59 +54,61 @@ STATUSES: tuple[tuple[str, str], ...] = (
 )
 
 
-def submit_request(db: Session, *, actor: Actor, intake: Intake, language: str) -> TracingRequest:
+def submit_request(
+    engine: Engine, *, actor: Actor, intake: Intake, language: str
+) -> TracingRequest:
     """Store a tracing request and its ``family`` record; returns the stored request."""
     at = datetime.now(UTC)
-    source = source_row(db, FAMILY_SOURCE, "Family tracing requests", at)
-    reference = free_reference(db, source, "T", at)
-    while db.scalar(select(TracingRequest.id).where(TracingRequest.reference == reference)):
+    with write_session(engine) as db:
+        source = source_row(db, FAMILY_SOURCE, "Family tracing requests", at)
         reference = free_reference(db, source, "T", at)
-    cells = {k: v for k in RECORD_FIELDS if (v := intake.values.get(k)) is not None}
-    cells["status"] = "missing"
-    try:
-        record = store_form_record(
-            db,
-            source=source,
+        while db.scalar(select(TracingRequest.id).where(TracingRequest.reference == reference)):
+            reference = free_reference(db, source, "T", at)
+        cells = {k: v for k in RECORD_FIELDS if (v := intake.values.get(k)) is not None}
+        cells["status"] = "missing"
+        try:
+            record = store_form_record(
+                db,
+                source=source,
+                reference=reference,
+                cells=cells,
+                status_text="missing (tracing request)",
+                actor_label=actor.label,
+                at=at,
+            )
+        except FormRecordInvalid as exc:  # validate_intake already catches these
+            raise IntakeInvalid(exc.errors) from None
+        values = intake.values
+        request = TracingRequest(
             reference=reference,
-            cells=cells,
-            status_text="missing (tracing request)",
-            actor_label=actor.label,
-            at=at,
+            record_id=record.id,
+            status="registered",
+            language=language,
+            requester_name=values["requester_name"] or "",
+            relationship=values["relationship"] or "other",
+            contact_phone=values["contact_phone"],
+            contact_email=values["contact_email"],
+            contact_other=values["contact_other"],
+            other_names=values["other_names"],
+            residence_place=values["residence_place"],
+            circumstances=values["circumstances"],
+            photo=intake.photo,
+            photo_type=intake.photo_type,
+            consent=list(intake.consent),
+            consent_updated_at=at,
+            created_at=at,
+            updated_at=at,
         )
-    except FormRecordInvalid as exc:  # validate_intake already catches these
-        raise IntakeInvalid(exc.errors) from None
-    values = intake.values
-    request = TracingRequest(
-        reference=reference,
-        record_id=record.id,
-        status="registered",
-        language=language,
-        requester_name=values["requester_name"] or "",
-        relationship=values["relationship"] or "other",
-        contact_phone=values["contact_phone"],
-        contact_email=values["contact_email"],
-        contact_other=values["contact_other"],
-        other_names=values["other_names"],
-        residence_place=values["residence_place"],
-        circumstances=values["circumstances"],
-        photo=intake.photo,
-        photo_type=intake.photo_type,
-        consent=list(intake.consent),
-        consent_updated_at=at,
-        created_at=at,
-        updated_at=at,
-    )
-    db.add(request)
-    db.flush()
-    append_event(
-        db.connection(),
-        actor=actor.label,
-        action=AuditAction.TRACING_REQUEST_CREATE,
-        entity_type="tracing_request",
-        entity_id=reference,
-        detail={"record_id": record.id, "consent": list(intake.consent), "language": language},
-    )
-    db.commit()
+        db.add(request)
+        db.flush()
+        append_event(
+            db.connection(),
+            actor=actor.label,
+            action=AuditAction.TRACING_REQUEST_CREATE,
+            entity_type="tracing_request",
+            entity_id=reference,
+            detail={"record_id": record.id, "consent": list(intake.consent), "language": language},
+        )
     return request
 
 
@@ -118,6 +121,10 @@ class RequestSummary:
     status: str
     created_at: datetime
     name: str | None
+
+
+#: the ``record`` columns a case worker sees of the missing person (what the form asked for)
+PERSON_COLUMNS: tuple[str, ...] = tuple(f.shown_column for f in form_record_fields(TRACING_REQUEST))
 
 
 def _display_name(record: Record) -> str | None:
@@ -147,19 +154,14 @@ def list_requests(
     items = [
         RequestSummary(r.reference, r.status, r.created_at, _display_name(rec)) for r, rec in rows
     ]
-    append_event(
-        db.connection(),
-        actor=actor.label,
+    audit_read(
+        db,
+        actor=actor,
         action=AuditAction.TRACING_REQUEST_LIST,
         entity_type="tracing_request",
         detail={"references": [i.reference for i in items], "status": status},
     )
-    db.commit()
     return items, total
-
-
-#: the ``record`` columns a case worker sees of the missing person (what the form asked for)
-PERSON_COLUMNS: tuple[str, ...] = tuple(f.shown_column for f in form_record_fields(TRACING_REQUEST))
 
 
 @dataclass(frozen=True)
@@ -207,15 +209,7 @@ def visible_request(
 def get_request_for(db: Session, actor: Actor, reference: str) -> RequestView:
     request, record = visible_request(db, actor, reference, Permission.READ_REQUESTS)
     person = {c: getattr(record, c) for c in PERSON_COLUMNS}
-    append_event(
-        db.connection(),
-        actor=actor.label,
-        action=AuditAction.TRACING_REQUEST_VIEW,
-        entity_type="tracing_request",
-        entity_id=reference,
-    )
-    db.commit()
-    return RequestView(
+    view = RequestView(
         reference=request.reference,
         status=request.status,
         language=request.language,
@@ -236,6 +230,14 @@ def get_request_for(db: Session, actor: Actor, reference: str) -> RequestView:
             .limit(1)
         ),
     )
+    audit_read(
+        db,
+        actor=actor,
+        action=AuditAction.TRACING_REQUEST_VIEW,
+        entity_type="tracing_request",
+        entity_id=reference,
+    )
+    return view
 
 
 @dataclass(frozen=True)
@@ -250,79 +252,79 @@ class Contact:
 def get_contact_for(db: Session, actor: Actor, reference: str) -> Contact:
     """The family's contact details (decrypted); every call is audited."""
     request, _ = visible_request(db, actor, reference, Permission.READ_CONTACT)
-    append_event(
-        db.connection(),
-        actor=actor.label,
-        action=AuditAction.TRACING_REQUEST_CONTACT_VIEW,
-        entity_type="tracing_request",
-        entity_id=reference,
-    )
-    db.commit()
-    return Contact(
+    contact = Contact(
         request.requester_name,
         request.relationship,
         request.contact_phone,
         request.contact_email,
         request.contact_other,
     )
+    audit_read(
+        db,
+        actor=actor,
+        action=AuditAction.TRACING_REQUEST_CONTACT_VIEW,
+        entity_type="tracing_request",
+        entity_id=reference,
+    )
+    return contact
 
 
 def get_photo_for(db: Session, actor: Actor, reference: str) -> tuple[bytes, str]:
     request, _ = visible_request(db, actor, reference, Permission.READ_REQUESTS)
     if request.photo is None or request.photo_type is None:
         raise NotFound(NOT_FOUND)
-    append_event(
-        db.connection(),
-        actor=actor.label,
+    photo, photo_type = request.photo, request.photo_type
+    audit_read(
+        db,
+        actor=actor,
         action=AuditAction.TRACING_REQUEST_PHOTO_VIEW,
         entity_type="tracing_request",
         entity_id=reference,
     )
-    db.commit()
-    return request.photo, request.photo_type
+    return photo, photo_type
 
 
-def set_status(db: Session, *, actor: Actor, reference: str, status: str) -> str:
+def set_status(engine: Engine, *, actor: Actor, reference: str, status: str) -> str:
     """Change a request's status (``STATUSES``); returns the new status."""
     if status not in {code for code, _ in STATUSES}:
         raise IntakeInvalid({"status": N_("Unknown status.")})
-    request, _ = visible_request(db, actor, reference, Permission.WORK_REQUESTS)
-    old = request.status
-    request.status = status
-    request.updated_at = datetime.now(UTC)
-    append_event(
-        db.connection(),
-        actor=actor.label,
-        action=AuditAction.TRACING_REQUEST_STATUS,
-        entity_type="tracing_request",
-        entity_id=reference,
-        detail={"from": old, "to": status},
-    )
-    db.commit()
+    with write_session(engine) as db:
+        request, _ = visible_request(db, actor, reference, Permission.WORK_REQUESTS)
+        old = request.status
+        request.status = status
+        request.updated_at = datetime.now(UTC)
+        append_event(
+            db.connection(),
+            actor=actor.label,
+            action=AuditAction.TRACING_REQUEST_STATUS,
+            entity_type="tracing_request",
+            entity_id=reference,
+            detail={"from": old, "to": status},
+        )
     return status
 
 
-def set_consent(db: Session, *, actor: Actor, reference: str, consent: list[str]) -> list[str]:
+def set_consent(engine: Engine, *, actor: Actor, reference: str, consent: list[str]) -> list[str]:
     """Record the family's new sharing choices (given or withdrawn); the next export follows."""
     allowed = {code for code, _ in CONSENT_SCOPES}
     chosen = sorted(set(consent))
     if any(c not in allowed for c in chosen):
         raise IntakeInvalid({"consent": N_("Unknown consent choice.")})
-    request, _ = visible_request(db, actor, reference, Permission.WORK_REQUESTS)
-    old = list(request.consent)
-    at = datetime.now(UTC)
-    request.consent = chosen
-    request.consent_updated_at = at
-    request.updated_at = at
-    append_event(
-        db.connection(),
-        actor=actor.label,
-        action=AuditAction.TRACING_REQUEST_CONSENT,
-        entity_type="tracing_request",
-        entity_id=reference,
-        detail={"from": old, "to": chosen},
-    )
-    db.commit()
+    with write_session(engine) as db:
+        request, _ = visible_request(db, actor, reference, Permission.WORK_REQUESTS)
+        old = list(request.consent)
+        at = datetime.now(UTC)
+        request.consent = chosen
+        request.consent_updated_at = at
+        request.updated_at = at
+        append_event(
+            db.connection(),
+            actor=actor.label,
+            action=AuditAction.TRACING_REQUEST_CONSENT,
+            entity_type="tracing_request",
+            entity_id=reference,
+            detail={"from": old, "to": chosen},
+        )
     return chosen
 
 

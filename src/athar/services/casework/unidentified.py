@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from athar.domain.messages import N_
@@ -24,13 +24,14 @@ from athar.domain.record import parse_row
 from athar.errors import InvalidInput
 from athar.security.auth import NotFound, Permission, has_permission, require
 from athar.services.actor import Actor
-from athar.services.audit import AuditAction, append_event
+from athar.services.audit import AuditAction, append_event, audit_read
 from athar.services.registry.form_records import (
     FormRecordInvalid,
     free_reference,
     source_row,
     store_form_record,
 )
+from athar.store.engine import write_session
 from athar.store.models import Record, Source
 
 SOURCE = "unidentified"
@@ -98,59 +99,59 @@ def validate(raw: dict[str, Any], today: date | None = None) -> dict[str, str | 
     return values
 
 
-def register(db: Session, *, actor: Actor, values: dict[str, str | None]) -> str:
+def register(engine: Engine, *, actor: Actor, values: dict[str, str | None]) -> str:
     """Store the descriptors as an ``unidentified`` record; returns its reference (``U-...``)."""
     require(actor.role, Permission.WORK_REQUESTS)
     at = datetime.now(UTC)
-    source = source_row(db, SOURCE, "Unidentified people and bodies", at)
-    reference = free_reference(db, source, "U", at)
-    kind = values["kind"] or "living"
-    notes = [
-        f"{label}: {values[name]}"
-        for name, label in (
-            ("found_place", "found or released at"),
-            ("height_cm", "height cm"),
-            ("marks", "distinguishing marks"),
-            ("notes", "notes"),
+    with write_session(engine) as db:
+        source = source_row(db, SOURCE, "Unidentified people and bodies", at)
+        reference = free_reference(db, source, "U", at)
+        kind = values["kind"] or "living"
+        notes = [
+            f"{label}: {values[name]}"
+            for name, label in (
+                ("found_place", "found or released at"),
+                ("height_cm", "height cm"),
+                ("marks", "distinguishing marks"),
+                ("notes", "notes"),
+            )
+            if values.get(name)
+        ]
+        cells = {
+            k: v
+            for k, v in {
+                "sex": values["sex"],
+                "age": values["age"],
+                "facility": values["facility"],
+                "last_seen_date": values["found_date"],
+                "detainee_number": values["detainee_number"],
+                "status": STATUS[kind],
+                "notes": "; ".join(notes) or None,
+            }.items()
+            if v
+        }
+        extra = {k: values[k] for k in ("height_cm", "marks", "found_place") if values.get(k)}
+        try:
+            record = store_form_record(
+                db,
+                source=source,
+                reference=reference,
+                cells=cells,
+                status_text=STATUS[kind],
+                actor_label=actor.label,
+                at=at,
+                extra=extra,
+            )
+        except FormRecordInvalid as exc:
+            raise DescriptorsInvalid(exc.errors) from None
+        append_event(
+            db.connection(),
+            actor=actor.label,
+            action=AuditAction.UNIDENTIFIED_CREATE,
+            entity_type="record",
+            entity_id=f"{SOURCE}:{reference}",
+            detail={"record_id": record.id, "kind": kind},
         )
-        if values.get(name)
-    ]
-    cells = {
-        k: v
-        for k, v in {
-            "sex": values["sex"],
-            "age": values["age"],
-            "facility": values["facility"],
-            "last_seen_date": values["found_date"],
-            "detainee_number": values["detainee_number"],
-            "status": STATUS[kind],
-            "notes": "; ".join(notes) or None,
-        }.items()
-        if v
-    }
-    extra = {k: values[k] for k in ("height_cm", "marks", "found_place") if values.get(k)}
-    try:
-        record = store_form_record(
-            db,
-            source=source,
-            reference=reference,
-            cells=cells,
-            status_text=STATUS[kind],
-            actor_label=actor.label,
-            at=at,
-            extra=extra,
-        )
-    except FormRecordInvalid as exc:
-        raise DescriptorsInvalid(exc.errors) from None
-    append_event(
-        db.connection(),
-        actor=actor.label,
-        action=AuditAction.UNIDENTIFIED_CREATE,
-        entity_type="record",
-        entity_id=f"{SOURCE}:{reference}",
-        detail={"record_id": record.id, "kind": kind},
-    )
-    db.commit()
     return reference
 
 
@@ -188,13 +189,13 @@ def view_for(db: Session, actor: Actor, reference: str) -> UnidentifiedView:
         "detainee_number": record.detainee_number,
         "notes": record.notes,
     }
-    append_event(
-        db.connection(),
-        actor=actor.label,
+    extra = json.loads(record.extra) if record.extra else {}
+    view = UnidentifiedView(reference, kind, fields, extra, record.id)
+    audit_read(
+        db,
+        actor=actor,
         action=AuditAction.UNIDENTIFIED_VIEW,
         entity_type="record",
         entity_id=f"{SOURCE}:{reference}",
     )
-    db.commit()
-    extra = json.loads(record.extra) if record.extra else {}
-    return UnidentifiedView(reference, kind, fields, extra, record.id)
+    return view

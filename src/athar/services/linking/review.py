@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from athar.domain.fields import pair_columns
 from athar.security.auth import NotFound, Permission, require
 from athar.services.actor import Actor
-from athar.services.audit import AuditAction, append_event
+from athar.services.audit import AuditAction, append_read
 from athar.services.linking import runs as linking
 from athar.store.models import ImportBatch, Record, Source
 
@@ -54,14 +54,13 @@ def queue_for(engine: Engine, actor: Actor, limit: int = 50) -> list[QueueItem]:
         QueueItem(str(i["a"]), str(i["b"]), float(i["score"]))
         for i in linking.review_queue(engine, limit=limit)
     ]
-    with engine.begin() as conn:
-        append_event(
-            conn,
-            actor=actor.label,
-            action=AuditAction.REVIEW_QUEUE_VIEW,
-            entity_type="link_pair",
-            detail={"pairs": [[i.a, i.b] for i in items]},
-        )
+    append_read(
+        engine,
+        actor=actor.label,
+        action=AuditAction.REVIEW_QUEUE_VIEW,
+        entity_type="link_pair",
+        detail={"pairs": [[i.a, i.b] for i in items]},
+    )
     return items
 
 
@@ -100,14 +99,13 @@ def pair_for(
         explanation: dict[str, Any] | None = linking.explain_store_pair(engine, a, b)
     except linking.LinkingError:
         explanation = None  # no link run yet: the records alone
-    with engine.begin() as conn:
-        append_event(
-            conn,
-            actor=actor.label,
-            action=AuditAction.REVIEW_PAIR_VIEW,
-            entity_type="link_pair",
-            detail={"a": a, "b": b},
-        )
+    append_read(
+        engine,
+        actor=actor.label,
+        action=AuditAction.REVIEW_PAIR_VIEW,
+        entity_type="link_pair",
+        detail={"a": a, "b": b},
+    )
     return PairView(left, right, explanation)
 
 
@@ -127,7 +125,7 @@ def decide(
         raise ValueError("say why")
     try:
         return linking.record_decision(
-            engine, a, b, must_link=match, actor=actor.label, reason=reason.strip()
+            engine, a, b, must_link=match, actor=actor, reason=reason.strip()
         )
     except linking.LinkingError as exc:
         if "no such record" in str(exc):

@@ -25,14 +25,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
 from athar import linkage
 from athar.domain.fields import linkage_columns
 from athar.errors import InvalidInput
 from athar.linkage import LinkSpec, attach_new, load_spec, prepare_features
+from athar.services.actor import Actor
 from athar.services.audit import AuditAction, append_event
+from athar.store import statements as sql
 from athar.store.bulk import IdAllocator, bulk_insert
+from athar.store.engine import begin_write
 
 #: interchange column -> record column it is read from
 STORE_COLUMNS: dict[str, str] = linkage_columns()
@@ -49,23 +52,7 @@ def load_current(conn: Connection, only: list[tuple[str, str]] | None = None) ->
 
     ``only``: just these (source, record_id) keys (those that exist).
     """
-    cols = ", ".join(f"r.{c} AS {k}" for k, c in STORE_COLUMNS.items())
-    params: dict[str, str] = {}
-    where = ""
-    if only is not None:
-        conds = []
-        for i, (source, rid) in enumerate(only):
-            conds.append(f"(s.code = :s{i} AND r.record_id = :r{i})")
-            params[f"s{i}"], params[f"r{i}"] = source, rid
-        where = " AND (" + (" OR ".join(conds) or "1 = 0") + ")"
-    rows = conn.execute(
-        text(
-            f"SELECT r.id AS db_id, s.code AS source, r.record_id AS record_id, {cols} "
-            f"FROM record r JOIN source s ON s.id = r.source_id WHERE r.is_current{where} "
-            "ORDER BY r.id"
-        ),
-        params,
-    ).all()
+    rows = conn.execute(*sql.current_records(STORE_COLUMNS, only)).all()
     df = pd.DataFrame(rows, columns=["db_id", "source", "record_id", *STORE_COLUMNS])
     for c in ["source", "record_id", *STORE_COLUMNS]:
         df[c] = df[c].fillna("").astype(str)
@@ -87,16 +74,14 @@ def _key_index(current: pd.DataFrame) -> dict[tuple[str, str], int]:
     }
 
 
-def _decisions(conn: Connection, index: dict[tuple[str, str], int]) -> list[linkage.PairDecision]:
-    """Human decisions mapped to this run's node ids (latest decision on a pair wins)."""
-    rows = conn.execute(
-        text(
-            "SELECT d.kind, sa.code, ra.record_id, sb.code, rb.record_id FROM link_decision d "
-            "JOIN record ra ON ra.id = d.record_a_id JOIN source sa ON sa.id = ra.source_id "
-            "JOIN record rb ON rb.id = d.record_b_id JOIN source sb ON sb.id = rb.source_id "
-            "WHERE d.kind <> 'automatic' ORDER BY d.decided_at, d.id"
-        )
-    ).all()
+def human_decisions(
+    conn: Connection, index: dict[tuple[str, str], int]
+) -> list[linkage.PairDecision]:
+    """Reviewers' decisions (``must_link``/``cannot_link``) mapped to the node ids of
+    ``index`` (source and record id to node), the latest decision on a pair winning; pairs
+    outside ``index`` are left out.  Used by link runs and by the threshold sensitivity of
+    :mod:`athar.services.registry.statistics`."""
+    rows = conn.execute(sql.HUMAN_DECISIONS).all()
     latest: dict[tuple[int, int], bool] = {}
     for kind, sa, ra, sb, rb in rows:
         a, b = index.get((sa, ra)), index.get((sb, rb))
@@ -109,13 +94,7 @@ def _decisions(conn: Connection, index: dict[tuple[str, str], int]) -> list[link
 def _memberships(conn: Connection, index: dict[tuple[str, str], int]) -> np.ndarray:
     """Existing person of each node (by source and record id), -1 if none."""
     out = np.full(len(index), -1, dtype=np.int64)
-    rows = conn.execute(
-        text(
-            "SELECT s.code, r.record_id, pr.person_id FROM person_record pr "
-            "JOIN record r ON r.id = pr.record_id JOIN source s ON s.id = r.source_id "
-            "ORDER BY pr.id"
-        )
-    )
+    rows = conn.execute(sql.MEMBERSHIPS)
     for s, r, p in rows:
         i = index.get((s, r))
         if i is not None:
@@ -132,7 +111,7 @@ def link_store(
     *,
     spec: LinkSpec | None = None,
     cfg: linkage.EngineConfig | None = None,
-    actor: str,
+    actor: Actor,
     threshold: float | None = None,
     incremental: bool = False,
 ) -> dict[str, Any]:
@@ -143,14 +122,9 @@ def link_store(
     with engine.connect() as conn:
         current = load_current(conn)
         index = _key_index(current)
-        decisions = _decisions(conn, index)
+        decisions = human_decisions(conn, index)
         existing = _memberships(conn, index)
-        last = conn.execute(
-            text(
-                "SELECT model, threshold FROM link_run WHERE model IS NOT NULL "
-                "ORDER BY id DESC LIMIT 1"
-            )
-        ).one_or_none()
+        last = conn.execute(sql.LAST_MODEL_AND_THRESHOLD).one_or_none()
     last_model, last_threshold = (last[0], float(last[1])) if last is not None else (None, None)
     if current.empty:
         raise LinkingError("the store holds no current records to link")
@@ -186,12 +160,9 @@ def link_store(
         assigned = _reuse_persons(result.labels, existing)
         n_new = len(current)
     finished = datetime.now(UTC)
-    with engine.begin() as conn:
+    with begin_write(engine) as conn:
         run_id = conn.execute(
-            text(
-                "INSERT INTO link_run (engine, settings, model, threshold, actor, started_at, "
-                "finished_at) VALUES (:e, :s, :m, :t, :a, :st, :fi) RETURNING id"
-            ),
+            sql.INSERT_LINK_RUN,
             {
                 "e": cfg.engine,
                 "s": json.dumps(
@@ -205,7 +176,7 @@ def link_store(
                 ),
                 "m": json.dumps(model),
                 "t": thr,
-                "a": actor,
+                "a": actor.label,
                 "st": started,
                 "fi": finished,
             },
@@ -226,7 +197,7 @@ def link_store(
         )
         append_event(
             conn,
-            actor=actor,
+            actor=actor.label,
             action=AuditAction.LINK_RUN,
             entity_type="link_run",
             entity_id=int(run_id),
@@ -292,7 +263,7 @@ def _write_run(
         todo = np.nonzero(existing < 0)[0]
     else:
         # memberships are derived data: this run's clustering replaces the previous one
-        conn.execute(text("DELETE FROM person_record"))
+        conn.execute(sql.DELETE_MEMBERSHIPS)
         todo = np.arange(len(current))
     member_ids = IdAllocator(conn, "person_record").take(int(todo.size))
     bulk_insert(
@@ -330,16 +301,13 @@ def _write_run(
 def _resolve(conn: Connection, ref: str | int) -> int:
     """A record given as ``source:record_id`` (current version) or a record row id."""
     if isinstance(ref, int):
-        found = conn.execute(text("SELECT id FROM record WHERE id = :i"), {"i": ref}).scalar()
+        found = conn.execute(sql.RECORD_BY_ID, {"i": ref}).scalar()
     else:
         source, sep, rid = ref.partition(":")
         if not sep:
             raise LinkingError(f"{ref!r}: give a record as source:record_id")
         found = conn.execute(
-            text(
-                "SELECT r.id FROM record r JOIN source s ON s.id = r.source_id "
-                "WHERE s.code = :s AND r.record_id = :r AND r.is_current"
-            ),
+            sql.CURRENT_RECORD_BY_KEY,
             {"s": source, "r": rid},
         ).scalar()
     if found is None:
@@ -353,28 +321,25 @@ def record_decision(
     b: str | int,
     *,
     must_link: bool,
-    actor: str,
+    actor: Actor,
     reason: str,
 ) -> int:
     """Store a reviewer's decision on a pair (who, when, why) and audit it; return its id."""
-    if not actor.strip() or not reason.strip():
+    if not actor.label.strip() or not reason.strip():
         raise LinkingError("a review decision needs who (actor) and why (reason)")
     kind = "must_link" if must_link else "cannot_link"
-    with engine.begin() as conn:
+    with begin_write(engine) as conn:
         ra, rb = _resolve(conn, a), _resolve(conn, b)
         if ra == rb:
             raise LinkingError("a decision needs two different records")
         now = datetime.now(UTC)
         did = conn.execute(
-            text(
-                "INSERT INTO link_decision (kind, record_a_id, record_b_id, actor, reason, "
-                "decided_at) VALUES (:k, :a, :b, :who, :why, :t) RETURNING id"
-            ),
-            {"k": kind, "a": ra, "b": rb, "who": actor, "why": reason, "t": now},
+            sql.INSERT_LINK_DECISION,
+            {"k": kind, "a": ra, "b": rb, "who": actor.label, "why": reason, "t": now},
         ).scalar_one()
         append_event(
             conn,
-            actor=actor,
+            actor=actor.label,
             action=AuditAction.LINK_MUST_LINK if must_link else AuditAction.LINK_CANNOT_LINK,
             entity_type="link_decision",
             entity_id=int(did),
@@ -387,29 +352,11 @@ def review_queue(engine: Engine, limit: int = 100) -> list[dict[str, Any]]:
     """The latest run's uncertain pairs that no reviewer has decided yet: those in the
     review band, and those at or above the threshold that the run did not join."""
     with engine.connect() as conn:
-        run = conn.execute(
-            text("SELECT id, threshold FROM link_run ORDER BY id DESC LIMIT 1")
-        ).one_or_none()
+        run = conn.execute(sql.LATEST_RUN).one_or_none()
         if run is None:
             return []
         rows = conn.execute(
-            text(
-                "SELECT d.record_a_id, d.record_b_id, d.score, "
-                "sa.code || ':' || ra.record_id, sb.code || ':' || rb.record_id "
-                "FROM link_decision d "
-                "JOIN record ra ON ra.id = d.record_a_id JOIN source sa ON sa.id = ra.source_id "
-                "JOIN record rb ON rb.id = d.record_b_id JOIN source sb ON sb.id = rb.source_id "
-                "WHERE d.kind = 'automatic' AND d.link_run_id = :run AND (d.score < :t "
-                # at or above the threshold but not joined: held in a group too large to
-                # be one person, or kept apart by a cannot-link
-                "OR NOT EXISTS (SELECT 1 FROM person_record pa JOIN person_record pb "
-                "ON pb.person_id = pa.person_id WHERE pa.record_id = d.record_a_id "
-                "AND pb.record_id = d.record_b_id)) "
-                "AND NOT EXISTS (SELECT 1 FROM link_decision h WHERE h.kind <> 'automatic' AND "
-                "((h.record_a_id = d.record_a_id AND h.record_b_id = d.record_b_id) OR "
-                "(h.record_a_id = d.record_b_id AND h.record_b_id = d.record_a_id))) "
-                "ORDER BY d.score DESC LIMIT :n"
-            ),
+            sql.REVIEW_QUEUE,
             {"run": run[0], "t": run[1], "n": limit},
         ).all()
     return [
@@ -425,12 +372,7 @@ def explain_store_pair(
     spec = spec or load_spec("interchange")
     refs = [ref.partition(":")[::2] for ref in (a, b)]
     with engine.connect() as conn:
-        run = conn.execute(
-            text(
-                "SELECT model, settings FROM link_run WHERE model IS NOT NULL "
-                "ORDER BY id DESC LIMIT 1"
-            )
-        ).one_or_none()
+        run = conn.execute(sql.LAST_MODEL_AND_SETTINGS).one_or_none()
         if run is None:
             raise LinkingError("no link run in the store yet: run `athar link` first")
         settings = json.loads(run[1]) if isinstance(run[1], str) else (run[1] or {})

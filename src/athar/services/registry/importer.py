@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
-from sqlalchemy import Connection, Engine, bindparam, text
+from sqlalchemy import Connection, Engine, bindparam
 
 from athar import config
 from athar.domain.fields import record_columns
@@ -44,7 +44,9 @@ from athar.domain.record import ERROR, WARNING, Issue, clean_text, parse_row, st
 from athar.ingest.columns import ColumnPlan
 from athar.ingest.mapping import Mapping, MappingError, load_mapping
 from athar.ingest.readers import CsvTable, RawRow, Table, UnusableInput, csv_columns, open_table
+from athar.services.actor import Actor, default_actor
 from athar.services.audit import AuditAction, append_event
+from athar.store import statements as sql
 from athar.store.bulk import IdAllocator, bulk_insert
 from athar.store.engine import begin_write
 from athar.store.migrate import require_current
@@ -88,10 +90,6 @@ QUARANTINE_COLUMNS = (
 CHANGE_COLUMNS = ("batch_id", "old_record_id", "new_record_id", "changes", "created_at")
 
 
-def default_actor() -> str:
-    return config.actor()
-
-
 @dataclass(frozen=True)
 class Problem:
     file: str
@@ -105,7 +103,7 @@ class Problem:
 class ImportOptions:
     source: str | None = None
     mapping: Path | None = None
-    actor: str = field(default_factory=default_actor)
+    actor: Actor = field(default_factory=lambda: Actor(default_actor()))
     keep_extra: bool = False
     today: date | None = None
     chunk_size: int = 5000
@@ -153,7 +151,7 @@ IMPORT_LOCK = 0x4154484152
 
 
 def _prior_batch(where: Engine | Connection, content_hash: str, options_hash: str) -> int | None:
-    q = text("SELECT id FROM import_batch WHERE content_hash = :h AND options_hash = :o")
+    q = sql.PRIOR_BATCH
     params = {"h": content_hash, "o": options_hash}
     if isinstance(where, Engine):
         with where.connect() as conn:
@@ -282,13 +280,10 @@ class _Batch:
         if got is not None:
             return got
         c = self.conn
-        sid = c.execute(text("SELECT id FROM source WHERE code = :c"), {"c": code}).scalar()
+        sid = c.execute(sql.SOURCE_ID_BY_CODE, {"c": code}).scalar()
         if sid is None:
             sid = c.execute(
-                text(
-                    "INSERT INTO source (code, created_at) VALUES (:c, :t) "
-                    "ON CONFLICT (code) DO NOTHING RETURNING id"
-                ),
+                sql.INSERT_SOURCE,
                 {"c": code, "t": self.now},
             ).scalar()
             if sid is not None:
@@ -296,11 +291,8 @@ class _Batch:
                 self.sources[code] = (int(sid), False)
                 return self.sources[code]
             # created by a concurrent writer since our first look
-            sid = c.execute(text("SELECT id FROM source WHERE code = :c"), {"c": code}).scalar_one()
-        had = (
-            c.execute(text("SELECT 1 FROM record WHERE source_id = :s LIMIT 1"), {"s": sid}).first()
-            is not None
-        )
+            sid = c.execute(sql.SOURCE_ID_BY_CODE, {"c": code}).scalar_one()
+        had = c.execute(sql.SOURCE_HAS_RECORDS, {"s": sid}).first() is not None
         self.sources[code] = (int(sid), had)
         return self.sources[code]
 
@@ -343,10 +335,7 @@ class _Batch:
         by_source: dict[int, list[str]] = {}
         for sid, rid in pending:
             by_source.setdefault(sid, []).append(rid)
-        q = text(
-            "SELECT id, source_id, record_id, version, content_hash FROM record "
-            "WHERE source_id = :s AND is_current AND record_id IN :ids"
-        ).bindparams(bindparam("ids", expanding=True))
+        q = sql.CURRENT_VERSIONS.bindparams(bindparam("ids", expanding=True))
         for sid, rids in by_source.items():
             for i in range(0, len(rids), 1000):
                 for r in self.conn.execute(q, {"s": sid, "ids": rids[i : i + 1000]}):
@@ -419,23 +408,21 @@ class _Batch:
         c = self.conn
         if superseded:
             c.execute(
-                text("UPDATE record SET is_current = :f WHERE id = :old"),
+                sql.SET_IS_CURRENT,
                 [{"f": False, "old": o} for o, _ in superseded],
             )
         bulk_insert(c, "record", RECORD_COLUMNS, out)
         bulk_insert(c, "status_event", STATUS_COLUMNS, statuses)
         if superseded:
             c.execute(
-                text("UPDATE record SET superseded_by_id = :new WHERE id = :old"),
+                sql.SET_SUPERSEDED_BY,
                 [{"new": n, "old": o} for o, n in superseded],
             )
             self._record_changes(superseded)
 
     def _record_changes(self, pairs: list[tuple[int, int]]) -> None:
         cols = ", ".join(("id", "raw", "extra", *PARSED_COLUMNS))
-        q = text(f"SELECT {cols} FROM record WHERE id IN :ids").bindparams(
-            bindparam("ids", expanding=True)
-        )
+        q = sql.records_by_id(cols)
         ids = [i for pair in pairs for i in pair]
         rows = {}
         for i in range(0, len(ids), 1000):
@@ -562,18 +549,12 @@ def import_file(engine: Engine, path: Path, opts: ImportOptions | None = None) -
             if conn.dialect.name == "postgresql":
                 # Imports run one at a time (as they do on SQLite, which has one writer), so
                 # versions, sources and the already-imported check cannot race.
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": IMPORT_LOCK})
+                conn.execute(sql.TAKE_ADVISORY_LOCK, {"k": IMPORT_LOCK})
             prior = _prior_batch(conn, table.content_hash, ohash)
             if prior is not None:
                 raise _AlreadyImported(prior)
             batch_id = conn.execute(
-                text(
-                    "INSERT INTO import_batch (file_name, file_format, encoding, content_hash, "
-                    "options_hash, source_option, mapping, actor, imported_at, rows_total, "
-                    "rows_new, rows_new_version, rows_unchanged, rows_quarantined, warnings) "
-                    "VALUES (:f, :fmt, :enc, :h, :o, :s, :m, :a, :t, 0, 0, 0, 0, 0, 0) "
-                    "RETURNING id"
-                ),
+                sql.INSERT_IMPORT_BATCH,
                 {
                     "f": result.path.name,
                     "fmt": table.fmt,
@@ -582,7 +563,7 @@ def import_file(engine: Engine, path: Path, opts: ImportOptions | None = None) -
                     "o": ohash,
                     "s": opts.source,
                     "m": mapping.name if mapping else None,
-                    "a": opts.actor,
+                    "a": opts.actor.label,
                     "t": now,
                 },
             ).scalar_one()
@@ -593,11 +574,7 @@ def import_file(engine: Engine, path: Path, opts: ImportOptions | None = None) -
             if not (result.rows_new or result.rows_new_version or result.rows_quarantined):
                 raise _NothingChanged
             conn.execute(
-                text(
-                    "UPDATE import_batch SET rows_total = :t, rows_new = :n, "
-                    "rows_new_version = :v, rows_unchanged = :u, rows_quarantined = :q, "
-                    "warnings = :w WHERE id = :id"
-                ),
+                sql.SET_BATCH_COUNTS,
                 {
                     "t": result.rows_total,
                     "n": result.rows_new,
@@ -610,7 +587,7 @@ def import_file(engine: Engine, path: Path, opts: ImportOptions | None = None) -
             )
             append_event(
                 conn,
-                actor=opts.actor,
+                actor=opts.actor.label,
                 action=AuditAction.IMPORT_BATCH,
                 entity_type="import_batch",
                 entity_id=result.batch_id,
@@ -668,10 +645,3 @@ def _reset(result: FileResult) -> None:
     result.rows_new = result.rows_new_version = result.rows_unchanged = 0
     result.rows_duplicate = result.rows_quarantined = 0
     result.sources.clear()
-
-
-def import_files(
-    engine: Engine, paths: Iterable[Path], opts: ImportOptions | None = None
-) -> list[FileResult]:
-    """Import each file as its own batch (its own transaction)."""
-    return [import_file(engine, Path(p), opts) for p in paths]

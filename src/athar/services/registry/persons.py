@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from athar.security.auth import NotFound, Permission, has_permission
 from athar.services.actor import Actor
-from athar.services.audit import AuditAction, append_event
+from athar.services.audit import AuditAction, audit_read
 from athar.services.linking.review import PAIR_FIELDS
 from athar.store.models import ImportBatch, Person, PersonRecord, Record, Source, StatusEvent
 
@@ -96,23 +96,12 @@ def person_for(db: Session, actor: Actor, person_id: int) -> PersonView:
         if claim.status in EXCLUSIVE:
             by_status.setdefault(claim.status, []).append(claim.record)
     conflicts = [dict(sorted(by_status.items()))] if len(by_status) > 1 else []
-    append_event(
-        db.connection(),
-        actor=actor.label,
+    audit_read(
+        db,
+        actor=actor,
         action=AuditAction.PERSON_VIEW,
         entity_type="person",
         entity_id=person_id,
         detail={"records": [r.key for r in records]},
     )
-    db.commit()
     return PersonView(person_id, records, timeline, conflicts)
-
-
-def person_of_record(db: Session, record_id: int) -> int | None:
-    """The person a record is linked into (latest membership), if any."""
-    return db.scalar(
-        select(PersonRecord.person_id)
-        .where(PersonRecord.record_id == record_id)
-        .order_by(PersonRecord.id.desc())
-        .limit(1)
-    )

@@ -39,10 +39,12 @@ from athar.errors import InvalidInput
 from athar.estimate import captures
 from athar.estimate.report import METHODS, Options, Report, json_safe, posterior_curves, run
 from athar.estimate.stratified import StratifiedReport, estimate_strata
-from athar.estimate.table import CaptureTable, EstimateInputError
+from athar.estimate.table import EstimateInputError
 from athar.linkage import cluster
+from athar.services.actor import Actor
 from athar.services.audit import AUDIT, AuditAction, append_event, canonical
 from athar.services.registry import figures
+from athar.store import statements as sql
 from athar.store.engine import begin_write
 from athar.store.models import EstimateRun
 
@@ -99,43 +101,12 @@ def _int(v: Any) -> int | None:
     return None if v is None else int(v)
 
 
-#: SQL: the record carries a name or a detainee number (what linkage can match on)
-IDENTIFIABLE = (
-    "CASE WHEN "
-    + " OR ".join(
-        f"COALESCE(r.{c}, '') <> ''"
-        for c in (
-            "full_name",
-            "given_name",
-            "father_name",
-            "grandfather_name",
-            "family_name",
-            "detainee_number",
-        )
-    )
-    + " THEN 1 ELSE 0 END"
-)
-
-
 def _current_records(conn: Connection) -> list[StoredRecord]:
     claims: dict[int, list[Claim]] = {}
-    for rid, status, date, facility in conn.execute(
-        text(
-            "SELECT e.record_id, e.status_code, e.event_date, e.facility_code "
-            "FROM status_event e JOIN record r ON r.id = e.record_id WHERE r.is_current "
-            "ORDER BY e.id"
-        )
-    ):
+    for rid, status, date, facility in conn.execute(sql.CURRENT_STATUS_CLAIMS):
         claims.setdefault(int(rid), []).append(Claim(str(status), date, facility))
     out = []
-    for row in conn.execute(
-        text(
-            "SELECT r.id, s.code, r.record_id, r.sex_code, r.birth_year, r.age_min, r.age_max, "
-            "r.arrest_date, r.arrest_place_code, r.facility_code, r.last_seen_date, "
-            f"{IDENTIFIABLE} "
-            "FROM record r JOIN source s ON s.id = r.source_id WHERE r.is_current ORDER BY r.id"
-        )
-    ):
+    for row in conn.execute(sql.CURRENT_RECORD_FACTS):
         db_id = int(row[0])
         facts = RecordFacts(
             person=-db_id,
@@ -157,20 +128,12 @@ def _current_records(conn: Connection) -> list[StoredRecord]:
 
 def _memberships(conn: Connection) -> dict[tuple[str, str], int]:
     """Person of each (source, record id): memberships are keyed so they survive versions."""
-    rows = conn.execute(
-        text(
-            "SELECT s.code, r.record_id, pr.person_id FROM person_record pr "
-            "JOIN record r ON r.id = pr.record_id JOIN source s ON s.id = r.source_id "
-            "ORDER BY pr.id"
-        )
-    )
+    rows = conn.execute(sql.MEMBERSHIPS)
     return {(str(s), str(r)): int(p) for s, r, p in rows}
 
 
 def _latest_run(conn: Connection) -> tuple[int, float, float] | None:
-    row = conn.execute(
-        text("SELECT id, threshold, settings FROM link_run ORDER BY id DESC LIMIT 1")
-    ).one_or_none()
+    row = conn.execute(sql.LATEST_RUN_WITH_SETTINGS).one_or_none()
     if row is None:
         return None
     settings = row[2]
@@ -241,15 +204,7 @@ def registry_view(conn: Connection) -> RegistryView:
 def figures_version(conn: Connection) -> tuple[Any, ...]:
     """Changes whenever the figures can: a new record version, status claim, link run or
     membership (ids only grow; a full run replaces every membership with new ids)."""
-    return tuple(
-        conn.execute(
-            text(
-                "SELECT (SELECT MAX(id) FROM record), (SELECT COUNT(*) FROM record), "
-                "(SELECT MAX(id) FROM status_event), (SELECT MAX(id) FROM person_record), "
-                "(SELECT COUNT(*) FROM person_record), (SELECT MAX(id) FROM link_run)"
-            )
-        ).one()
-    )
+    return tuple(conn.execute(sql.FIGURES_VERSION).one())
 
 
 def describe_store(conn: Connection) -> tuple[dict[str, Any], person.Description]:
@@ -319,14 +274,6 @@ def choose_lists(view: RegistryView, lists: Sequence[str] | None) -> tuple[list[
     return chosen, rule
 
 
-def store_table(
-    conn: Connection, lists: Sequence[str] | None = None
-) -> tuple[RegistryView, list[str], CaptureTable]:
-    view = registry_view(conn)
-    chosen, _ = choose_lists(view, lists)
-    return view, chosen, captures.capture_counts(view.people, chosen)
-
-
 @dataclass
 class StoredPairs:
     """The scored pairs a re-clustering needs, as node ids into the current records."""
@@ -340,11 +287,11 @@ class StoredPairs:
 
 
 def stored_pairs(conn: Connection, records: Sequence[StoredRecord]) -> StoredPairs:
-    from athar.services.linking.runs import _decisions
+    from athar.services.linking.runs import human_decisions
 
     index = {(r.source, r.record_id): i for i, r in enumerate(records)}
     runs: list[int] = []
-    for rid, settings in conn.execute(text("SELECT id, settings FROM link_run ORDER BY id")):
+    for rid, settings in conn.execute(sql.RUN_SETTINGS):
         s = json.loads(settings) if isinstance(settings, str) else (settings or {})
         if not s.get("incremental"):
             runs = []
@@ -353,13 +300,7 @@ def stored_pairs(conn: Connection, records: Sequence[StoredRecord]) -> StoredPai
         raise StatisticsError("no link run in the store yet: run `athar link` first")
     best: dict[tuple[int, int], float] = {}
     rows = conn.execute(
-        text(
-            "SELECT sa.code, ra.record_id, sb.code, rb.record_id, d.score, d.link_run_id "
-            "FROM link_decision d "
-            "JOIN record ra ON ra.id = d.record_a_id JOIN source sa ON sa.id = ra.source_id "
-            "JOIN record rb ON rb.id = d.record_b_id JOIN source sb ON sb.id = rb.source_id "
-            "WHERE d.kind = 'automatic' AND d.link_run_id >= :first"
-        ),
+        sql.AUTOMATIC_PAIRS_SINCE,
         {"first": runs[0]},
     )
     keep = set(runs)
@@ -371,7 +312,7 @@ def stored_pairs(conn: Connection, records: Sequence[StoredRecord]) -> StoredPai
             continue
         key = (min(a, b), max(a, b))
         best[key] = max(best.get(key, 0.0), float(score))
-    decisions = _decisions(conn, index)
+    decisions = human_decisions(conn, index)
     decided = {(min(d.left, d.right), max(d.left, d.right)) for d in decisions}
     pairs = [(a, b, p) for (a, b), p in best.items() if (a, b) not in decided]
     arr = np.array(pairs, dtype=np.float64).reshape(-1, 3)
@@ -498,7 +439,7 @@ def _public(result: dict[str, Any], report: Report | None) -> dict[str, Any]:
 def estimate_store(
     engine: Engine,
     *,
-    actor: str,
+    actor: Actor,
     lists: Sequence[str] | None = None,
     methods: Sequence[str] = METHODS,
     options: Options | None = None,
@@ -565,7 +506,7 @@ def estimate_store(
             insert(ESTIMATE_RUN).returning(ESTIMATE_RUN.c.id),
             {
                 "created_at": datetime.now(UTC),
-                "actor": actor,
+                "actor": actor.label,
                 "link_run_id": view.link_run,
                 "options": json_safe(
                     {
@@ -583,7 +524,7 @@ def estimate_store(
         ).scalar_one()
         seq = append_event(
             conn,
-            actor=actor,
+            actor=actor.label,
             action=ACTION,
             entity_type="estimate",
             entity_id=run_id,

@@ -54,7 +54,6 @@ from sqlalchemy import (
     func,
     inspect,
     select,
-    text,
     update,
 )
 from sqlalchemy.exc import DBAPIError
@@ -64,6 +63,8 @@ from athar.errors import Failed
 from athar.security.keys import KeyRing
 from athar.services.audit import AuditAction
 from athar.store import audit_guard
+from athar.store import statements as sql
+from athar.store.engine import begin_write
 
 MAGIC = b"ATHARBK1"
 FORMAT = 1
@@ -325,7 +326,7 @@ def _self_refs(table: Table) -> list[str]:
 def _revision(conn: Connection) -> str | None:
     if "alembic_version" not in inspect(conn).get_table_names():
         return None
-    rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    rows = conn.execute(sql.ALEMBIC_VERSION).scalars().all()
     return ",".join(sorted(rows)) or None
 
 
@@ -449,7 +450,7 @@ def backup(
             sha.update(block)
     report.archive_sha256 = sha.hexdigest()
     if audit is not None:
-        with engine.begin() as conn:
+        with begin_write(engine) as conn:
             audit(
                 conn,
                 AuditAction.STORE_BACKUP,
@@ -623,7 +624,7 @@ def restore(
             migrate = upgrade
         migrate(engine, revision)
 
-    with engine.begin() as conn:
+    with begin_write(engine) as conn:
         target_rev = _revision(conn)
         if target_rev != revision:
             raise BackupError(
@@ -643,7 +644,7 @@ def restore(
                 f"the target store is not empty: {listing}; use --force to replace it"
             )
         if non_empty and "audit_head" in target:
-            head = conn.execute(text("SELECT seq, hash FROM audit_head WHERE id = 1")).first()
+            head = conn.execute(sql.AUDIT_HEAD).first()
             if head is not None:  # evidence of the chain being replaced, for the new chain
                 report.replaced_chain = {"seq": int(head[0]), "hash": str(head[1])}
         # The audit log is append-only at database level (revision 0103); a restore replaces
@@ -733,13 +734,6 @@ def _reset_sequences(conn: Connection, tables: list[Table]) -> None:
     """Move PostgreSQL serial/identity sequences past the restored ids."""
     for table in tables:
         for col in table.primary_key.columns:
-            seq = conn.execute(
-                text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": table.name, "c": col.name}
-            ).scalar()
+            seq = conn.execute(sql.SERIAL_SEQUENCE, {"t": table.name, "c": col.name}).scalar()
             if seq:
-                conn.execute(
-                    text(
-                        f'SELECT setval(:s, COALESCE((SELECT MAX("{col.name}") FROM "{table.name}"), 0) + 1, false)'
-                    ),
-                    {"s": seq},
-                )
+                conn.execute(sql.setval_past_max(table.name, col.name), {"s": seq})

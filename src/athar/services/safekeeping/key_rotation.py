@@ -34,6 +34,7 @@ from athar.security.crypto import (
 )
 from athar.security.keys import KeyRing
 from athar.services.audit import AuditAction
+from athar.store.engine import begin_write
 
 #: ``audit(conn, action, detail)`` appends an audit event inside the caller's transaction
 AuditFn = Callable[[Connection, AuditAction, dict[str, Any]], None]
@@ -148,7 +149,7 @@ def reencrypt_all(
     columns = encrypted_columns(metadata)
     report = RotationReport(ring.active, [ColumnRotation(ec.name) for ec in columns])
     if audit is not None:
-        with engine.begin() as conn:
+        with begin_write(engine) as conn:
             audit(
                 conn,
                 AuditAction.KEYS_REENCRYPT_START,
@@ -180,7 +181,7 @@ def reencrypt_all(
                 except DecryptionError:
                     stats.unreadable.append(str(key))
             if changes:
-                with engine.begin() as conn:
+                with begin_write(engine) as conn:
                     for key, token, new in changes:
                         done = conn.execute(
                             update(ec.table)
@@ -195,6 +196,6 @@ def reencrypt_all(
             if progress is not None:
                 progress(ec.name, stats.scanned, stats.reencrypted)
     if audit is not None:
-        with engine.begin() as conn:
+        with begin_write(engine) as conn:
             audit(conn, AuditAction.KEYS_REENCRYPT_DONE, report.as_dict())
     return report

@@ -35,11 +35,13 @@ from typing import Any, cast
 from sqlalchemy import Connection, Engine, Table, select
 
 from athar.errors import InvalidInput
+from athar.services.actor import Actor
 from athar.services.audit import AuditAction, append_event
 from athar.services.casework.tracing_intake import FAMILY_SOURCE
 from athar.store.casework import TracingRequest
 from athar.store.engine import begin_write
 from athar.store.models import Record, Source
+
 
 #: the audit action of each kind of export
 EXPORT_ACTIONS = {"partner": AuditAction.EXPORT_PARTNER, "research": AuditAction.EXPORT_RESEARCH}
@@ -136,7 +138,7 @@ def audited_write(
     report: ExportReport,
     write: Any,
     *,
-    actor: str,
+    actor: Actor,
     detail: dict[str, Any],
 ) -> ExportReport:
     """Run ``write(conn, tmp_path, report) -> rows`` on one snapshot, audit it, move it in."""
@@ -167,7 +169,7 @@ def audited_write(
             }
             report.audit_seq = append_event(
                 conn,
-                actor=actor,
+                actor=actor.label,
                 action=EXPORT_ACTIONS[report.kind],
                 entity_type="export",
                 entity_id=report.scope,

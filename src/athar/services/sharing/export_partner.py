@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Engine
 
 from athar.domain.fields import exportable_fields
 from athar.ingest.safe_export import write_csv
+from athar.services.actor import Actor
 from athar.services.casework.tracing_intake import CONSENT_SCOPES, FAMILY_SOURCE, RECORD_FIELDS
 from athar.services.sharing.export_common import (
     ExportError,
@@ -55,7 +56,7 @@ def export_partner(
     *,
     scope: str,
     recipient: str,
-    actor: str,
+    actor: Actor,
     sources: Sequence[str] = (),
     all_sources: bool = False,
 ) -> ExportReport:

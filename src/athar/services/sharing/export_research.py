@@ -39,6 +39,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 
 from athar.ingest.safe_export import write_csv, write_xlsx
+from athar.services.actor import Actor
 from athar.services.sharing.export_common import (
     ExportError,
     ExportReport,
@@ -168,7 +169,7 @@ def export_research(
     engine: Engine,
     out: Path,
     *,
-    actor: str,
+    actor: Actor,
     sources: Sequence[str] = (),
     all_sources: bool = False,
     dates: str = "month",

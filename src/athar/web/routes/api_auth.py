@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from athar.web.deps import CsrfProtected, CurrentUser, OptionalUser, SessionDep, WebUser
+from athar.web.deps import CsrfProtected, CurrentUser, EngineDep, OptionalUser, WebUser
 from athar.web.login import log_in, log_out, session_csrf_token, set_session_cookie
 from athar.web.schemas import ErrorOut, LoginIn, SessionOut, UserOut
 
@@ -36,10 +36,10 @@ def get_session(request: Request, user: OptionalUser) -> SessionOut:
 
 @router.post("/session", response_model=SessionOut, dependencies=[CsrfProtected])
 def create_session(
-    body: LoginIn, request: Request, response: Response, db: SessionDep
+    body: LoginIn, request: Request, response: Response, engine: EngineDep
 ) -> SessionOut:
     """Log in.  A new session id is issued; the CSRF token changes with it."""
-    user, token = log_in(request, db, body.username, body.password)
+    user, token = log_in(request, engine, body.username, body.password)
     set_session_cookie(request, response, token)
     return SessionOut(
         authenticated=True,
@@ -49,10 +49,10 @@ def create_session(
 
 
 @router.delete("/session", status_code=204, dependencies=[CsrfProtected])
-def delete_session(request: Request, db: SessionDep, user: CurrentUser) -> Response:
+def delete_session(request: Request, engine: EngineDep, user: CurrentUser) -> Response:
     """Log out: the session is revoked server-side."""
     response = Response(status_code=204)
-    log_out(request, db, response)
+    log_out(request, engine, response)
     return response
 
 

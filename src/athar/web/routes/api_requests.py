@@ -15,7 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from athar.security.auth import Permission
 from athar.services.casework import casenotes, tracing, tracing_intake
-from athar.web.deps import CsrfProtected, CurrentUser, SessionDep, WebUser, actor_of, requires
+from athar.web.deps import (
+    CsrfProtected,
+    CurrentUser,
+    EngineDep,
+    SessionDep,
+    WebUser,
+    actor_of,
+    requires,
+)
 from athar.web.errors import InvalidInput
 from athar.web.schemas import (
     ConsentIn,
@@ -52,7 +60,7 @@ def invalid(errors: dict[str, str]) -> InvalidInput:
     responses={413: {"model": ErrorOut}, 422: {"model": ErrorOut}},
 )
 def file_request(
-    body: TracingRequestCreate, request: Request, db: SessionDep
+    body: TracingRequestCreate, request: Request, engine: EngineDep
 ) -> TracingRequestReceipt:
     """File a tracing request (no login).  The answer is a reference, nothing more."""
     settings = request.app.state.settings
@@ -72,7 +80,7 @@ def file_request(
     except tracing.IntakeInvalid as exc:
         raise invalid(exc.errors) from None
     language = body.language if body.language in ("ar", "en") else "en"
-    stored = tracing.submit_request(db, actor=actor_of(None), intake=intake, language=language)
+    stored = tracing.submit_request(engine, actor=actor_of(None), intake=intake, language=language)
     return TracingRequestReceipt(reference=stored.reference)
 
 
@@ -123,9 +131,11 @@ def get_photo(reference: str, db: SessionDep, user: CurrentUser) -> Response:
     dependencies=[CsrfProtected],
     responses={422: {"model": ErrorOut}},
 )
-def put_status(reference: str, body: StatusIn, db: SessionDep, user: CurrentUser) -> StatusIn:
+def put_status(reference: str, body: StatusIn, engine: EngineDep, user: CurrentUser) -> StatusIn:
     try:
-        status = tracing.set_status(db, actor=user.actor, reference=reference, status=body.status)
+        status = tracing.set_status(
+            engine, actor=user.actor, reference=reference, status=body.status
+        )
     except tracing.IntakeInvalid as exc:
         raise invalid(exc.errors) from None
     return StatusIn(status=status)
@@ -137,11 +147,11 @@ def put_status(reference: str, body: StatusIn, db: SessionDep, user: CurrentUser
     dependencies=[CsrfProtected],
     responses={422: {"model": ErrorOut}},
 )
-def put_consent(reference: str, body: ConsentIn, db: SessionDep, user: CurrentUser) -> ConsentIn:
+def put_consent(reference: str, body: ConsentIn, engine: EngineDep, user: CurrentUser) -> ConsentIn:
     """Record the family's sharing choices as they stand now (withdrawal included)."""
     try:
         consent = tracing.set_consent(
-            db, actor=user.actor, reference=reference, consent=body.consent
+            engine, actor=user.actor, reference=reference, consent=body.consent
         )
     except tracing.IntakeInvalid as exc:
         raise invalid(exc.errors) from None
@@ -222,11 +232,11 @@ def get_notes(reference: str, db: SessionDep, user: CurrentUser) -> NoteList:
     dependencies=[CsrfProtected],
     responses={422: {"model": ErrorOut}},
 )
-def post_note(reference: str, body: NoteIn, db: SessionDep, user: CurrentUser) -> NoteOut:
+def post_note(reference: str, body: NoteIn, engine: EngineDep, user: CurrentUser) -> NoteOut:
     """Append a note (notes are never edited or deleted)."""
     try:
         note = casenotes.add_note(
-            db, actor=user.actor, reference=reference, text=body.text, sensitive=body.sensitive
+            engine, actor=user.actor, reference=reference, text=body.text, sensitive=body.sensitive
         )
     except casenotes.CaseNoteInvalid as exc:
         raise _invalid_history(exc) from None
@@ -248,12 +258,12 @@ def get_notifications(reference: str, db: SessionDep, user: CurrentUser) -> Noti
     responses={422: {"model": ErrorOut}},
 )
 def post_notification(
-    reference: str, body: NotificationIn, db: SessionDep, user: CurrentUser
+    reference: str, body: NotificationIn, engine: EngineDep, user: CurrentUser
 ) -> NotificationReceipt:
     """Record that the family was told; the request moves to ``family_informed`` unless closed."""
     try:
         told, status = casenotes.record_notification(
-            db,
+            engine,
             actor=user.actor,
             reference=reference,
             channel=body.channel,

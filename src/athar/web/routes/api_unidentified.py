@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends
 from athar.services.casework import unidentified
 from athar.services.linking import candidates
 from athar.services.linking.candidates import UNIDENTIFIED
-from athar.web.deps import CsrfProtected, CurrentUser, SessionDep, WebUser
+from athar.web.deps import CsrfProtected, CurrentUser, EngineDep, SessionDep, WebUser
 from athar.web.errors import InvalidInput
 from athar.web.presenters import candidates_out
 from athar.web.ratelimit import limited
@@ -38,7 +38,7 @@ router = APIRouter(
     dependencies=[CsrfProtected],
     responses={422: {"model": ErrorOut}},
 )
-def register(body: UnidentifiedIn, db: SessionDep, user: CurrentUser) -> UnidentifiedCreated:
+def register(body: UnidentifiedIn, engine: EngineDep, user: CurrentUser) -> UnidentifiedCreated:
     """Register a person who cannot say who they are, or an unidentified body."""
     try:
         values = unidentified.validate(body.model_dump())
@@ -47,7 +47,9 @@ def register(body: UnidentifiedIn, db: SessionDep, user: CurrentUser) -> Unident
             "the descriptors are not valid",
             fields=[{"field": k, "message": v} for k, v in exc.errors.items()],
         ) from None
-    return UnidentifiedCreated(reference=unidentified.register(db, actor=user.actor, values=values))
+    return UnidentifiedCreated(
+        reference=unidentified.register(engine, actor=user.actor, values=values)
+    )
 
 
 @router.get("/{reference}", response_model=UnidentifiedOut)

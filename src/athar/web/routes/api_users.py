@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 
 from athar.security.auth import Permission, Role, parse_role
 from athar.services.access import users
-from athar.web.deps import CsrfProtected, SessionDep, WebUser, requires
+from athar.web.deps import CsrfProtected, EngineDep, SessionDep, WebUser, requires
 from athar.web.errors import InvalidInput
 from athar.web.schemas import ErrorOut, UserCreate, UserCreated, UserOut
 
@@ -37,12 +37,12 @@ def list_users(db: SessionDep, user: Admin) -> list[UserOut]:
     dependencies=[CsrfProtected],
     responses={422: {"model": ErrorOut}},
 )
-def create_user(body: UserCreate, db: SessionDep, user: Admin) -> UserCreated:
+def create_user(body: UserCreate, engine: EngineDep, user: Admin) -> UserCreated:
     """Add a user with a generated password, returned once."""
     try:
         role: Role = parse_role(body.role)
         created, password = users.create_user(
-            db,
+            engine,
             actor=user.actor,
             username=body.username,
             display_name=body.display_name,

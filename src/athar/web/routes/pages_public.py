@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 
 from athar.domain.messages import N_
 from athar.services.casework import tracing, tracing_intake
-from athar.web.deps import CsrfProtected, OptionalUser, SessionDep, actor_of
+from athar.web.deps import CsrfProtected, EngineDep, OptionalUser, actor_of
 from athar.web.errors import ApiError, TooLarge
 from athar.web.login import log_in, log_out, set_session_cookie
 from athar.web.presenters import ROLE_LABELS
@@ -54,7 +54,7 @@ def intake_form(request: Request) -> Response:
 
 
 @router.post("/request", response_class=HTMLResponse, dependencies=[CsrfProtected])
-async def intake_submit(request: Request, db: SessionDep) -> Response:
+async def intake_submit(request: Request, engine: EngineDep) -> Response:
     settings = request.app.state.settings
     declared = request.headers.get("content-length")
     if (
@@ -83,7 +83,7 @@ async def intake_submit(request: Request, db: SessionDep) -> Response:
         return _intake_page(request, values, exc.errors, status_code=422)
     stored = await run_in_threadpool(
         tracing.submit_request,
-        db,
+        engine,
         actor=actor_of(None),
         intake=intake,
         language=language_of(request).code,
@@ -97,7 +97,7 @@ def login_form(request: Request) -> Response:
 
 
 @router.post("/login", response_class=HTMLResponse, dependencies=[CsrfProtected])
-async def login_submit(request: Request, db: SessionDep) -> Response:
+async def login_submit(request: Request, engine: EngineDep) -> Response:
     form = await request.form()
     username = form.get("username")
     password = form.get("password")
@@ -105,7 +105,7 @@ async def login_submit(request: Request, db: SessionDep) -> Response:
     password = password if isinstance(password, str) else ""
     gettext = language_of(request).gettext
     try:
-        _, token = await run_in_threadpool(log_in, request, db, username, password)
+        _, token = await run_in_threadpool(log_in, request, engine, username, password)
     except ApiError as exc:
         messages = {
             "invalid_credentials": N_("Wrong user name or password."),
@@ -125,7 +125,7 @@ async def login_submit(request: Request, db: SessionDep) -> Response:
 
 
 @router.post("/logout", dependencies=[CsrfProtected])
-def logout(request: Request, db: SessionDep) -> Response:
+def logout(request: Request, engine: EngineDep) -> Response:
     response = RedirectResponse("/", status_code=303)
-    log_out(request, db, response)
+    log_out(request, engine, response)
     return response

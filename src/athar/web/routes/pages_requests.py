@@ -18,8 +18,10 @@ from fastapi.responses import RedirectResponse, Response
 from athar.security.auth import Permission
 from athar.services.casework import casenotes, tracing
 from athar.services.casework.casenotes import CaseNoteInvalid
-from athar.web.deps import CsrfProtected, CurrentUser, SessionDep
+from athar.services.casework.tracing import Contact
+from athar.web.deps import CsrfProtected, CurrentUser, EngineDep, SessionDep, WebUser
 from athar.web.presenters import render_request
+from athar.web.render import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,14 +44,14 @@ def _when(value: str | None) -> datetime | None:
 
 @router.post("/requests/{reference}/notes", dependencies=[CsrfProtected])
 async def note_submit(
-    reference: str, request: Request, db: SessionDep, user: CurrentUser
+    reference: str, request: Request, db: SessionDep, engine: EngineDep, user: CurrentUser
 ) -> Response:
     form = await request.form()
     text = _text(form, "text")
     sensitive = form.get("sensitive") == "on"
     try:
         casenotes.add_note(
-            db, actor=user.actor, reference=reference, text=text, sensitive=sensitive
+            engine, actor=user.actor, reference=reference, text=text, sensitive=sensitive
         )
     except CaseNoteInvalid as exc:
         db.rollback()
@@ -62,7 +64,7 @@ async def note_submit(
 
 @router.post("/requests/{reference}/notifications", dependencies=[CsrfProtected])
 async def notification_submit(
-    reference: str, request: Request, db: SessionDep, user: CurrentUser
+    reference: str, request: Request, db: SessionDep, engine: EngineDep, user: CurrentUser
 ) -> Response:
     # hidden == not found before anything about the input is said
     tracing.visible_request(db, user.actor, reference, Permission.WORK_REQUESTS)
@@ -70,7 +72,7 @@ async def notification_submit(
     values = {k: _text(form, k) or "" for k in ("informed_at", "channel", "outcome", "details")}
     try:
         casenotes.record_notification(
-            db,
+            engine,
             actor=user.actor,
             reference=reference,
             channel=values["channel"],

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from athar.security.auth import Permission, Role, parse_role
 from athar.services.access import users
 from athar.services.casework import tracing
-from athar.web.deps import CsrfProtected, CurrentUser, SessionDep, WebUser, requires
+from athar.web.deps import CsrfProtected, CurrentUser, EngineDep, SessionDep, WebUser, requires
 from athar.web.presenters import ROLE_LABELS, render_request
 from athar.web.render import render
 
@@ -67,23 +67,26 @@ def photo(reference: str, db: SessionDep, user: CurrentUser) -> Response:
 
 @router.post("/requests/{reference}/status", dependencies=[CsrfProtected])
 async def status_submit(
-    reference: str, request: Request, db: SessionDep, user: CurrentUser
+    reference: str, request: Request, engine: EngineDep, user: CurrentUser
 ) -> Response:
     form = await request.form()
     value = form.get("status")
     tracing.set_status(
-        db, actor=user.actor, reference=reference, status=value if isinstance(value, str) else ""
+        engine,
+        actor=user.actor,
+        reference=reference,
+        status=value if isinstance(value, str) else "",
     )
     return RedirectResponse(f"/requests/{reference}", status_code=303)
 
 
 @router.post("/requests/{reference}/consent", dependencies=[CsrfProtected])
 async def consent_submit(
-    reference: str, request: Request, db: SessionDep, user: CurrentUser
+    reference: str, request: Request, engine: EngineDep, user: CurrentUser
 ) -> Response:
     form = await request.form()
     chosen = [c for c in form.getlist("consent") if isinstance(c, str)]
-    tracing.set_consent(db, actor=user.actor, reference=reference, consent=chosen)
+    tracing.set_consent(engine, actor=user.actor, reference=reference, consent=chosen)
     return RedirectResponse(f"/requests/{reference}", status_code=303)
 
 
@@ -113,7 +116,9 @@ def users_page(request: Request, db: SessionDep, user: Admin) -> Response:
 
 
 @router.post("/users", response_class=HTMLResponse, dependencies=[CsrfProtected])
-async def users_submit(request: Request, db: SessionDep, user: Admin) -> Response:
+async def users_submit(
+    request: Request, db: SessionDep, engine: EngineDep, user: Admin
+) -> Response:
     form = await request.form()
     fields = {
         k: v if isinstance(v := form.get(k), str) else ""
@@ -121,7 +126,7 @@ async def users_submit(request: Request, db: SessionDep, user: Admin) -> Respons
     }
     try:
         created, password = users.create_user(
-            db,
+            engine,
             actor=user.actor,
             username=fields["username"],
             display_name=fields["display_name"],

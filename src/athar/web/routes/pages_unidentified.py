@@ -15,7 +15,7 @@ from athar.security.auth import Permission
 from athar.services.casework import tracing_intake, unidentified
 from athar.services.linking import candidates
 from athar.services.linking.candidates import UNIDENTIFIED
-from athar.web.deps import CsrfProtected, SessionDep, WebUser, requires
+from athar.web.deps import CsrfProtected, CurrentUser, EngineDep, SessionDep, WebUser, requires
 from athar.web.presenters import candidate_rows
 from athar.web.ratelimit import limited
 from athar.web.render import render
@@ -45,7 +45,7 @@ def new_form(request: Request, user: Worker) -> Response:
 
 
 @router.post("/unidentified/new", dependencies=[CsrfProtected])
-async def new_submit(request: Request, db: SessionDep, user: Worker) -> Response:
+async def new_submit(request: Request, engine: EngineDep, user: Worker) -> Response:
     form = await request.form()
     raw = {k: v for k in unidentified.FIELDS if isinstance(v := form.get(k), str)}
     try:
@@ -53,7 +53,7 @@ async def new_submit(request: Request, db: SessionDep, user: Worker) -> Response
     except unidentified.DescriptorsInvalid as exc:
         return _form(request, raw, exc.errors, status=422)
     reference = await run_in_threadpool(
-        lambda: unidentified.register(db, actor=user.actor, values=values)
+        lambda: unidentified.register(engine, actor=user.actor, values=values)
     )
     return RedirectResponse(f"/unidentified/{quote(reference)}", status_code=303)
 
