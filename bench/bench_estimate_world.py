@@ -37,8 +37,8 @@ from athar.estimate import (
 )
 from athar.linkage import EngineConfig
 from athar.services.actor import Actor
+from athar.services.figures import statistics
 from athar.services.linking import runs as linking
-from athar.services.registry import statistics
 from athar.services.registry.importer import ImportOptions, import_file
 from athar.store.engine import make_engine
 from athar.store.migrate import upgrade

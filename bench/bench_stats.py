@@ -1,7 +1,7 @@
 """Descriptive statistics: the first ``aggregate_figures`` call on the load-bench stores.
 
 What the statistics page and ``/api/v1/stats`` compute once per change of the store (see
-``athar.services.registry.overview.registry_overview``): every descriptive count of the persons,
+``athar.services.figures.overview.registry_overview``): every descriptive count of the persons,
 small cells suppressed.  Two code paths, on the same store in the same run:
 
 * ``old``: ``aggregate_figures`` as it was at commit ``BASE`` (read with ``git show`` into
@@ -75,7 +75,7 @@ def child(path: str, url: str) -> None:
     """One measured call, in this process; prints one JSON line."""
     from sqlalchemy import text
 
-    from athar.services.registry import statistics
+    from athar.services.figures import statistics
     from athar.store.engine import make_engine
 
     fn = _old_module().aggregate_figures if path == "old" else statistics.aggregate_figures

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from athar import linkage
 from athar.linkage import runner
@@ -138,12 +139,14 @@ def test_incremental_scores_only_new_records(db_engine, world, monkeypatch):
 def test_explain_from_store(db_engine, world):
     _import(db_engine, world, ["ngo_ar", "ngo_en"])
     linking.link_store(db_engine, cfg=FAST, actor=Actor("tester"))
-    queue = linking.review_queue(db_engine)
+    with Session(db_engine) as db:
+        queue = linking.review_queue(db)
     members = _person_of(db_engine)
     pair = [k for k, p in members.items() if list(members.values()).count(p) == 2][:2]
     if queue:
         pair = [queue[0]["a"], queue[0]["b"]]
-    expl = linking.explain_store_pair(db_engine, pair[0], pair[1])
+    with Session(db_engine) as db:
+        expl = linking.explain_store_pair(db, pair[0], pair[1])
     total = expl["prior"] + sum(s["weight"] + s["tf_adjustment"] for s in expl["steps"])
     assert total == pytest.approx(expl["match_weight"], abs=1e-6)
 
@@ -172,7 +175,8 @@ def test_explain_from_store_uses_the_runs_term_frequencies(db_engine, world, mon
     monkeypatch.setattr(
         linking, "_features", lambda cur, sp: prepared.append(len(cur)) or real(cur, sp)
     )
-    expl = linking.explain_store_pair(db_engine, a, b)
+    with Session(db_engine) as db:
+        expl = linking.explain_store_pair(db, a, b)
     assert prepared == [2]
     assert expl["match_weight"] == pytest.approx(full["match_weight"], abs=1e-9)
     assert [s["tf_adjustment"] for s in expl["steps"]] == pytest.approx(
@@ -227,5 +231,6 @@ def test_review_queue_holds_pairs_above_the_threshold_that_the_run_kept_apart(db
     }
     band = {frozenset((a, b)) for a, b, s in rows if s < t and frozenset((a, b)) not in human}
     assert apart, "the cannot-links should keep some model pairs above the threshold apart"
-    queue = {frozenset((q["a"], q["b"])) for q in linking.review_queue(db_engine, limit=100_000)}
+    with Session(db_engine) as db:
+        queue = {frozenset((q["a"], q["b"])) for q in linking.review_queue(db, limit=100_000)}
     assert queue == apart | band

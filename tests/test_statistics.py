@@ -22,8 +22,8 @@ from athar.linkage import runner
 from athar.security.auth import Role
 from athar.services.actor import Actor
 from athar.services.audit import verify_chain
+from athar.services.figures import statistics
 from athar.services.linking import runs as linking
-from athar.services.registry import statistics
 from athar.services.registry.importer import ImportOptions, import_file
 from web_fixtures import Web, api_login, keyring, web  # noqa: F401
 

@@ -1,4 +1,4 @@
-"""The descriptive figures counted in SQL (:mod:`athar.services.registry.figures` over the
+"""The descriptive figures counted in SQL (:mod:`athar.services.figures.counts` over the
 statement of :mod:`athar.store.figures`) equal the Python path they replace (every current
 record read into ``registry_view`` and counted by
 ``person.describe``), on SQLite and PostgreSQL, on a random store built to hit the
@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Connection, Engine, insert, text
 
 from athar.domain import person
-from athar.services.registry import statistics
+from athar.services.figures import statistics
 from athar.store.models import (
     ImportBatch,
     LinkRun,

@@ -121,7 +121,7 @@ def test_estimate_runs_recorded_in_the_audit_log_are_copied(empty_db_url: str) -
     """Revision 0104: a run recorded before it (its result in the audit event's detail) gets
     its row, and the statistics page shows it exactly as before."""
     from athar.services.audit import append_event, verify_chain
-    from athar.services.registry import statistics
+    from athar.services.figures import statistics
 
     engine = make_engine(empty_db_url)
     try:

@@ -19,7 +19,7 @@ def upgrade(actor: str | None) -> None:
     from athar.commands._store import open_store
     from athar.services.registry.vocab import sync_facilities
     from athar.store import migrate
-    from athar.store.engine import begin_write, display_url
+    from athar.store.engine import display_url
 
     with open_store(create=True, schema=False) as engine:
         before = migrate.current_revision(engine)

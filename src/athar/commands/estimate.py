@@ -275,7 +275,7 @@ def _estimate_store(
 ) -> None:
     from athar.commands._store import open_store
     from athar.services.actor import Actor, default_actor
-    from athar.services.registry import statistics
+    from athar.services.figures import statistics
 
     chosen = [s.strip() for s in lists.split(",") if s.strip()] if lists else None
     thresholds = _thresholds(sensitivity)

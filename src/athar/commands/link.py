@@ -229,12 +229,12 @@ def explain(
             raise InputError(f"no such record(s) in the files: {', '.join(missing)}")
         expl = linkage.explain_pairs(features, spec, model, [(index[a], index[b])])[0]
     else:
-        from athar.commands._store import open_store
+        from athar.commands._store import store_session
         from athar.services.linking import runs as linking
 
-        with open_store() as engine:
+        with store_session() as db:
             try:
-                expl = linking.explain_store_pair(engine, a, b, spec=spec)
+                expl = linking.explain_store_pair(db, a, b, spec=spec)
             except linking.LinkingError as e:
                 raise InputError(str(e)) from e
     if as_json:
@@ -277,10 +277,10 @@ def decide(a: str, b: str, kind: str | None, who: str, why: str) -> None:
 @click.option("--limit", default=50, show_default=True)
 def review(limit: int) -> None:
     """List the latest run's uncertain pairs that no reviewer has decided yet."""
-    from athar.commands._store import open_store
+    from athar.commands._store import store_session
     from athar.services.linking import runs as linking
 
-    with open_store() as engine:
-        queue = linking.review_queue(engine, limit=limit)
+    with store_session() as db:
+        queue = linking.review_queue(db, limit=limit)
     for item in queue:
         click.echo(f"{item['score']:.4f}  {item['a']}  {item['b']}")

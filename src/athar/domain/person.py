@@ -1,6 +1,6 @@
 """A person's facts from their records: the rules, and the descriptive counts built on them.
 
-Pure: the service (:mod:`athar.services.registry.statistics`) reads the store into
+Pure: the service (:mod:`athar.services.figures.statistics`) reads the store into
 :class:`RecordFacts` (one per current record, with the person the latest link run put it
 in and the record's status claims); everything here is arithmetic on those.  The
 capture-pattern tables that estimation counts are built from these facts in

@@ -29,7 +29,6 @@ import statsmodels.api as sm
 from numpy.typing import NDArray
 from scipy import optimize, stats
 
-from athar.errors import Failed
 from athar.estimate.table import CaptureTable, EstimateInputError, all_patterns
 
 FloatArray = NDArray[np.float64]

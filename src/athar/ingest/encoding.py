@@ -14,8 +14,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from athar.errors import UnusableFile
-
 CHUNK = 1 << 20
 _ARABIC = re.compile("[\u0621-\u064a]")
 _LATIN_ACCENTED = re.compile("[\u00c0-\u00ff]")

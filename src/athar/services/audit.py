@@ -359,7 +359,7 @@ def audit_read(
     db: Session,
     *,
     actor: Actor,
-    action: str,
+    action: AuditAction,
     entity_type: str,
     entity_id: str | int | None = None,
     detail: dict[str, Any] | None = None,

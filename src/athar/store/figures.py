@@ -5,7 +5,7 @@ groups the current records by person and counts each dimension with ``GROUP BY``
 and on PostgreSQL.  What comes back is a few hundred rows of counts, plus the facility
 sightings and release/death claims of the persons with two or more records naming a
 facility (for those the last facility is a left-to-right fold that
-:mod:`athar.services.registry.figures`, the read model that owns this statement, does in
+:mod:`athar.services.figures.counts`, the read model that owns this statement, does in
 Python).  The store imports no rule: the status and age-group codes come in as
 :class:`Codes`, from the domain, through that service.
 

@@ -79,7 +79,7 @@ LAST_MODEL_AND_SETTINGS = text(
     "SELECT model, settings FROM link_run WHERE model IS NOT NULL ORDER BY id DESC LIMIT 1"
 )
 
-# --- athar.services.registry.statistics ------------------------------
+# --- athar.services.figures.statistics ------------------------------
 
 CURRENT_STATUS_CLAIMS = text(
     "SELECT e.record_id, e.status_code, e.event_date, e.facility_code FROM "

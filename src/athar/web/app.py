@@ -18,7 +18,7 @@ from athar import __version__
 from athar.security import crypto
 from athar.security.auth import Role, csrf_token, new_token, token_digest
 from athar.services.access.users import session_user_columns
-from athar.services.registry.overview import FiguresCache
+from athar.services.figures.overview import FiguresCache
 from athar.store.engine import make_engine, reads_without_transaction
 from athar.store.migrate import require_current
 from athar.web.deps import ANON_COOKIE, SESSION_COOKIE, WebUser

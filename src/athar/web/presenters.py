@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 from athar.domain.messages import N_
 from athar.services.casework import casenotes, tracing, tracing_intake
 from athar.services.casework.tracing import Contact
+from athar.services.figures import statistics
+from athar.services.figures.overview import Overview
 from athar.services.linking import review
 from athar.services.linking.candidates import REQUEST, UNIDENTIFIED, Candidate, Subject
-from athar.services.registry import statistics
 from athar.services.registry.importer import FileResult
-from athar.services.registry.overview import Overview
 from athar.web.deps import WebUser
 from athar.web.render import render
 from athar.web.schemas import (

@@ -361,10 +361,7 @@ def pair_for(
     key = subject.key(reference)
     if other == key:
         raise NotFound(NOT_FOUND)
-    db.rollback()  # the check only read: end its transaction before the pair's reads and audit
-    bind = db.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
-    return review.pair_for(engine, actor, key, other, permission=subject.read)
+    return review.pair_for(db, actor, key, other, permission=subject.read)
 
 
 def decide(

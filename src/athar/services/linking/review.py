@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from athar.domain.fields import pair_columns
 from athar.security.auth import NotFound, Permission, require
 from athar.services.actor import Actor
-from athar.services.audit import AuditAction, append_read
+from athar.services.audit import AuditAction, audit_read
 from athar.services.linking import runs as linking
 from athar.store.models import ImportBatch, Record, Source
 
@@ -48,15 +48,15 @@ class PairView:
     explanation: dict[str, Any] | None
 
 
-def queue_for(engine: Engine, actor: Actor, limit: int = 50) -> list[QueueItem]:
+def queue_for(db: Session, actor: Actor, limit: int = 50) -> list[QueueItem]:
     require(actor.role, Permission.REVIEW)
     items = [
         QueueItem(str(i["a"]), str(i["b"]), float(i["score"]))
-        for i in linking.review_queue(engine, limit=limit)
+        for i in linking.review_queue(db, limit=limit)
     ]
-    append_read(
-        engine,
-        actor=actor.label,
+    audit_read(
+        db,
+        actor=actor,
         action=AuditAction.REVIEW_QUEUE_VIEW,
         entity_type="link_pair",
         detail={"pairs": [[i.a, i.b] for i in items]},
@@ -87,21 +87,20 @@ def _side(db: Session, key: str) -> SideRecord:
 
 
 def pair_for(
-    engine: Engine, actor: Actor, a: str, b: str, permission: Permission = Permission.REVIEW
+    db: Session, actor: Actor, a: str, b: str, permission: Permission = Permission.REVIEW
 ) -> PairView:
     """Both records side by side with the model's explanation; audited."""
     require(actor.role, permission)
     if a == b:
         raise NotFound("not found")
-    with Session(engine) as db:
-        left, right = _side(db, a), _side(db, b)
+    left, right = _side(db, a), _side(db, b)
     try:
-        explanation: dict[str, Any] | None = linking.explain_store_pair(engine, a, b)
+        explanation: dict[str, Any] | None = linking.explain_store_pair(db, a, b)
     except linking.LinkingError:
         explanation = None  # no link run yet: the records alone
-    append_read(
-        engine,
-        actor=actor.label,
+    audit_read(
+        db,
+        actor=actor,
         action=AuditAction.REVIEW_PAIR_VIEW,
         entity_type="link_pair",
         detail={"a": a, "b": b},

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session
 
 from athar import linkage
 from athar.domain.fields import linkage_columns
@@ -80,7 +81,7 @@ def human_decisions(
     """Reviewers' decisions (``must_link``/``cannot_link``) mapped to the node ids of
     ``index`` (source and record id to node), the latest decision on a pair winning; pairs
     outside ``index`` are left out.  Used by link runs and by the threshold sensitivity of
-    :mod:`athar.services.registry.statistics`."""
+    :mod:`athar.services.figures.statistics`."""
     rows = conn.execute(sql.HUMAN_DECISIONS).all()
     latest: dict[tuple[int, int], bool] = {}
     for kind, sa, ra, sb, rb in rows:
@@ -348,17 +349,17 @@ def record_decision(
     return int(did)
 
 
-def review_queue(engine: Engine, limit: int = 100) -> list[dict[str, Any]]:
+def review_queue(db: Session, limit: int = 100) -> list[dict[str, Any]]:
     """The latest run's uncertain pairs that no reviewer has decided yet: those in the
     review band, and those at or above the threshold that the run did not join."""
-    with engine.connect() as conn:
-        run = conn.execute(sql.LATEST_RUN).one_or_none()
-        if run is None:
-            return []
-        rows = conn.execute(
-            sql.REVIEW_QUEUE,
-            {"run": run[0], "t": run[1], "n": limit},
-        ).all()
+    conn = db.connection()
+    run = conn.execute(sql.LATEST_RUN).one_or_none()
+    if run is None:
+        return []
+    rows = conn.execute(
+        sql.REVIEW_QUEUE,
+        {"run": run[0], "t": run[1], "n": limit},
+    ).all()
     return [
         {"record_a": a, "record_b": b, "score": float(s), "a": ka, "b": kb}
         for a, b, s, ka, kb in rows
@@ -366,19 +367,19 @@ def review_queue(engine: Engine, limit: int = 100) -> list[dict[str, Any]]:
 
 
 def explain_store_pair(
-    engine: Engine, a: str, b: str, *, spec: LinkSpec | None = None
+    db: Session, a: str, b: str, *, spec: LinkSpec | None = None
 ) -> dict[str, Any]:
     """The waterfall for records ``a`` and ``b`` (source:record_id) under the latest model."""
     spec = spec or load_spec("interchange")
     refs = [ref.partition(":")[::2] for ref in (a, b)]
-    with engine.connect() as conn:
-        run = conn.execute(sql.LAST_MODEL_AND_SETTINGS).one_or_none()
-        if run is None:
-            raise LinkingError("no link run in the store yet: run `athar link` first")
-        settings = json.loads(run[1]) if isinstance(run[1], str) else (run[1] or {})
-        tf = settings.get("term_frequencies")
-        # with the run's term frequencies, the two records are all that is needed
-        current = load_current(conn, refs if tf is not None else None)
+    conn = db.connection()
+    run = conn.execute(sql.LAST_MODEL_AND_SETTINGS).one_or_none()
+    if run is None:
+        raise LinkingError("no link run in the store yet: run `athar link` first")
+    settings = json.loads(run[1]) if isinstance(run[1], str) else (run[1] or {})
+    tf = settings.get("term_frequencies")
+    # with the run's term frequencies, the two records are all that is needed
+    current = load_current(conn, refs if tf is not None else None)
     model = json.loads(run[0]) if isinstance(run[0], str) else run[0]
     index = _key_index(current)
     pair = []

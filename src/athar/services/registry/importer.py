@@ -38,7 +38,6 @@ from typing import Any, NamedTuple
 import numpy as np
 from sqlalchemy import Connection, Engine, bindparam
 
-from athar import config
 from athar.domain.fields import record_columns
 from athar.domain.record import ERROR, WARNING, Issue, clean_text, parse_row, storable
 from athar.ingest.columns import ColumnPlan

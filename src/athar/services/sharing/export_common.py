@@ -42,7 +42,6 @@ from athar.store.casework import TracingRequest
 from athar.store.engine import begin_write
 from athar.store.models import Record, Source
 
-
 #: the audit action of each kind of export
 EXPORT_ACTIONS = {"partner": AuditAction.EXPORT_PARTNER, "research": AuditAction.EXPORT_RESEARCH}
 

@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 from fastapi import APIRouter
 
-from athar.services.registry import persons
+from athar.services.linking import persons
 from athar.web.deps import CurrentUser, SessionDep
 from athar.web.schemas import ErrorOut, PersonOut
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from athar.security.auth import Permission
-from athar.services.registry.overview import registry_overview
+from athar.services.figures.overview import registry_overview
 from athar.web.deps import CsrfProtected, SessionDep, WebUser, requires
 from athar.web.presenters import stats_out
 from athar.web.schemas import ErrorOut, ImportOut, StatsOut

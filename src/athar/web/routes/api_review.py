@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from athar.security.auth import Permission
 from athar.services.linking import review
-from athar.web.deps import CsrfProtected, WebUser, requires
+from athar.web.deps import CsrfProtected, SessionDep, WebUser, requires
 from athar.web.errors import InvalidInput
 from athar.web.schemas import DecisionIn, DecisionOut, ErrorOut, PairOut, QueueItemOut
 
@@ -24,10 +24,13 @@ Reviewer = Annotated[WebUser, Depends(requires(Permission.REVIEW))]
 
 @router.get("/queue", response_model=list[QueueItemOut])
 async def queue(
-    request: Request, user: Reviewer, limit: Annotated[int, Query(ge=1, le=500)] = 50
+    request: Request,
+    user: Reviewer,
+    db: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[QueueItemOut]:
     """The latest link run's uncertain pairs that nobody has decided yet, best first."""
-    items = await run_in_threadpool(review.queue_for, request.app.state.engine, user.actor, limit)
+    items = await run_in_threadpool(review.queue_for, db, user.actor, limit)
     return [QueueItemOut(a=i.a, b=i.b, score=i.score) for i in items]
 
 
@@ -35,11 +38,12 @@ async def queue(
 async def pair(
     request: Request,
     user: Reviewer,
+    db: SessionDep,
     a: Annotated[str, Query(max_length=300)],
     b: Annotated[str, Query(max_length=300)],
 ) -> PairOut:
     """Both records side by side with the per-field waterfall.  Every view is audited."""
-    view = await run_in_threadpool(review.pair_for, request.app.state.engine, user.actor, a, b)
+    view = await run_in_threadpool(review.pair_for, db, user.actor, a, b)
     return PairOut.model_validate(asdict(view))
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from athar.services.linking import persons
 from athar.services.linking.review import PAIR_FIELDS
-from athar.services.registry import persons
 from athar.web.deps import CurrentUser, SessionDep
 from athar.web.render import render
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from athar.security.auth import AccessError, Permission
-from athar.services.registry.overview import registry_overview
+from athar.services.figures.overview import registry_overview
 from athar.web.deps import CsrfProtected, SessionDep, WebUser, requires
 from athar.web.errors import ApiError
 from athar.web.presenters import estimate_plot, stats_out

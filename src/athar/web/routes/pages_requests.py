@@ -18,10 +18,8 @@ from fastapi.responses import RedirectResponse, Response
 from athar.security.auth import Permission
 from athar.services.casework import casenotes, tracing
 from athar.services.casework.casenotes import CaseNoteInvalid
-from athar.services.casework.tracing import Contact
-from athar.web.deps import CsrfProtected, CurrentUser, EngineDep, SessionDep, WebUser
+from athar.web.deps import CsrfProtected, CurrentUser, EngineDep, SessionDep
 from athar.web.presenters import render_request
-from athar.web.render import render
 
 router = APIRouter(include_in_schema=False)
 

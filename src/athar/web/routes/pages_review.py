@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from athar.security.auth import Permission
 from athar.services.linking import review
-from athar.web.deps import CsrfProtected, WebUser, requires
+from athar.web.deps import CsrfProtected, SessionDep, WebUser, requires
 from athar.web.presenters import render_pair
 from athar.web.render import render
 
@@ -20,8 +20,8 @@ Reviewer = Annotated[WebUser, Depends(requires(Permission.REVIEW))]
 
 
 @router.get("/review", response_class=HTMLResponse)
-async def queue_page(request: Request, user: Reviewer) -> Response:
-    items = await run_in_threadpool(review.queue_for, request.app.state.engine, user.actor, 50)
+async def queue_page(request: Request, user: Reviewer, db: SessionDep) -> Response:
+    items = await run_in_threadpool(review.queue_for, db, user.actor, 50)
     links = [(i, "/review/pair?" + urlencode({"a": i.a, "b": i.b})) for i in items]
     return render(request, "review.html", items=links)
 
@@ -30,10 +30,11 @@ async def queue_page(request: Request, user: Reviewer) -> Response:
 async def pair_page(
     request: Request,
     user: Reviewer,
+    db: SessionDep,
     a: Annotated[str, Query(max_length=300)],
     b: Annotated[str, Query(max_length=300)],
 ) -> Response:
-    view = await run_in_threadpool(review.pair_for, request.app.state.engine, user.actor, a, b)
+    view = await run_in_threadpool(review.pair_for, db, user.actor, a, b)
     return render_pair(request, view, "/review/decisions", {"a": a, "b": b})
 
 

@@ -15,7 +15,7 @@ from athar.security.auth import Permission
 from athar.services.casework import tracing_intake, unidentified
 from athar.services.linking import candidates
 from athar.services.linking.candidates import UNIDENTIFIED
-from athar.web.deps import CsrfProtected, CurrentUser, EngineDep, SessionDep, WebUser, requires
+from athar.web.deps import CsrfProtected, EngineDep, SessionDep, WebUser, requires
 from athar.web.presenters import candidate_rows
 from athar.web.ratelimit import limited
 from athar.web.render import render

@@ -3,7 +3,7 @@
 Until now an ``estimate.run`` audit event held the whole result in its detail.  Those
 events stay as they are (the audit chain is append-only); each one's result is copied into
 ``estimate_run``, whose ``sha256`` is then the SHA-256 of that event's detail text, which is
-how :func:`athar.services.registry.statistics.latest_estimate` finds the run of an event
+how :func:`athar.services.figures.statistics.latest_estimate` finds the run of an event
 written before this revision.
 
 Revision ID: 0104

@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import Connection, Engine, Table, insert, select, text
+from sqlalchemy import Connection, Engine, Table, insert, select
 
 from athar.domain import person
 from athar.domain.person import Claim, PersonFacts, RecordFacts
@@ -43,7 +43,7 @@ from athar.estimate.table import EstimateInputError
 from athar.linkage import cluster
 from athar.services.actor import Actor
 from athar.services.audit import AUDIT, AuditAction, append_event, canonical
-from athar.services.registry import figures
+from athar.services.figures import counts as figures
 from athar.store import statements as sql
 from athar.store.engine import begin_write
 from athar.store.models import EstimateRun
@@ -210,7 +210,7 @@ def figures_version(conn: Connection) -> tuple[Any, ...]:
 def describe_store(conn: Connection) -> tuple[dict[str, Any], person.Description]:
     """The basis (``basis``, ``link_run``, ``notes``) and the unsuppressed counts of the
     store's persons, as ``person.describe(registry_view(conn).people)`` gives them but
-    counted in the database (:mod:`athar.services.registry.figures`): no record is read
+    counted in the database (:mod:`athar.services.figures.counts`): no record is read
     into Python."""
     run_info = _latest_run(conn)
     counted = figures.describe_store(conn, linked=run_info is not None)

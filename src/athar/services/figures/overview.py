@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from athar.domain.person import suppress
 from athar.services.casework import tracing
-from athar.services.registry import statistics
+from athar.services.figures import statistics
 from athar.store.summary import summarise
 
 
