@@ -73,7 +73,7 @@ def submit_request(
                 reference=reference,
                 cells=cells,
                 status_text="missing (tracing request)",
-                actor_label=actor.label,
+                actor=actor,
                 at=at,
             )
         except FormRecordInvalid as exc:  # validate_intake already catches these

@@ -138,7 +138,7 @@ def register(engine: Engine, *, actor: Actor, values: dict[str, str | None]) -> 
                 reference=reference,
                 cells=cells,
                 status_text=STATUS[kind],
-                actor_label=actor.label,
+                actor=actor,
                 at=at,
                 extra=extra,
             )

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from athar.domain.record import parse_row
 from athar.errors import InvalidInput
+from athar.services.actor import Actor
 from athar.store.models import ImportBatch, Record, Source, StatusEvent
 
 _REF_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -62,11 +63,13 @@ def store_form_record(
     reference: str,
     cells: dict[str, str],
     status_text: str,
-    actor_label: str,
+    actor: Actor,
     at: datetime,
     extra: Mapping[str, object] | None = None,
 ) -> Record:
-    """Store ``cells`` (interchange columns) as record ``reference`` of ``source``."""
+    """Store ``cells`` (interchange columns) as record ``reference`` of ``source``, inside the
+    caller's write (``db`` is the caller's :func:`~athar.store.engine.write_session`); the
+    caller writes the audit event."""
     row = {"source": source.code, "record_id": reference, **cells}
     parsed, issues = parse_row(row, at.date())
     errors = {i.column or "": i.reason for i in issues if i.severity == "error"}
@@ -83,7 +86,7 @@ def store_form_record(
         options_hash=hashlib.sha256(f"form:{source.code}".encode()).hexdigest(),
         source_option=source.code,
         mapping=None,
-        actor=actor_label,
+        actor=actor.label,
         imported_at=at,
         rows_total=1,
         rows_new=1,
