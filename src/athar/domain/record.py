@@ -27,6 +27,7 @@ from typing import Any
 
 from athar.domain import vocab
 from athar.domain.dates import DateError, parse_age, parse_date
+from athar.domain.quoting import quote
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("source", "record_id")
 NAME_COLUMNS: tuple[str, ...] = (
@@ -151,7 +152,7 @@ def parse_row(
         m = vocab.map_sex(sex)
         out["sex_code"] = m.code
         if m.code is None:
-            issues.append(Issue("sex", f"unknown sex word {sex!r}; kept as written", WARNING))
+            issues.append(Issue("sex", f"unknown sex word {quote(sex)}; kept as written", WARNING))
 
     status = text("status")
     out["status_text"], out["status_code"] = status, None
@@ -160,7 +161,7 @@ def parse_row(
         out["status_code"] = m.code
         if m.code is None:
             issues.append(
-                Issue("status", f"unknown status word {status!r}; kept as written", WARNING)
+                Issue("status", f"unknown status word {quote(status)}; kept as written", WARNING)
             )
 
     dates: dict[str, tuple[str, str, int, date, date]] = {}
