@@ -28,9 +28,13 @@ from bench import hostile  # noqa: E402
 from athar.ingest.limits import InputLimits, current_limits, quote  # noqa: E402
 from athar.ingest.mapping import MappingError, load_mapping  # noqa: E402
 from athar.ingest.readers import UnusableInput, open_table  # noqa: E402
+from athar.security.auth import Role  # noqa: E402
 from athar.services.registry import importer  # noqa: E402
 from athar.services.registry.importer import ImportOptions, Problem, import_file  # noqa: E402
 from athar.store.engine import make_engine  # noqa: E402
+from web_fixtures import Web, api_login, keyring, web  # noqa: E402, F401
+
+__all__ = ["keyring", "web"]
 
 HEADER = "source,record_id,full_name,sex,birth_date\n"
 
@@ -297,3 +301,28 @@ def test_limits_can_be_tuned_from_the_environment() -> None:
     assert current_limits({}) == InputLimits()
     with pytest.raises(ValueError, match="ATHAR_LIMIT_MAX_CELLS"):
         current_limits({"ATHAR_LIMIT_MAX_CELLS": "many"})
+
+
+# -- the web upload ---------------------------------------------------------------------------
+
+
+def test_a_hostile_upload_is_refused_by_the_api_quickly(web: Web) -> None:
+    """The upload route reads within the same limits (and under a time limit)."""
+    web.add_user("partner", Role.DATA_PARTNER, source_code="ngo_x")
+    client = web.client()
+    token = api_login(client, "partner")
+    cases = [
+        ("list.xlsx", hostile.inflated_shared_strings(3_000_000), None, "shared-strings"),
+        ("list.csv", b"source,record_id\nngo_x,1\n", hostile.yaml_billion_laughs(), "anchors"),
+    ]
+    for name, data, mapping, message in cases:
+        files = {"file": (name, data, "application/octet-stream")}
+        if mapping is not None:
+            files["mapping"] = ("mapping.yaml", mapping, "application/yaml")
+        start = time.monotonic()
+        response = client.post("/api/v1/imports", files=files, headers={"X-CSRF-Token": token})
+        assert time.monotonic() - start < 10
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert error["code"] == "unusable_file" and message in error["message"]
+    assert _stored(web.engine) == (0, 0, 0)
