@@ -148,9 +148,9 @@ def json_depth_bomb(depth: int = 100_000) -> bytes:
     return b"[" * depth + b"]" * depth
 
 
-def json_width_bomb(items: int = 2_000_000) -> bytes:
-    """A list of ``items`` empty objects: a few MB that become millions of rows."""
-    return b"[" + b",".join([b"{}"] * items) + b"]"
+def json_width_bomb(items: int = 2_000_000, item: bytes = b"{}") -> bytes:
+    """A list of ``items`` copies of ``item``: a few MB that become millions of rows."""
+    return b"[" + b",".join([item] * items) + b"]"
 
 
 def json_wide_record(fields: int = 200_000) -> bytes:

@@ -282,6 +282,12 @@ def test_json_depth_width_and_size_bombs_are_refused(db_engine: Engine, tmp_path
         ("wide.json", hostile.json_wide_record(5_000), None, "more than 1000 different fields"),
         ("long.json", hostile.json_width_bomb(5_000), InputLimits(max_rows=1000), "1000 rows"),
         ("big.json", hostile.json_width_bomb(5_000), InputLimits(max_json_bytes=1000), "bytes"),
+        (
+            "many.json",
+            hostile.json_width_bomb(5_000),
+            InputLimits(max_json_containers=1000),
+            "more than 1000 objects and lists",
+        ),
     ]
     for name, data, limits, message in cases:
         path = tmp_path / name

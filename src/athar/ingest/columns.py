@@ -89,7 +89,9 @@ class ColumnPlan:
                 "map them with --mapping, or keep them as extra attributes with --keep-extra"
             )
         if "record_id" not in produced:
-            raise UnusableInput(f"{file_name}: no record_id column (columns: {_listed([quote(h) for h in header])})")
+            raise UnusableInput(
+                f"{file_name}: no record_id column (columns: {_listed([quote(h) for h in header])})"
+            )
         if "source" not in produced and not source_option:
             raise UnusableInput(
                 f"{file_name}: no source column; give the source with --source NAME "

@@ -53,7 +53,10 @@ class InputLimits:
     #: entries in an XLSX shared-strings table
     max_shared_strings: int = 1_000_000
     #: size of a JSON list (it is parsed whole)
-    max_json_bytes: int = 256 * MiB
+    max_json_bytes: int = 64 * MiB
+    #: objects and lists in a JSON list, counted before parsing (each costs memory when
+    #: parsed, even an empty one): a list of records needs one per record
+    max_json_containers: int = 1_200_000
     #: nesting depth of a JSON document
     max_json_depth: int = 32
     #: nodes (scalars, lists, mappings) in a mapping YAML file

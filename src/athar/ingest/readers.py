@@ -482,7 +482,15 @@ class JsonTable:
             raise UnusableInput(f"{path.name}: {sniffed.problem}")
         self.encoding: str | None = sniffed.encoding
         try:
-            doc = json.loads(path.read_text(encoding=sniffed.encoding))
+            text = path.read_text(encoding=sniffed.encoding)
+            # brackets inside strings count too: an overestimate, on the safe side
+            if text.count("{") + text.count("[") > limits.max_json_containers:
+                raise UnusableInput(
+                    f"{path.name}: more than {limits.max_json_containers} objects and lists "
+                    "(the limit)"
+                )
+            doc = json.loads(text)
+            del text
         except (UnicodeError, json.JSONDecodeError, RecursionError) as e:
             raise UnusableInput(f"{path.name}: not valid JSON: {str(e)[:200]}") from e
         if isinstance(doc, dict) and isinstance(doc.get("records"), list):
