@@ -172,6 +172,8 @@ def test_many_identical_bad_rows_are_all_reported_but_not_all_stored(
         stored_total = c.execute(text("SELECT rows_quarantined FROM import_batch")).scalar_one()
     assert row_number == 102 and stored_total == 3_000
     assert "2900 rows from row 102 to row 3001 have exactly the problems" in problems
+    assert result.message is not None
+    assert "2900 quarantined rows have the same problems as the first 100" in result.message
 
 
 def test_the_100k_row_workbook_holds_the_write_lock_briefly(

@@ -14,8 +14,9 @@ For each file (a failed file leaves nothing behind):
    spool.  All of this happens *before* the write transaction, so the store's write lock
    is never held while a file is parsed;
 4. in one transaction, store what was decided: rows with errors go to ``quarantine_row``
-   with all their problems, never dropped (past ``quarantine_per_problem`` rows with the
-   same problems, the rest are reported and counted, and stored as one summary row); valid
+   with all their problems; none is dropped unreported (past ``quarantine_per_problem`` rows
+   with the same problems, the rest are reported and counted, and stored as one summary row);
+   valid
    rows become ``record`` rows with their raw cells.  A row identical to the current
    version of its ``(source, record_id)`` changes nothing; a changed row becomes a new
    version, the old one is kept, and a ``record_change`` row says what changed;
@@ -802,6 +803,12 @@ def _import_table(
     finally:
         report.spool.close()
     result.outcome = "quarantined" if result.rows_quarantined else "stored"
+    if result.rows_quarantine_summarised:
+        result.message = (
+            f"{result.rows_quarantine_summarised} quarantined rows have the same problems as "
+            f"the first {limits.quarantine_per_problem} rows with them; they are stored as "
+            f"{result.quarantine_summaries} summary row(s), and every one is reported"
+        )
     return result
 
 
