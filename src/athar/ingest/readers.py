@@ -21,6 +21,7 @@ import pickle
 import re
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Generator, Iterator, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
@@ -219,6 +220,19 @@ class Spool:
 _XML_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 
 
+#: what reading a damaged, encrypted or oddly compressed zip member can raise
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    OSError,
+    ValueError,
+    EOFError,
+    ParseError,
+    zlib.error,
+    NotImplementedError,
+    RuntimeError,
+)
+
+
 def check_xlsx(path: Path, limits: InputLimits) -> bool:
     """Refuse a workbook whose parts would cost too much to read, before anything parses it.
 
@@ -262,8 +276,10 @@ def check_xlsx(path: Path, limits: InputLimits) -> bool:
                 if info.filename.lower().startswith("xl/worksheets/") and _has_formula(z, info):
                     formulas = True
                     break
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, ParseError) as e:
-            raise UnusableInput(f"{name}: not a readable XLSX workbook: {str(e)[:200]}") from e
+        except _ZIP_ERRORS as e:
+            raise UnusableInput(
+                f"{name}: not a readable XLSX workbook: {type(e).__name__}: {str(e)[:200]}"
+            ) from e
     return formulas
 
 
