@@ -16,6 +16,13 @@ crash: its input is saved under ``bench/work/fuzz-crashes/`` and counted.  Targe
     YAML file (plausible, malformed, or arbitrary bytes).  Besides "no exception", each
     import must be all-or-nothing: an unusable file stores nothing, a stored batch adds
     exactly the records and quarantine rows it reports.
+``hostile``
+    fixed hostile files from ``bench/hostile.py`` (issue 18), each imported once in its own
+    process on a fresh SQLite store: XLSX with an inflated shared-strings table, a zip-bomb
+    part, a row or a cell far past the sheet's end, 100,000 identical bad rows; YAML
+    mappings with anchors and aliases ("billion laughs"), too many values, too deep; JSON
+    nested, widened and lengthened past reason.  Each must end (refused, or for the 100,000
+    rows stored) within a stated time and peak memory, and hold the write lock briefly.
 ``names``
     every public key function of ``athar.names`` (normalise, parse, canonical, phonetic key,
     skeletons) on arbitrary text, mixed Arabic/Latin and name-like text; results must be
@@ -46,6 +53,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from athar.domain.interchange import INTERCHANGE_COLUMNS
+from bench import hostile
 from bench.common import WORK, peak_rss_mb, write_results
 
 HEADER = list(INTERCHANGE_COLUMNS)
@@ -202,6 +210,8 @@ def mapping_docs(draw: st.DrawFn) -> bytes | None:
     doc: Any = {k: draw(plausible[k]) for k in keys}
     if kind == 7:
         doc = draw(json_values) if draw(st.booleans()) else {**doc, draw(cells): 1}
+    if kind == 9 and draw(st.booleans()):  # anchors and aliases (a small "billion laughs")
+        return hostile.yaml_billion_laughs(draw(st.integers(1, 6)), draw(st.integers(1, 9)))
     import yaml
 
     return yaml.safe_dump(doc, allow_unicode=True).encode("utf-8")
@@ -309,7 +319,10 @@ class Fuzz:
                 check(added[0] == 0, f"{res.outcome} import stored {added[0]} records")
             else:
                 check(added[0] == res.rows_new + res.rows_new_version, f"records {res} {added}")
-                check(added[1] == res.rows_quarantined, f"quarantine {res} {added}")
+                stored_q = (
+                    res.rows_quarantined - res.rows_quarantine_summarised + res.quarantine_summaries
+                )
+                check(added[1] == stored_q, f"quarantine {res} {added}")
             check(res.exit_code in (0, 1, 2), f"exit code {res.exit_code}")
         except Exception:  # noqa: BLE001 - a crash is what we are looking for
             self.crash("import", data, suffix)
@@ -348,8 +361,141 @@ name_text = st.one_of(
 )  # fmt: skip
 
 
+MiB = 1024 * 1024
+#: the bounds each hostile case must keep (on this 2-core machine, shared with other work)
+HOSTILE_BOUNDS = {"refused_seconds": 15.0, "stored_seconds": 180.0, "peak_rss_mib": 400.0,
+                  "write_lock_seconds": 5.0}  # fmt: skip
+#: name -> (builder of the file's bytes, its suffix, a mapping's bytes or None, expected outcome)
+HOSTILE_CASES: dict[str, tuple[Callable[[], bytes], str, Callable[[], bytes] | None, str]] = {
+    "xlsx: 3 million shared strings": (hostile.inflated_shared_strings, ".xlsx", None, "unusable"),
+    "xlsx: zip-bomb part (200 MiB of padding)": (hostile.zip_bomb_member, ".xlsx", None, "unusable"),
+    "xlsx: a row at 5,000,000": (lambda: hostile.far_cell(row=5_000_000), ".xlsx", None, "unusable"),
+    "xlsx: a cell in column XFD": (lambda: hostile.far_cell(column="XFD"), ".xlsx", None, "unusable"),
+    "xlsx: 100,000 identical bad rows": (hostile.identical_bad_rows, ".xlsx", None, "quarantined"),
+    "yaml: billion laughs (9 levels of 9 aliases)":
+        (lambda: b"source,record_id\ns,1\n", ".csv", hostile.yaml_billion_laughs, "unusable"),
+    "yaml: 20,000 values": (lambda: b"source,record_id\ns,1\n", ".csv",
+                            lambda: ("ignore: [" + ",".join(["a"] * 20_000) + "]").encode(),
+                            "unusable"),
+    "yaml: nested 1,000 deep": (lambda: b"source,record_id\ns,1\n", ".csv",
+                                lambda: b"ignore: " + b"[" * 1000 + b"]" * 1000, "unusable"),
+    "json: nested 100,000 deep": (hostile.json_depth_bomb, ".json", None, "unusable"),
+    "json: 2,000,000 empty records": (hostile.json_width_bomb, ".json", None, "unusable"),
+    "json: 1,300,000 records of 1 field": (lambda: hostile.json_width_bomb(
+        1_300_000, b'{"a":1}'), ".json", None, "unusable"),
+    "json: a record of 200,000 fields": (hostile.json_wide_record, ".json", None, "unusable"),
+}  # fmt: skip
+
+
+def hostile_one(name: str, workdir: Path) -> dict[str, Any]:
+    """Import one hostile case on a fresh store, in this process; return what it cost."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import text
+
+    from athar.services.registry import importer
+    from athar.store.engine import make_engine
+    from athar.store.migrate import upgrade
+
+    _, suffix, mapping, _ = HOSTILE_CASES[name]
+    engine = make_engine(f"sqlite:///{workdir / 'hostile.db'}")
+    upgrade(engine)
+    path = workdir / f"hostile{suffix}"  # written by run_hostile (its memory is not ours)
+    mapping_path = workdir / "hostile.yaml" if mapping is not None else None
+    locked: list[float] = []
+    real = importer.begin_write
+
+    @contextmanager
+    def timed(e: Any) -> Any:
+        start = time.monotonic()
+        try:
+            with real(e) as conn:
+                yield conn
+        finally:
+            locked.append(time.monotonic() - start)
+
+    importer.begin_write = timed  # type: ignore[assignment]
+    rss_before = _own_peak_mib()
+    start = time.monotonic()
+    from athar.services.actor import Actor
+
+    res = importer.import_file(
+        engine, path, importer.ImportOptions(actor=Actor("fuzz"), mapping=mapping_path)
+    )
+    seconds = time.monotonic() - start
+    with engine.connect() as c:
+        stored = c.execute(text("SELECT COUNT(*) FROM quarantine_row")).scalar_one()
+    engine.dispose()
+    return {
+        "case": name,
+        "input_bytes": path.stat().st_size + (mapping_path.stat().st_size if mapping_path else 0),
+        "outcome": res.outcome,
+        "message": (res.message or "")[:160],
+        "rows_quarantined": res.rows_quarantined,
+        "quarantine_rows_stored": int(stored),
+        "seconds": round(seconds, 2),
+        "write_lock_seconds": round(max(locked, default=0.0), 2),
+        "rss_before_mib": round(rss_before, 1),
+        "peak_rss_mib": round(_own_peak_mib(), 1),
+    }
+
+
+def _own_peak_mib() -> float:
+    """This process's own peak RSS (``VmHWM``; ``ru_maxrss`` would carry the parent's peak
+    across the exec of a child process on Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return peak_rss_mb()
+
+
+def run_hostile(workdir: Path) -> list[dict[str, Any]]:
+    """Run every hostile case in its own process (so each peak memory is its own)."""
+    import subprocess
+
+    out = []
+    for name in HOSTILE_CASES:
+        case_dir = Path(tempfile.mkdtemp(prefix="hostile-", dir=workdir))
+        build, suffix, mapping, expected = HOSTILE_CASES[name]
+        (case_dir / f"hostile{suffix}").write_bytes(build())
+        if mapping is not None:
+            (case_dir / "hostile.yaml").write_bytes(mapping())
+        limit = HOSTILE_BOUNDS["stored_seconds" if expected != "unusable" else "refused_seconds"]
+        start = time.monotonic()
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "bench.bench_fuzz", "--hostile-case", name,
+                 "--workdir", str(case_dir)],
+                capture_output=True, text=True, timeout=max(4 * limit, 60), check=False,
+                cwd=Path(__file__).resolve().parents[1],
+            )  # fmt: skip
+            got = json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else {
+                "case": name, "outcome": "crash", "message": done.stderr.strip()[-300:]
+            }  # fmt: skip
+        except subprocess.TimeoutExpired:
+            got = {"case": name, "outcome": "timeout", "seconds": round(time.monotonic() - start)}
+        shutil.rmtree(case_dir, ignore_errors=True)
+        problems = []
+        if got["outcome"] != expected:
+            problems.append(f"outcome {got['outcome']}, expected {expected}")
+        if got.get("seconds", limit + 1) > limit:
+            problems.append(f"over {limit:g} s")
+        if got.get("peak_rss_mib", 0) > HOSTILE_BOUNDS["peak_rss_mib"]:
+            problems.append(f"over {HOSTILE_BOUNDS['peak_rss_mib']:g} MiB")
+        if got.get("write_lock_seconds", 0) > HOSTILE_BOUNDS["write_lock_seconds"]:
+            problems.append(f"write lock over {HOSTILE_BOUNDS['write_lock_seconds']:g} s")
+        got["within_bounds"] = not problems
+        got["problems"] = problems
+        out.append(got)
+    return out
+
+
 def run(
-    seconds: float, seed: int = 0, names: bool = True, workdir: Path | None = None
+    seconds: float,
+    seed: int = 0,
+    names: bool = True,
+    workdir: Path | None = None,
+    hostile_cases: bool = False,
 ) -> dict[str, Any]:
     """Fuzz for ``seconds`` of wall time; return the counters.
 
@@ -358,6 +504,7 @@ def run(
     base = workdir or WORK
     base.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="athar-fuzz-", dir=base))
+    hostile_results = run_hostile(work) if hostile_cases else []
     fz = Fuzz(work, base / "fuzz-crashes")
     rnd = random.Random(seed)
     deadline = time.monotonic() + seconds
@@ -397,6 +544,7 @@ def run(
         "violations": fz.violations,
         "hits": dict(sorted(fz.counts.items(), key=lambda kv: -kv[1])),
         "peak_rss_mb": round(peak_rss_mb(), 1),
+        "hostile": hostile_results,
     }
 
 
@@ -404,12 +552,20 @@ def main(argv: list[str]) -> None:
     ap = argparse.ArgumentParser(prog="bench fuzz")
     ap.add_argument("--seconds", type=float, default=600.0)
     ap.add_argument("--seed", type=int, default=20261122)
+    ap.add_argument("--no-hostile", action="store_true", help="skip the fixed hostile files")
+    ap.add_argument("--hostile-case", help=argparse.SUPPRESS)  # one case, in a child process
+    ap.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.hostile_case:
+        print(json.dumps(hostile_one(args.hostile_case, args.workdir)))  # noqa: T201
+        return
     WORK.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    result = run(args.seconds, args.seed)
+    result = run(args.seconds, args.seed, hostile_cases=not args.no_hostile)
     wall = time.perf_counter() - t0
     cmd = f".venv/bin/python -m bench fuzz -- --seconds {args.seconds:g} --seed {args.seed}"
+    if args.no_hostile:
+        cmd += " --no-hostile"
     import subprocess
 
     head = subprocess.run(
@@ -445,6 +601,27 @@ def main(argv: list[str]) -> None:
         f"Import outcomes: {result['import_outcomes']}.",
         f"Imports that left a file open (ResourceWarning): {result['imports_leaving_a_file_open']}.",
     ]
+    if result["hostile"]:
+        b = HOSTILE_BOUNDS
+        lines += [
+            "",
+            "Hostile files (issue 18), each imported once in its own process on a fresh SQLite "
+            f"store.  Bounds: refused within {b['refused_seconds']:g} s, a stored file within "
+            f"{b['stored_seconds']:g} s, peak RSS under {b['peak_rss_mib']:g} MiB, the write "
+            f"lock held under {b['write_lock_seconds']:g} s.",
+            "",
+            "| case | input bytes | outcome | s | write lock s | peak RSS MiB | quarantine rows "
+            "stored / bad rows | within bounds |",
+            "|---|---:|---|---:|---:|---:|---:|---|",
+        ]
+        for h in result["hostile"]:
+            lines.append(
+                f"| {h['case']} | {h.get('input_bytes', '')} | {h['outcome']} | "
+                f"{h.get('seconds', '')} | {h.get('write_lock_seconds', '')} | "
+                f"{h.get('peak_rss_mib', '')} | {h.get('quarantine_rows_stored', '')} / "
+                f"{h.get('rows_quarantined', '')} | "
+                f"{'yes' if h['within_bounds'] else 'NO: ' + '; '.join(h['problems'])} |"
+            )
     for title, entries in (("Crashes", result["crashes"]), ("Violations", result["violations"])):
         if entries:
             lines += ["", f"{title} (first inputs saved under bench/work/fuzz-crashes/):", ""]
@@ -456,6 +633,8 @@ def main(argv: list[str]) -> None:
         "fuzz", {"command": cmd, "wall_seconds": round(wall, 1), **result}, "\n".join(lines)
     )
     if result["crashes"] or result["violations"]:
+        sys.exit(1)
+    if not all(h["within_bounds"] for h in result["hostile"]):
         sys.exit(1)
 
 

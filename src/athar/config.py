@@ -241,8 +241,24 @@ def env_name(name: str) -> str:
     return setting(name).env
 
 
+#: every input limit of :class:`athar.ingest.limits.InputLimits` is tuned with
+#: ``ATHAR_LIMIT_<NAME>`` (the field's name in capitals; the limits are listed in
+#: docs/security.md); an unknown name is refused when the limits are read
+LIMIT_PREFIX = "ATHAR_LIMIT_"
+
+
+def limit_overrides(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``{field name: text}`` of every ``ATHAR_LIMIT_<NAME>`` variable that is set."""
+    env = os.environ if environ is None else environ
+    return {
+        k.removeprefix(LIMIT_PREFIX).lower(): v
+        for k, v in env.items()
+        if k.startswith(LIMIT_PREFIX) and v.strip()
+    }
+
+
 def declared(env: str) -> bool:
-    return env in _BY_ENV
+    return env in _BY_ENV or env.startswith(LIMIT_PREFIX)
 
 
 def markdown_table() -> str:
@@ -254,4 +270,8 @@ def markdown_table() -> str:
         default = f"`{s.default}`" if s.default else "(none)"
         readers = ", ".join(r for r in (WEB, CLI, STORE, KEYS) if r in s.readers)
         lines.append(f"| `{s.env}` | {default} | {readers} | {s.help} |")
+    lines.append(
+        f"| `{LIMIT_PREFIX}<NAME>` | see [security](security.md) | web, cli "
+        "| the bounds on an imported file (sizes, rows, cells, quarantine rows, time) |"
+    )
     return "\n".join(lines) + "\n"

@@ -25,6 +25,8 @@ def _render(r: FileResult) -> None:
         f"{r.rows_duplicate} exact repeats, {r.rows_quarantined} quarantined; "
         f"{r.errors} errors, {r.warnings} warnings"
     )
+    if r.rows_quarantine_summarised:
+        click.echo(f"  {r.message}")
     if r.problem_counts:
         for (severity, column), n in sorted(r.problem_counts.items()):
             click.echo(f"  {severity:<7} {column:<18} {n}")

@@ -14,6 +14,7 @@ from datetime import date
 from functools import lru_cache
 
 from athar.domain.normalize import translate_digits
+from athar.domain.quoting import quote
 from athar.errors import InvalidInput
 
 #: Dates before this year are impossible for the records Athar holds.
@@ -91,8 +92,10 @@ def parse_date(text: str, today: date, order: str = "iso") -> PartialDate:
         m = _MONTH_YEAR.match(t)
         if m:
             return _build(int(m.group(2)), int(m.group(1)), None, today)
-        raise DateError(f"{text!r} is not a date (expected YYYY, YYYY-MM, YYYY-MM-DD or {order})")
-    raise DateError(f"{text!r} is not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)")
+        raise DateError(
+            f"{quote(text)} is not a date (expected YYYY, YYYY-MM, YYYY-MM-DD or {order})"
+        )
+    raise DateError(f"{quote(text)} is not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)")
 
 
 @lru_cache(maxsize=4096)
@@ -101,11 +104,11 @@ def parse_age(text: str) -> tuple[int, int]:
     t = translate_digits(text.strip())
     m = _AGE.match(t)
     if not m:
-        raise DateError(f"{text!r} is not an age or an age range like 25-35")
+        raise DateError(f"{quote(text)} is not an age or an age range like 25-35")
     lo = int(m.group(1))
     hi = int(m.group(2)) if m.group(2) is not None else lo
     if lo > hi:
-        raise DateError(f"age range {text!r} runs backwards")
+        raise DateError(f"age range {quote(text)} runs backwards")
     if hi > MAX_AGE:
         raise DateError(f"age {hi} is impossible (over {MAX_AGE})")
     return lo, hi

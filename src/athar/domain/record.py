@@ -28,6 +28,7 @@ from typing import Any
 
 from athar.domain import fields, vocab
 from athar.domain.dates import DateError, parse_age, parse_date
+from athar.domain.quoting import quote
 
 REQUIRED_COLUMNS: tuple[str, ...] = fields.of_type("key")
 NAME_COLUMNS: tuple[str, ...] = fields.of_type("name")
@@ -161,7 +162,9 @@ def parse_row(
             code = lookup(word).code
             out[code_col] = code
             if code is None and report:
-                issues.append(Issue(col, f"unknown {col} word {word!r}; kept as written", WARNING))
+                issues.append(
+                    Issue(col, f"unknown {col} word {quote(word)}; kept as written", WARNING)
+                )
 
     dates: dict[str, tuple[str, str, int, date, date]] = {}
     for col in DATE_COLUMNS:

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from athar.domain.interchange import INTERCHANGE_COLUMNS
+from athar.domain.quoting import quote
 from athar.domain.record import Issue
 from athar.errors import InvalidInput
 from athar.ingest.mapping import Mapping, Split, header_key, split_value
@@ -75,21 +76,23 @@ class ColumnPlan:
                 if keep_extra:
                     self.extra.add(h)
                 else:
-                    unknown.append(repr(h) if h else f"(column {i} has no header)")
+                    unknown.append(quote(h) if h else f"(column {i} has no header)")
                 continue
             for t in targets:
                 if t in produced:
                     raise UnusableInput(
-                        f"{file_name}: {t!r} comes from both {produced[t]} and {h!r}"
+                        f"{file_name}: {quote(t)} comes from both {produced[t]} and {quote(h)}"
                     )
-                produced[t] = repr(h)
+                produced[t] = quote(h)
         if unknown:
             raise UnusableInput(
-                f"{file_name}: unknown column(s) {', '.join(unknown)}: not interchange columns; "
+                f"{file_name}: unknown column(s) {_listed(unknown)}: not interchange columns; "
                 "map them with --mapping, or keep them as extra attributes with --keep-extra"
             )
         if "record_id" not in produced:
-            raise UnusableInput(f"{file_name}: no record_id column (columns: {header})")
+            raise UnusableInput(
+                f"{file_name}: no record_id column (columns: {_listed([quote(h) for h in header])})"
+            )
         if "source" not in produced and not source_option:
             raise UnusableInput(
                 f"{file_name}: no source column; give the source with --source NAME "
@@ -119,7 +122,7 @@ class ColumnPlan:
                 try:
                     t = as_text(v)
                 except NestedValue as e:
-                    issues.append(Issue(target, f"column {h!r} holds {e}"))
+                    issues.append(Issue(target, f"column {quote(h)} holds {e}"))
                     continue
                 if t is not None:
                     t = t.strip()
@@ -129,7 +132,7 @@ class ColumnPlan:
                 try:
                     t = as_text(v)
                 except NestedValue as e:
-                    issues.append(Issue(h, f"column {h!r} holds {e}"))
+                    issues.append(Issue(h, f"column {quote(h)} holds {e}"))
                     continue
                 if t and t.strip():
                     spec = self.splits[h]
@@ -149,7 +152,9 @@ class ColumnPlan:
                 cells["source"] = opt
             elif have != opt:
                 issues.append(
-                    Issue("source", f"the row says source {have!r} but --source is {opt!r}")
+                    Issue(
+                        "source", f"the row says source {quote(have)} but --source is {quote(opt)}"
+                    )
                 )
         return cells, extra, issues
 
@@ -178,3 +183,9 @@ class ColumnPlan:
             return s, (r or "").strip() or None
         cells, _, _ = self.apply(raw)
         return cells.get("source"), cells.get("record_id")
+
+
+def _listed(quoted: list[str], at_most: int = 20) -> str:
+    """Already-quoted names, at most ``at_most`` of them (a message stays short)."""
+    more = f" and {len(quoted) - at_most} more" if len(quoted) > at_most else ""
+    return ", ".join(quoted[:at_most]) + more

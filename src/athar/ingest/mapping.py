@@ -35,6 +35,7 @@ import yaml
 from athar.domain.dates import DATE_ORDERS
 from athar.domain.interchange import INTERCHANGE_COLUMNS
 from athar.errors import UnusableFile
+from athar.ingest.limits import InputLimits, current_limits, quote
 
 _KEYS = {"source", "constants", "columns", "split", "ignore", "date_order", "sheet", "delimiter"}
 
@@ -68,13 +69,76 @@ class Mapping:
     delimiter: str = ","
 
 
-def load_mapping(path: Path) -> Mapping:
-    """Read and check a mapping file; every problem is a :class:`MappingError` naming the key."""
+class _BoundedLoader(yaml.SafeLoader):
+    """The safe loader, refusing anchors and aliases and bounding nodes and depth.
+
+    Aliases are what let a few hundred bytes expand into billions of values ("billion
+    laughs"); a mapping file never needs them, so they are refused outright.
+    """
+
+    def __init__(self, stream: str, limits: InputLimits) -> None:
+        super().__init__(stream)
+        self._limits = limits
+        self._nodes = 0
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        mark: Any = event.start_mark
+        if isinstance(event, yaml.AliasEvent):
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in a mapping file", mark
+            )
+        if getattr(event, "anchor", None) is not None:
+            raise yaml.composer.ComposerError(
+                None, None, "anchors (&name) are not allowed in a mapping file", mark
+            )
+        self._nodes += 1
+        if self._nodes > self._limits.max_yaml_nodes:
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"more than {self._limits.max_yaml_nodes} values (the limit)",
+                mark,
+            )
+        self._depth += 1
+        try:
+            if self._depth > self._limits.max_yaml_depth:
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"nested more than {self._limits.max_yaml_depth} deep (the limit)",
+                    mark,
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def safe_yaml(text: str, limits: InputLimits | None = None) -> Any:
+    """Parse one YAML document a user sent: no aliases, bounded size, nodes and depth."""
+    limits = limits or current_limits()
+    if len(text) > limits.max_yaml_bytes:
+        raise yaml.YAMLError(f"larger than {limits.max_yaml_bytes} bytes (the limit)")
+    loader = _BoundedLoader(text, limits)
     try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def load_mapping(path: Path, limits: InputLimits | None = None) -> Mapping:
+    """Read and check a mapping file; every problem is a :class:`MappingError` naming the key."""
+    limits = limits or current_limits()
+    try:
+        if path.stat().st_size > limits.max_yaml_bytes:
+            raise MappingError(
+                f"mapping {path.name}: larger than {limits.max_yaml_bytes} bytes (the limit)"
+            )
         data = path.read_bytes()
-        doc = yaml.safe_load(data.decode("utf-8-sig"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        raise MappingError(f"mapping {path}: cannot read it: {e}") from e
+        doc = safe_yaml(data.decode("utf-8-sig"), limits)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as e:
+        raise MappingError(f"mapping {path}: cannot read it: {str(e)[:300]}") from e
     if not isinstance(doc, dict):
         raise MappingError(f"mapping {path}: expected a YAML mapping of keys")
     m = parse_mapping(doc, str(path))
@@ -112,19 +176,19 @@ def parse_mapping(doc: dict[str, Any], where: str = "mapping") -> Mapping:
 
     def column(path: str, value: Any) -> str | None:
         if not isinstance(value, str) or value not in INTERCHANGE_COLUMNS:
-            problem(path, f"{value!r} is not an interchange column")
+            problem(path, f"{quote(value)} is not an interchange column")
             return None
         return value
 
-    unknown = {str(k) for k in doc} - _KEYS
+    unknown = {quote(k) for k in doc if k not in _KEYS}
     if unknown:
-        problems.append(f"unknown key(s) {sorted(unknown)}; allowed: {sorted(_KEYS)}")
+        problems.append(f"unknown key(s) {_listed(unknown)}; allowed: {sorted(_KEYS)}")
     m = Mapping()
     produced: dict[str, str] = {}
 
     def produce(col: str, by: str) -> None:
         if col in produced:
-            problems.append(f"{col!r} comes from both {produced[col]} and {by}")
+            problems.append(f"{quote(col)} comes from both {produced[col]} and {by}")
         else:
             produced[col] = by
 
@@ -136,34 +200,36 @@ def parse_mapping(doc: dict[str, Any], where: str = "mapping") -> Mapping:
             problem("source", f"must be one plain value, not {_shape(doc['source'])}")
     for col, value in consts.items():
         path = (
-            "source" if col == "source" and doc.get("source") is not None else f"constants: {col}"
+            "source"
+            if col == "source" and doc.get("source") is not None
+            else f"constants: {_name(col)}"
         )
         target = column(path, col)
         if not _plain(value):
             problem(path, f"must be one plain value, not {_shape(value)}")
         elif target is not None:
-            produce(target, f"constant {value!r}")
+            produce(target, f"constant {quote(value)}")
             m.constants[target] = str(value)
     for src, dst in section("columns").items():
-        path = f"columns: {src}"
+        path = f"columns: {_name(src)}"
         if not _plain(src):
             problem(path, "the file column must be a plain name")
             continue
         target = column(path, dst)
         if target is not None:
-            produce(target, f"column {src!r}")
+            produce(target, f"column {quote(src)}")
             m.columns[header_key(str(src))] = target
     for src, spec in section("split").items():
-        path = f"split: {src}"
+        path = f"split: {_name(src)}"
         if not _plain(src):
             problem(path, "the file column must be a plain name")
             continue
         if not isinstance(spec, dict) or not isinstance(spec.get("into"), list) or not spec["into"]:
             problem(path, "needs 'into: [columns...]'")
             continue
-        extra = {str(k) for k in spec} - {"into", "separator"}
+        extra = {quote(k) for k in spec if k not in ("into", "separator")}
         if extra:
-            problem(path, f"unknown key(s) {sorted(extra)}; allowed: ['into', 'separator']")
+            problem(path, f"unknown key(s) {_listed(extra)}; allowed: ['into', 'separator']")
         into = [column(f"{path}: into", c) for c in spec["into"]]
         sep = spec.get("separator")
         if sep is not None and (not isinstance(sep, str) or not sep):
@@ -173,7 +239,7 @@ def parse_mapping(doc: dict[str, Any], where: str = "mapping") -> Mapping:
             continue
         cols = tuple(c for c in into if c is not None)
         for c in cols:
-            produce(c, f"split of {src!r}")
+            produce(c, f"split of {quote(src)}")
         m.split[header_key(str(src))] = Split(cols, sep)
     ignore = doc.get("ignore")
     if isinstance(ignore, list):
@@ -186,7 +252,7 @@ def parse_mapping(doc: dict[str, Any], where: str = "mapping") -> Mapping:
         problem("ignore", f"must be a list of column names, not {_shape(ignore)}")
     order = doc.get("date_order", "iso")
     if not isinstance(order, str) or order not in DATE_ORDERS:
-        problem("date_order", f"must be one of {DATE_ORDERS}, not {order!r}")
+        problem("date_order", f"must be one of {DATE_ORDERS}, not {_shape(order)}")
     else:
         m.date_order = order
     sheet = doc.get("sheet")
@@ -196,7 +262,7 @@ def parse_mapping(doc: dict[str, Any], where: str = "mapping") -> Mapping:
         m.sheet = None if sheet is None else str(sheet)
     delim = doc.get("delimiter", ",")
     if not isinstance(delim, str) or len(delim) != 1:
-        problem("delimiter", f"must be one character, not {delim!r}")
+        problem("delimiter", f"must be one character, not {_shape(delim)}")
     else:
         m.delimiter = delim
     if problems:
@@ -211,7 +277,20 @@ def _shape(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list | tuple | set):
         return "a list"
-    return f"{type(value).__name__} {value!r}"
+    return f"{type(value).__name__} {quote(value)}"
+
+
+def _name(key: Any) -> str:
+    """A key of the user's file as it appears in a key path, cut short if long."""
+    s = str(key) if isinstance(key, str | int | float | bool) else quote(key)
+    return s if len(s) <= 80 else s[:80] + "..."
+
+
+def _listed(quoted: set[str], at_most: int = 10) -> str:
+    """Already-quoted names, sorted, at most ``at_most`` of them (a message stays short)."""
+    names = sorted(quoted)
+    more = f" and {len(names) - at_most} more" if len(names) > at_most else ""
+    return "[" + ", ".join(names[:at_most]) + "]" + more
 
 
 def split_value(value: str, spec: Split) -> list[str]:

@@ -11,6 +11,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from athar.ingest.limits import current_limits
 from athar.security.auth import import_source_for
 from athar.services.registry.importer import ImportOptions, import_file
 from athar.web.deps import WebUser
@@ -62,7 +63,13 @@ async def run_import(request: Request, user: WebUser) -> ImportOut:
         mapping_path = None
         if isinstance(mapping_upload, UploadFile) and mapping_upload.filename:
             mapping_path = await _save_mapping(mapping_upload, Path(tmp))
-        opts = ImportOptions(source=source, mapping=mapping_path, actor=user.actor)
+        opts = ImportOptions(
+            source=source,
+            mapping=mapping_path,
+            actor=user.actor,
+            # bounded: the limits bound each step, this the whole read (issue 18)
+            time_limit=current_limits().upload_parse_seconds,
+        )
         result = await run_in_threadpool(import_file, request.app.state.engine, path, opts)
     if result.outcome == "unusable":
         raise UnusableFile(result.message or "the file cannot be read")

@@ -1,16 +1,23 @@
 """The import service: the one write path for lists coming into the registry.
 
-For each file, in one transaction (a failed file leaves nothing behind):
+For each file (a failed file leaves nothing behind):
 
 1. read it with the reader its extension calls for (CSV, XLSX, JSON), through an optional
-   column mapping; a file that cannot be read, is not in an accepted encoding, or lacks a
-   ``source``/``record_id`` column is *unusable*: nothing is stored (exit code 2);
-2. find ``(source, record_id)`` pairs used by more than one row (a first streaming pass that
+   column mapping, within the limits of :mod:`athar.ingest.limits` (checked before parsing
+   where the format allows: a workbook's zipped parts and shared strings); a file that cannot
+   be read, is not in an accepted encoding, is past a limit or lacks a ``source``/``record_id``
+   column is *unusable*: nothing is stored (exit code 2).  A workbook is parsed once;
+2. find ``(source, record_id)`` pairs used by more than one row (a streaming pass that
    keeps only 8 bytes per row);
 3. parse and validate every row (:func:`athar.domain.record.parse_row`), collecting every
-   problem with file, row, column and reason; rows with errors go to ``quarantine_row``
-   with all their problems, never dropped;
-4. store valid rows as ``record`` rows with their raw cells.  A row identical to the current
+   problem with file, row, column and reason, and decide each row's fate into a temporary
+   spool.  All of this happens *before* the write transaction, so the store's write lock
+   is never held while a file is parsed;
+4. in one transaction, store what was decided: rows with errors go to ``quarantine_row``
+   with all their problems; none is dropped unreported (past ``quarantine_per_problem`` rows
+   with the same problems, the rest are reported and counted, and stored as one summary row);
+   valid
+   rows become ``record`` rows with their raw cells.  A row identical to the current
    version of its ``(source, record_id)`` changes nothing; a changed row becomes a new
    version, the old one is kept, and a ``record_change`` row says what changed;
 5. write one ``status_event`` (a claim, with its source record) per record with a status,
@@ -39,10 +46,20 @@ import numpy as np
 from sqlalchemy import Connection, Engine, bindparam
 
 from athar.domain.fields import record_columns
+from athar.domain.quoting import quote
 from athar.domain.record import ERROR, WARNING, Issue, clean_text, parse_row, storable
 from athar.ingest.columns import ColumnPlan
+from athar.ingest.limits import Deadline, InputLimits, current_limits
 from athar.ingest.mapping import Mapping, MappingError, load_mapping
-from athar.ingest.readers import CsvTable, RawRow, Table, UnusableInput, csv_columns, open_table
+from athar.ingest.readers import (
+    CsvTable,
+    RawRow,
+    Spool,
+    Table,
+    UnusableInput,
+    csv_columns,
+    open_table,
+)
 from athar.services.actor import Actor, default_actor
 from athar.services.audit import AuditAction, append_event
 from athar.store import statements as sql
@@ -108,6 +125,9 @@ class ImportOptions:
     chunk_size: int = 5000
     max_problems: int = 1000  # kept in the result; every problem goes to ``on_problem``
     on_problem: Callable[[Problem], None] | None = None
+    limits: InputLimits | None = None  # None: :func:`athar.ingest.limits.current_limits`
+    #: seconds reading and checking the file may take (None: no limit); web uploads set it
+    time_limit: float | None = None
 
 
 @dataclass
@@ -120,7 +140,11 @@ class FileResult:
     rows_new_version: int = 0
     rows_unchanged: int = 0
     rows_duplicate: int = 0
-    rows_quarantined: int = 0
+    rows_quarantined: int = 0  # every row with an error (each one is reported)
+    #: of those, rows not stored one by one: past the limit of rows with the same problems,
+    #: each group is stored as one summary quarantine row (its first such row, and a count)
+    rows_quarantine_summarised: int = 0
+    quarantine_summaries: int = 0
     warnings: int = 0
     errors: int = 0
     sources: Counter[str] = field(default_factory=Counter)
@@ -207,7 +231,7 @@ def _row_key(plan: ColumnPlan, raw: Any) -> tuple[str | None, str | None]:
     return (clean_text(s) or None if s else None), (clean_text(r) or None if r else None)
 
 
-def _duplicate_keys(table: Table, plan: ColumnPlan) -> set[int]:
+def _duplicate_keys(table: Table, plan: ColumnPlan, deadline: Deadline) -> set[int]:
     """Hashes of (source, record_id) pairs used by more than one row (8 bytes per row)."""
     hashes = array("q")
     cols = plan.key_columns
@@ -215,7 +239,9 @@ def _duplicate_keys(table: Table, plan: ColumnPlan) -> set[int]:
         src_col, id_col = cols[0], cols[1]
         fixed = plan.mapping.constants.get("source") or plan.source_option
         wanted: list[str] = [id_col] if src_col is None else [id_col, src_col]
-        for cells in csv_columns(table, wanted):
+        for n, cells in enumerate(csv_columns(table, wanted)):
+            if not n % 4096 and deadline.expired():
+                raise UnusableInput(deadline.message(table.path.name))
             rid = cells[0]
             src = (cells[1] if src_col is not None else None) or fixed
             if src and rid:
@@ -223,7 +249,9 @@ def _duplicate_keys(table: Table, plan: ColumnPlan) -> set[int]:
                 if s and r:
                     hashes.append(_key_hash(s, r))
     else:
-        for row in table.rows():
+        for n, row in enumerate(table.rows()):
+            if not n % 4096 and deadline.expired():
+                raise UnusableInput(deadline.message(table.path.name))
             s2, r2 = _row_key(plan, row.raw)
             if s2 and r2:
                 hashes.append(_key_hash(s2, r2))
@@ -231,6 +259,69 @@ def _duplicate_keys(table: Table, plan: ColumnPlan) -> set[int]:
         return set()
     values, counts = np.unique(np.frombuffer(hashes, dtype=np.int64), return_counts=True)
     return {int(v) for v in values[counts > 1]}
+
+
+class _Report:
+    """Reports every problem and decides what becomes of each row, before any write.
+
+    It runs outside the write transaction: what it decides goes to a :class:`Spool` that
+    :meth:`_Batch.store` then only inserts.  Rows with an error are quarantined; past
+    ``limits.quarantine_per_problem`` rows with the same errors, further ones are still
+    reported and counted but stored together as one summary quarantine row.
+    """
+
+    def __init__(self, result: FileResult, opts: ImportOptions, limits: InputLimits) -> None:
+        self.result = result
+        self.opts = opts
+        self.file = result.path.name
+        self.per_problem = limits.quarantine_per_problem
+        self.spool = Spool()
+        self._seen: dict[tuple[tuple[str, str], ...], int] = {}
+        #: problems -> [first row not stored one by one, its issues, count, last row]
+        self._summaries: dict[tuple[tuple[str, str], ...], list[Any]] = {}
+
+    def problem(self, row: int | None, issue: Issue) -> None:
+        p = Problem(self.file, row, issue.column, issue.reason, issue.severity)
+        r = self.result
+        if issue.severity == ERROR:
+            r.errors += 1
+        else:
+            r.warnings += 1
+        r.problem_counts[(issue.severity, issue.column or "(row)")] += 1
+        if len(r.problems) < self.opts.max_problems:
+            r.problems.append(p)
+        if self.opts.on_problem is not None:
+            self.opts.on_problem(p)
+
+    def quarantine_row(self, row: Prepared, issues: list[Issue]) -> None:
+        self.result.rows_quarantined += 1
+        key = tuple(sorted({(i.column or "", i.reason) for i in issues if i.severity == ERROR}))
+        seen = self._seen[key] = self._seen.get(key, 0) + 1
+        if seen <= self.per_problem:
+            self.spool.append(("q", row, issues))
+            return
+        self.result.rows_quarantine_summarised += 1
+        got = self._summaries.get(key)
+        if got is None:
+            self._summaries[key] = [row, issues, 1, row.number]
+        else:
+            got[2] += 1
+            got[3] = row.number
+
+    def add_record(self, row: Prepared) -> None:
+        self.spool.append(("r", row, None))
+
+    def finish(self) -> None:
+        for row, issues, count, last in self._summaries.values():
+            note = Issue(
+                None,
+                f"{count} rows from row {row.number} to row {last} have exactly the problems of "
+                f"this row, beyond the {self.per_problem} rows with them stored one by one; "
+                "they are kept as this one row (the import report lists every one)",
+            )
+            self.spool.append(("q", row, [*issues, note]))
+            self.result.quarantine_summaries += 1
+        self._summaries.clear()
 
 
 class _Batch:
@@ -259,20 +350,6 @@ class _Batch:
         self.quarantine: list[tuple[Any, ...]] = []
         self.ids = IdAllocator(conn, "record")
 
-    # -- problems -------------------------------------------------------------------------
-    def problem(self, row: int | None, issue: Issue) -> None:
-        p = Problem(self.file, row, issue.column, issue.reason, issue.severity)
-        r = self.result
-        if issue.severity == ERROR:
-            r.errors += 1
-        else:
-            r.warnings += 1
-        r.problem_counts[(issue.severity, issue.column or "(row)")] += 1
-        if len(r.problems) < self.opts.max_problems:
-            r.problems.append(p)
-        if self.opts.on_problem is not None:
-            self.opts.on_problem(p)
-
     # -- sources --------------------------------------------------------------------------
     def source(self, code: str) -> tuple[int, bool]:
         got = self.sources.get(code)
@@ -296,6 +373,15 @@ class _Batch:
         return self.sources[code]
 
     # -- rows -----------------------------------------------------------------------------
+    def store(self, spool: Spool) -> None:
+        """Insert what :class:`_Report` decided, in chunks (no parsing happens here)."""
+        for kind, row, issues in spool:
+            if kind == "r":
+                self.add_record(row)
+            else:
+                self.quarantine_row(row, issues)
+        self.finish()
+
     def quarantine_row(self, row: Prepared, issues: Iterable[Issue]) -> None:
         probs = [
             {"file": self.file, "row": row.number, "column": i.column, "reason": i.reason,
@@ -315,7 +401,6 @@ class _Batch:
                 self.stamp,
             )
         )
-        self.result.rows_quarantined += 1
         if len(self.quarantine) >= self.opts.chunk_size:
             self.flush_quarantine()
 
@@ -466,11 +551,21 @@ def _prepare(plan: ColumnPlan, today: date, order: str, row: RawRow) -> Prepared
     )
 
 
-def _process(table: Table, plan: ColumnPlan, dups: set[int], batch: _Batch, today: date) -> None:
+def _process(
+    table: Table,
+    plan: ColumnPlan,
+    dups: set[int],
+    batch: _Report,
+    today: date,
+    deadline: Deadline,
+) -> None:
+    """Prepare every row and decide its fate (no database: runs before the write lock)."""
     held: dict[tuple[str, str], list[Prepared]] = {}
     result = batch.result
     order = plan.mapping.date_order
     for raw_row in table.rows():
+        if not result.rows_total % 4096 and deadline.expired():
+            raise UnusableInput(deadline.message(table.path.name))
         row = _prepare(plan, today, order, raw_row)
         result.rows_total += 1
         src, rid = row.parsed["source"], row.parsed["record_id"]
@@ -488,7 +583,9 @@ def _process(table: Table, plan: ColumnPlan, dups: set[int], batch: _Batch, toda
     for (src, rid), rows in held.items():
         first = rows[0]
         identical = all(r.content_hash == first.content_hash for r in rows)
-        numbers = ", ".join(str(r.number) for r in rows)
+        numbers = ", ".join(str(r.number) for r in rows[:10])  # a message stays short
+        if len(rows) > 10:
+            numbers += f" and {len(rows) - 10} more"
         for n, row in enumerate(rows):
             issues = row.issues
             if len(rows) > 1 and not identical:
@@ -496,7 +593,7 @@ def _process(table: Table, plan: ColumnPlan, dups: set[int], batch: _Batch, toda
                     *issues,
                     Issue(
                         "record_id",
-                        f"record_id {rid!r} of source {src!r} is used by rows {numbers} "
+                        f"record_id {quote(rid)} of source {quote(src)} is used by rows {numbers} "
                         "with different content",
                     ),
                 ]
@@ -519,13 +616,40 @@ def _process(table: Table, plan: ColumnPlan, dups: set[int], batch: _Batch, toda
 
 
 def import_file(engine: Engine, path: Path, opts: ImportOptions | None = None) -> FileResult:
-    """Import one file in one transaction and return what happened."""
+    """Import one file in one transaction and return what happened.
+
+    The file is read, checked against the limits, parsed and validated before the write
+    transaction begins; the transaction only inserts the prepared rows, so the store's
+    write lock is held for the inserts alone, never for parsing.
+    """
     opts = opts or ImportOptions()
+    limits = opts.limits or current_limits()
     result = FileResult(Path(path))
     today = opts.today or date.today()
+    deadline = Deadline(opts.time_limit)
     try:
-        mapping = load_mapping(opts.mapping) if opts.mapping else None
-        table = open_table(Path(path), mapping)
+        mapping = load_mapping(opts.mapping, limits) if opts.mapping else None
+        table = open_table(Path(path), mapping, limits, deadline)
+    except (UnusableInput, MappingError) as e:
+        result.outcome, result.message = "unusable", str(e)
+        return result
+    try:
+        return _import_table(engine, table, mapping, result, opts, limits, today, deadline)
+    finally:
+        table.close()
+
+
+def _import_table(
+    engine: Engine,
+    table: Table,
+    mapping: Mapping | None,
+    result: FileResult,
+    opts: ImportOptions,
+    limits: InputLimits,
+    today: date,
+    deadline: Deadline,
+) -> FileResult:
+    try:
         plan = ColumnPlan(
             result.path.name,
             table.header,
@@ -541,8 +665,11 @@ def import_file(engine: Engine, path: Path, opts: ImportOptions | None = None) -
     prior = _prior_batch(engine, table.content_hash, ohash)
     if prior is not None:
         return _already(result, prior)
+    report = _Report(result, opts, limits)
     try:
-        dups = _duplicate_keys(table, plan)
+        dups = _duplicate_keys(table, plan, deadline)
+        with _fewer_gc_passes():
+            _process(table, plan, dups, report, today, deadline)
         now = datetime.now(UTC)
         with begin_write(engine) as conn:
             if conn.dialect.name == "postgresql":
@@ -569,7 +696,7 @@ def import_file(engine: Engine, path: Path, opts: ImportOptions | None = None) -
             result.batch_id = int(batch_id)
             batch = _Batch(conn, result, opts, result.batch_id, now)
             with _fewer_gc_passes():
-                _process(table, plan, dups, batch, today)
+                batch.store(report.spool)
             if not (result.rows_new or result.rows_new_version or result.rows_quarantined):
                 raise _NothingChanged
             conn.execute(
@@ -604,6 +731,7 @@ def import_file(engine: Engine, path: Path, opts: ImportOptions | None = None) -
                     "rows_unchanged": result.rows_unchanged,
                     "rows_duplicate": result.rows_duplicate,
                     "rows_quarantined": result.rows_quarantined,
+                    "rows_quarantine_summarised": result.rows_quarantine_summarised,
                     "warnings": result.warnings,
                     "sources_created": batch.created_sources,
                 },
@@ -619,7 +747,15 @@ def import_file(engine: Engine, path: Path, opts: ImportOptions | None = None) -
         _reset(result)
         result.outcome, result.message = "unusable", str(e)
         return result
+    finally:
+        report.spool.close()
     result.outcome = "quarantined" if result.rows_quarantined else "stored"
+    if result.rows_quarantine_summarised:
+        result.message = (
+            f"{result.rows_quarantine_summarised} quarantined rows have the same problems as "
+            f"the first {limits.quarantine_per_problem} rows with them; they are stored as "
+            f"{result.quarantine_summaries} summary row(s), and every one is reported"
+        )
     return result
 
 
@@ -643,4 +779,5 @@ def _reset(result: FileResult) -> None:
     result.batch_id = None
     result.rows_new = result.rows_new_version = result.rows_unchanged = 0
     result.rows_duplicate = result.rows_quarantined = 0
+    result.rows_quarantine_summarised = result.quarantine_summaries = 0
     result.sources.clear()

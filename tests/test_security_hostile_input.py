@@ -1,0 +1,340 @@
+"""Hostile input (issue 18, high findings 1 and 2): small files that cost the server a great deal.
+
+The classes of attack, each kept closed by a test here: a workbook with an inflated
+shared-strings table, a zip-bomb part, rows or columns past any list, many identical bad rows
+(quarantined under the write lock), YAML with anchors and aliases ("billion laughs"), YAML and
+JSON nested or widened past reason, and huge values quoted whole in messages.  The hostile
+files are built on the fly (``bench/hostile.py``), never committed.  The longer fuzz run with
+these cases is ``.venv/bin/python -m bench fuzz`` (see docs/security.md).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import hostile  # noqa: E402
+
+from athar.errors import ConfigError
+from athar.ingest.limits import InputLimits, current_limits, quote  # noqa: E402
+from athar.ingest.mapping import MappingError, load_mapping  # noqa: E402
+from athar.ingest.readers import UnusableInput, open_table  # noqa: E402
+from athar.security.auth import Role  # noqa: E402
+from athar.services.actor import Actor
+from athar.services.registry import importer  # noqa: E402
+from athar.services.registry.importer import ImportOptions, Problem, import_file  # noqa: E402
+from athar.store.engine import make_engine  # noqa: E402
+from web_fixtures import Web, api_login, keyring, web  # noqa: E402, F401
+
+__all__ = ["keyring", "web"]
+
+HEADER = "source,record_id,full_name,sex,birth_date\n"
+
+
+def _stored(engine: Engine) -> tuple[int, int, int]:
+    with engine.connect() as c:
+        return tuple(  # type: ignore[return-value]
+            c.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one()
+            for t in ("import_batch", "record", "quarantine_row")
+        )
+
+
+def _timed_import(engine: Engine, path: Path, **opts: Any) -> tuple[importer.FileResult, float]:
+    start = time.monotonic()
+    result = import_file(engine, path, ImportOptions(actor=Actor("test"), **opts))
+    return result, time.monotonic() - start
+
+
+# -- finding 1: workbooks ---------------------------------------------------------------------
+
+
+def test_an_inflated_shared_strings_table_is_refused_before_parsing(
+    db_engine: Engine, tmp_path: Path
+) -> None:
+    """3 million shared strings in 125 KB: before the fix, an import of over 10 minutes."""
+    path = tmp_path / "strings.xlsx"
+    path.write_bytes(hostile.inflated_shared_strings(3_000_000))
+    assert path.stat().st_size < 130_000
+    result, took = _timed_import(db_engine, path)
+    assert result.outcome == "unusable" and result.exit_code == 2
+    assert result.message is not None
+    assert "strings.xlsx" in result.message and "shared-strings" in result.message
+    assert str(current_limits().max_shared_strings) in result.message
+    assert took < 10
+    assert _stored(db_engine) == (0, 0, 0)
+
+
+def test_a_shared_strings_table_that_understates_its_size_is_counted(tmp_path: Path) -> None:
+    """The declared count is only a first look: the strings are counted as they stream."""
+    path = tmp_path / "liar.xlsx"
+    path.write_bytes(hostile.inflated_shared_strings(5_000, declared=3))
+    with pytest.raises(UnusableInput, match="more than 1000"):
+        open_table(path, limits=InputLimits(max_shared_strings=1000))
+    table = open_table(path, limits=InputLimits(max_shared_strings=10_000))  # within: read
+    table.close()
+
+
+def test_a_zip_bomb_part_is_refused_before_parsing(db_engine: Engine, tmp_path: Path) -> None:
+    """64 MiB of padding zipped to 64 KB; past the ratio, or past the size of one part."""
+    path = tmp_path / "bomb.xlsx"
+    path.write_bytes(hostile.zip_bomb_member(64 * 1024 * 1024))
+    assert path.stat().st_size < 200_000
+    result, took = _timed_import(db_engine, path)
+    assert result.outcome == "unusable" and result.message is not None
+    assert "xl/worksheets/sheet1.xml" in result.message and "zip bomb" in result.message
+    assert took < 10
+    result, _ = _timed_import(
+        db_engine, path, limits=InputLimits(max_member_bytes=16 * 1024 * 1024, max_zip_ratio=2000)
+    )
+    assert result.outcome == "unusable" and result.message is not None
+    assert f"limit of {16 * 1024 * 1024} bytes per part" in result.message
+    assert _stored(db_engine) == (0, 0, 0)
+
+
+def test_rows_and_columns_past_the_limits_are_refused(tmp_path: Path) -> None:
+    """A row far down the sheet (or far to the right) makes openpyxl pad every row between."""
+    down = tmp_path / "down.xlsx"
+    down.write_bytes(hostile.far_cell(row=5_000_000))
+    with pytest.raises(UnusableInput, match="more than 1000 rows"):
+        open_table(down, limits=InputLimits(max_rows=1000))
+    right = tmp_path / "right.xlsx"
+    right.write_bytes(hostile.far_cell(column="XFD"))
+    with pytest.raises(UnusableInput, match="16384 cells, more than the limit of 1000"):
+        open_table(right)
+    csv = tmp_path / "long.csv"
+    csv.write_text(HEADER + "s,1,x,,\n" * 50, encoding="utf-8")
+    table = open_table(csv, limits=InputLimits(max_rows=10))
+    with pytest.raises(UnusableInput, match="more than 10 rows"):
+        list(table.rows())
+
+
+@contextmanager
+def _watch_the_write_lock(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """Record how long the write transaction lasts, and fail if a row is parsed inside it."""
+    seen: dict[str, Any] = {"inside": False, "seconds": [], "parsed": 0}
+    real_begin, real_prepare = importer.begin_write, importer._prepare
+
+    @contextmanager
+    def begin_write(engine: Engine) -> Iterator[Any]:
+        start = time.monotonic()
+        seen["inside"] = True
+        try:
+            with real_begin(engine) as conn:
+                yield conn
+        finally:
+            seen["inside"] = False
+            seen["seconds"].append(time.monotonic() - start)
+
+    def prepare(*args: Any) -> Any:
+        assert not seen["inside"], "a row was parsed while the write lock was held"
+        seen["parsed"] += 1
+        return real_prepare(*args)
+
+    monkeypatch.setattr(importer, "begin_write", begin_write)
+    monkeypatch.setattr(importer, "_prepare", prepare)
+    yield seen
+
+
+def test_many_identical_bad_rows_are_all_reported_but_not_all_stored(
+    db_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before the fix every bad row was stored under the write lock, and parsed inside it."""
+    path = tmp_path / "same.xlsx"
+    path.write_bytes(hostile.identical_bad_rows(3_000))
+    reported: list[Problem] = []
+    with _watch_the_write_lock(monkeypatch) as lock:
+        result, _ = _timed_import(
+            db_engine,
+            path,
+            limits=InputLimits(quarantine_per_problem=100),
+            on_problem=reported.append,
+        )
+    assert lock["parsed"] == 3_000 and len(lock["seconds"]) == 1
+    assert result.outcome == "quarantined" and result.exit_code == 1
+    assert result.rows_total == result.rows_quarantined == 3_000
+    assert result.rows_quarantine_summarised == 2_900 and result.quarantine_summaries == 1
+    # every bad row is reported ...
+    assert sorted(p.row for p in reported if p.column == "record_id") == list(range(2, 3_002))
+    # ... but only the first 100, and one summary for the rest, are stored
+    assert _stored(db_engine) == (1, 0, 101)
+    with db_engine.connect() as c:
+        row_number, problems = c.execute(
+            text("SELECT row_number, problems FROM quarantine_row ORDER BY id DESC LIMIT 1")
+        ).one()
+        stored_total = c.execute(text("SELECT rows_quarantined FROM import_batch")).scalar_one()
+    assert row_number == 102 and stored_total == 3_000
+    assert "2900 rows from row 102 to row 3001 have exactly the problems" in problems
+    assert result.message is not None
+    assert "2900 quarantined rows have the same problems as the first 100" in result.message
+
+
+def test_the_100k_row_workbook_holds_the_write_lock_briefly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The finding's own case, on SQLite (the store it locked): 100,000 identical rows in a
+    small workbook; before the fix, 100,000 quarantine rows were written under the lock."""
+    from athar.store.migrate import upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'athar.db'}")
+    upgrade(engine)
+    path = tmp_path / "same.xlsx"
+    path.write_bytes(hostile.identical_bad_rows(100_000))
+    assert path.stat().st_size < 60_000
+    with _watch_the_write_lock(monkeypatch) as lock:
+        result, _ = _timed_import(engine, path)
+    per_problem = current_limits().quarantine_per_problem
+    assert result.rows_quarantined == 100_000
+    assert _stored(engine) == (1, 0, per_problem + 1)
+    assert lock["seconds"][0] < 5, lock["seconds"]
+    engine.dispose()
+
+
+def test_an_upload_that_takes_too_long_to_read_is_refused(
+    db_engine: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "slow.xlsx"
+    path.write_bytes(hostile.identical_bad_rows(3_000))
+    result, _ = _timed_import(db_engine, path, time_limit=1e-6)
+    assert result.outcome == "unusable" and result.message is not None
+    assert "took longer than the limit" in result.message
+    csv = tmp_path / "slow.csv"
+    csv.write_text(HEADER + "s,1,x,,\n", encoding="utf-8")
+    result, _ = _timed_import(db_engine, csv, time_limit=1e-6)
+    assert result.outcome == "unusable"
+    assert _stored(db_engine) == (0, 0, 0)
+
+
+# -- finding 2: YAML and JSON -----------------------------------------------------------------
+
+
+def _mapping(tmp_path: Path, body: bytes | str) -> Path:
+    path = tmp_path / "mapping.yaml"
+    path.write_bytes(body.encode() if isinstance(body, str) else body)
+    return path
+
+
+def test_a_billion_laughs_mapping_is_refused_fast_in_bounded_memory(tmp_path: Path) -> None:
+    """448 bytes; before the fix, formatting the expanded value took minutes and gigabytes."""
+    path = _mapping(tmp_path, hostile.yaml_billion_laughs())
+    assert path.stat().st_size < 500
+    tracemalloc.start()
+    start = time.monotonic()
+    try:
+        with pytest.raises(MappingError, match=r"anchors \(&name\) are not allowed"):
+            load_mapping(path)
+        took = time.monotonic() - start
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert took < 2 and peak < 20 * 1024 * 1024
+
+
+def test_yaml_anchors_aliases_and_bombs_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(MappingError, match="anchors"):
+        load_mapping(_mapping(tmp_path, "constants: &c {status: missing}\nsplit: *c\n"))
+    with pytest.raises(MappingError, match="more than 10000 values"):
+        load_mapping(_mapping(tmp_path, "ignore: [" + ",".join(["a"] * 20_000) + "]\n"))
+    with pytest.raises(MappingError, match="nested more than 16 deep"):
+        load_mapping(_mapping(tmp_path, "ignore: " + "[" * 40 + "]" * 40 + "\n"))
+    with pytest.raises(MappingError, match="larger than"):
+        load_mapping(_mapping(tmp_path, "# " + "x" * (2 * 1024 * 1024) + "\n"))
+    # an ordinary mapping still loads
+    m = load_mapping(_mapping(tmp_path, "columns:\n  Case No: record_id\ndate_order: dmy\n"))
+    assert m.columns == {"case no": "record_id"} and m.date_order == "dmy"
+
+
+def test_values_quoted_in_messages_are_cut_short(db_engine: Engine, tmp_path: Path) -> None:
+    """Before the fix each message quoted the whole value (here 100,000 characters)."""
+    huge = "x" * 100_000
+    with pytest.raises(MappingError) as got:
+        load_mapping(_mapping(tmp_path, f"date_order: {huge}\nsheet: [1, 2]\n"))
+    assert len(str(got.value)) < 600 and "(100000 characters)" in str(got.value)
+    path = tmp_path / "long.csv"
+    rows = [f"s,{i},x,{huge},{huge}" for i in range(3)]
+    rows.append("s,dup,a,,")
+    rows += ["s,dup,b,,"] * 200  # one key on 201 rows with different content
+    path.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    reported: list[Problem] = []
+    result, _ = _timed_import(db_engine, path, on_problem=reported.append)
+    assert result.outcome == "quarantined"
+    assert {p.column for p in reported} >= {"sex", "birth_date", "record_id"}
+    assert max(len(p.reason) for p in reported) < 300
+    assert quote(huge).endswith("... (100000 characters)") and len(quote(huge)) < 120
+    assert quote(list(range(10**6))) == "<a list of 1000000 items>"
+    assert "bits" in quote(10**100_000)  # str() of this would raise (and take long)
+
+
+def test_json_depth_width_and_size_bombs_are_refused(db_engine: Engine, tmp_path: Path) -> None:
+    cases = [
+        ("deep.json", hostile.json_depth_bomb(100_000), None, "not valid JSON"),
+        (
+            "nested.json",
+            b'[{"source":"s","record_id":"1","notes":' + b"[" * 200 + b"]" * 200 + b"}]",
+            None,
+            "nested more than 32 deep",
+        ),
+        ("wide.json", hostile.json_wide_record(5_000), None, "more than 1000 different fields"),
+        ("long.json", hostile.json_width_bomb(5_000), InputLimits(max_rows=1000), "1000 rows"),
+        ("big.json", hostile.json_width_bomb(5_000), InputLimits(max_json_bytes=1000), "bytes"),
+        (
+            "many.json",
+            hostile.json_width_bomb(5_000),
+            InputLimits(max_json_containers=1000),
+            "more than 1000 objects and lists",
+        ),
+    ]
+    for name, data, limits, message in cases:
+        path = tmp_path / name
+        path.write_bytes(data)
+        result, took = _timed_import(db_engine, path, limits=limits)
+        assert result.outcome == "unusable", name
+        assert result.message is not None and message in result.message, result.message
+        assert len(result.message) < 400 and took < 10
+    assert _stored(db_engine) == (0, 0, 0)
+
+
+def test_limits_can_be_tuned_from_the_environment() -> None:
+    got = current_limits(
+        {"ATHAR_LIMIT_MAX_ROWS": "5000", "ATHAR_LIMIT_UPLOAD_PARSE_SECONDS": "9.5"}
+    )
+    assert got.max_rows == 5000 and got.upload_parse_seconds == 9.5
+    assert current_limits({}) == InputLimits()
+    with pytest.raises(ConfigError, match="ATHAR_LIMIT_MAX_CELLS"):
+        current_limits({"ATHAR_LIMIT_MAX_CELLS": "many"})
+    with pytest.raises(ConfigError, match="ATHAR_LIMIT_MAX_CELS"):  # a typo is not ignored
+        current_limits({"ATHAR_LIMIT_MAX_CELS": "10"})
+
+
+# -- the web upload ---------------------------------------------------------------------------
+
+
+def test_a_hostile_upload_is_refused_by_the_api_quickly(web: Web) -> None:
+    """The upload route reads within the same limits (and under a time limit)."""
+    web.add_user("partner", Role.DATA_PARTNER, source_code="ngo_x")
+    client = web.client()
+    token = api_login(client, "partner")
+    cases = [
+        ("list.xlsx", hostile.inflated_shared_strings(3_000_000), None, "shared-strings"),
+        ("list.csv", b"source,record_id\nngo_x,1\n", hostile.yaml_billion_laughs(), "anchors"),
+    ]
+    for name, data, mapping, message in cases:
+        files = {"file": (name, data, "application/octet-stream")}
+        if mapping is not None:
+            files["mapping"] = ("mapping.yaml", mapping, "application/yaml")
+        start = time.monotonic()
+        response = client.post("/api/v1/imports", files=files, headers={"X-CSRF-Token": token})
+        assert time.monotonic() - start < 10
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert error["code"] == "unusable_file" and message in error["message"]
+    assert _stored(web.engine) == (0, 0, 0)
