@@ -54,7 +54,10 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     language = language_of(request)
     env: Environment = request.app.state.jinja[language.code]
     user = getattr(request.state, "user", None)
+    settings = request.app.state.settings
     base = {
+        "organisation_name": settings.organisation_name,
+        "organisation_contact": settings.organisation_contact,
         "request": request,
         "lang": language.code,
         "dir": language.direction,
