@@ -5,12 +5,14 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from athar.domain.fields import labels
+from athar.domain.messages import N_
 from athar.web.i18n import LOCALES, Language
 from athar.web.waterfall import field_label
 
@@ -54,6 +56,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     language = language_of(request)
     env: Environment = request.app.state.jinja[language.code]
     user = getattr(request.state, "user", None)
+    params = request.query_params.multi_items()
     settings = request.app.state.settings
     base = {
         "organisation_name": settings.organisation_name,
@@ -65,11 +68,45 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "user": user,
         "csrf_token": getattr(request.state, "csrf_token", ""),
         "path": request.url.path,
+        # the language switch keeps every other query parameter (filters, paging, a pair)
+        "lang_links": {
+            code: "?" + urlencode([*((k, v) for k, v in params if k != "lang"), ("lang", code)])
+            for code in LOCALES
+            if code != language.code
+        },
     }
     base.update(context)
     html = env.get_template(template).render(base)
     return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
 
 
-def render_error(request: Request, status: int, code: str) -> HTMLResponse:
-    return render(request, "error.html", status_code=status, status=status, code=code)
+#: what a page's query or path parameter is, for the 422 page (others are shown by name)
+PARAMETER_LABELS = {
+    "a": N_("the first record"),
+    "b": N_("the second record"),
+    "page": N_("the page number"),
+    "status": N_("Status"),
+    "kind": N_("Kind"),
+    "reference": N_("Reference"),
+    "person_id": N_("the person"),
+}
+
+
+def render_error(
+    request: Request, status: int, code: str, fields: list[dict[str, str]] | None = None
+) -> HTMLResponse:
+    """The error page; for invalid input (422) it names each missing or invalid parameter, in
+    the page's language."""
+    gettext = language_of(request).gettext
+    problems = [
+        (
+            gettext(PARAMETER_LABELS[name])
+            if (name := f.get("field", "")) in PARAMETER_LABELS
+            else name,
+            f.get("type") == "missing",
+        )
+        for f in fields or []
+    ]
+    return render(
+        request, "error.html", status_code=status, status=status, code=code, problems=problems
+    )
