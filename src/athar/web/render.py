@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from athar.domain.fields import labels
 from athar.domain.messages import N_
@@ -22,6 +23,12 @@ FIELD_LABELS = labels()
 
 def templates_dir() -> Path:
     return Path(str(resources.files("athar.web") / "templates"))
+
+
+def ltr(text: object) -> Markup:
+    """``text`` isolated as a left-to-right fragment (a date, a range, a reference, ``< 5``):
+    in an Arabic sentence ``1985-03-12`` would otherwise show as ``12-03-1985``."""
+    return Markup('<bdi dir="ltr">{}</bdi>').format(text)
 
 
 def build_environments(languages: dict[str, Language]) -> dict[str, Environment]:
@@ -41,6 +48,7 @@ def build_environments(languages: dict[str, Language]) -> dict[str, Environment]
         env.globals["waterfall_level"] = gettext
         # a record column's (or a field's) label, from the field declarations, translated
         env.globals["field_label"] = lambda name, _g=gettext: _g(FIELD_LABELS.get(name, name))
+        env.globals["ltr"] = ltr
         environments[code] = env
     return environments
 
