@@ -59,12 +59,28 @@ def language_of(request: Request) -> Language:
     return languages[code]
 
 
+def _declared_query(request: Request) -> list[tuple[str, str]]:
+    """The query parameters the page's route declares (a filter, a page, a pair), as sent;
+    anything else (``?q=name`` on a public page) is not echoed into the page."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return []
+    names: set[str] = set()
+    todo = [dependant]
+    while todo:  # the route's own parameters and those of its dependencies
+        d = todo.pop()
+        names.update(p.alias for p in d.query_params)
+        todo.extend(d.dependencies)
+    return [(k, v) for k, v in request.query_params.multi_items() if k in names]
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render ``template`` in the request's language with the common context."""
     language = language_of(request)
     env: Environment = request.app.state.jinja[language.code]
     user = getattr(request.state, "user", None)
-    params = request.query_params.multi_items()
+    params = _declared_query(request)
     settings = request.app.state.settings
     base = {
         "organisation_name": settings.organisation_name,
