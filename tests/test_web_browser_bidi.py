@@ -72,7 +72,7 @@ def test_ltr_fragments_keep_their_order_on_arabic_pages(
             page = browser.new_page(locale="ar-SY", viewport={"width": 360, "height": 740})
             page.goto(f"{base}/request?lang=ar")
             assert page.evaluate("document.documentElement.dir") == "rtl"
-            for fragment in ("1985-03-12", "1985-03"):
+            for fragment in ("1985-03-12", "1985-03", "2012-05-14", "Mohammad Ahmad Al-Halabi"):
                 assert _left_to_right(page, fragment), fragment
             page.goto(f"{base}/login?lang=ar")
             page.fill("input[name=username]", "cw")
@@ -80,7 +80,8 @@ def test_ltr_fragments_keep_their_order_on_arabic_pages(
             page.click("button[type=submit]")
             page.wait_for_load_state()
             page.goto(f"{base}/unidentified/new?lang=ar")
-            assert _left_to_right(page, "25-35")
+            for fragment in ("25-35", "2024-12-08"):
+                assert _left_to_right(page, fragment), fragment
             page.goto(f"{base}/stats?lang=ar")
             assert _left_to_right(page, "< 5")
         finally:
