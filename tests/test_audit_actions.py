@@ -49,6 +49,7 @@ STORED = {
     "tracing_request.family_informed",
     "tracing_request.candidates_view",
     "unidentified.create",
+    "unidentified.list",
     "unidentified.view",
     "unidentified.candidates_view",
     "export.partner",

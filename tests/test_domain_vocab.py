@@ -216,3 +216,38 @@ def test_towns_map_to_their_governorate(text: str, code: str) -> None:
 def test_an_unknown_place_keeps_its_text_without_a_code() -> None:
     mapped = vocab.map_place("Atlantis")
     assert mapped.code is None and mapped.text == "Atlantis"
+
+
+#: feminine and plural status words (issue 14: a woman's record lost its status claim)
+FEMININE_AND_PLURAL = [
+    ("معتقلة", "detained"),
+    ("محتجزة", "detained"),
+    ("موقوفة", "detained"),
+    ("معتقلون", "detained"),
+    ("معتقلين", "detained"),
+    ("معتقلات", "detained"),
+    ("مفقودة", "missing"),
+    ("مفقودون", "missing"),
+    ("مفقودين", "missing"),
+    ("مختفية قسرياً", "missing"),
+    ("مختفين قسريا", "missing"),
+    ("مجهولة المصير", "missing"),
+    ("مفرج عنها", "released"),
+    ("أفرج عنهم", "released"),
+    ("متوفاة", "deceased"),
+    ("متوفيه", "deceased"),
+    ("توفيت", "deceased"),
+    ("توفيت في المعتقل", "deceased"),
+    ("أعدمت", "deceased"),
+    ("مجهولة الهوية", "unidentified_living"),
+    ("جثث", "unidentified_body"),
+]
+
+
+@pytest.mark.parametrize(("text", "code"), FEMININE_AND_PLURAL)
+def test_feminine_and_plural_status_words_keep_their_claim(text: str, code: str) -> None:
+    parsed, issues = parse_row(
+        {"source": "ngo", "record_id": "1", "sex": "أنثى", "status": text}, TODAY
+    )
+    assert [i for i in issues if i.column == "status"] == []
+    assert (parsed["status_text"], parsed["status_code"]) == (text, code)

@@ -99,3 +99,27 @@ def test_bad_options(tmp_path: Path) -> None:
         ["--counts", str(MSE / "kosovo.csv"), "--methods", "loglinear", "--model", "[15]"]
     )
     assert code != 0 and "outside 1..4" in out
+
+
+def test_each_method_that_can_run_reports_and_one_that_cannot_says_why(tmp_path: Path) -> None:
+    """Issue 14: 7 lists are more than dga can enumerate; log-linear must still report."""
+    lists = [f"l{i}" for i in range(1, 8)]
+    rows = [",".join([*lists, "count"])]
+    for k in range(1, 2**7):
+        pattern = [(k >> i) & 1 for i in range(7)]
+        rows.append(",".join([*(str(v) for v in pattern), str(3 + sum(pattern))]))
+    counts = tmp_path / "seven.csv"
+    counts.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    model = "[" + ",".join(str(i) for i in range(1, 8)) + "]"
+    args = ["--counts", str(counts), "--methods", "loglinear,dga", "--model", model]
+    code, out = invoke([*args, "--format", "json"])
+    assert code == 0, out
+    data = json.loads(out)
+    assert data["loglinear"]["estimate"] > data["n_observed"]
+    assert "dga" not in data and "more than the 6 it can enumerate" in data["not_run"]["dga"]
+    code, out = invoke(args)
+    assert code == 0, out
+    assert "loglinear" in out and "dga" in out and "not run" in out
+    # when no method can run, the command fails and says why for each
+    code, out = invoke(["--counts", str(counts), "--methods", "dga"])
+    assert code != 0 and "more than the 6 it can enumerate" in out

@@ -547,3 +547,21 @@ def test_overlong_ids_are_quarantined(db_engine: Engine, tmp_path: Path) -> None
     r = import_file(db_engine, f, opts())
     assert (r.exit_code, r.rows_new, r.rows_quarantined) == (1, 1, 1)
     assert "longer than 200" in r.problems[0].reason
+
+
+def test_feminine_and_plural_status_words_are_claims(db_engine: Engine, tmp_path: Path) -> None:
+    f = write(
+        tmp_path / "women.csv",
+        [
+            "source,record_id,sex,status",
+            "a,1,أنثى,معتقلة",
+            "a,2,أنثى,مفقودة",
+            "a,3,أنثى,مفرج عنها",
+            "a,4,أنثى,متوفاة",
+            "a,5,,معتقلون",
+        ],
+    )
+    r = import_file(db_engine, f, opts())
+    assert (r.exit_code, r.rows_new, r.warnings) == (0, 5, 0)
+    ev = rows(db_engine, "SELECT e.status_code FROM status_event e ORDER BY e.record_id")
+    assert [e[0] for e in ev] == ["detained", "missing", "released", "deceased", "detained"]

@@ -440,6 +440,8 @@ def test_estimate_cli_on_the_store(
             "json",
             "--sensitivity",
             "0.5,0.95",
+            "--min-list-persons",
+            "0",  # two lists of five: keep them (the default leaves out lists below 10)
         ],
     )
     assert r.exit_code == 0, r.output
@@ -550,3 +552,34 @@ def test_figures_and_the_recorded_estimate_on_the_web(web: Web, tmp_path: Path) 
     persons = researcher.get("/api/v1/stats").json()["persons"]
     assert persons["persons"] == 7 and persons["by_source"]["c"] is None
     assert any("after the latest link run" in n for n in persons["notes"])
+
+
+def test_estimate_store_leaves_out_tiny_lists_with_a_note(
+    db_engine: Engine, tmp_path: Path
+) -> None:
+    """Issue 14: two tiny lists imported by a data officer made `athar estimate` fail."""
+    _store(db_engine, tmp_path)
+    tiny = _write(tmp_path, "c", ["c,c1,Ali Hamdan,M,1980,2012,Homs,Sednaya,2013,missing"])
+    assert import_file(db_engine, tiny, ImportOptions(actor="test")).exit_code == 0
+    _fake_run(db_engine, [("a:a1", "b:b1", 0.97)])
+    result, _ = statistics.estimate_store(
+        db_engine,
+        actor="t",
+        methods=["loglinear"],
+        options=Options(loglinear_model="[1,2]"),
+        min_list_persons=2,
+    )
+    assert result["lists"] == ["a", "b"]
+    assert "left out 1 list(s) of fewer than 2 persons: c (1)" in result["estimation_notes"]
+    # named lists are taken as named; the default keeps every list
+    named, _ = statistics.estimate_store(
+        db_engine,
+        actor="t",
+        lists=["a", "b", "c"],
+        methods=["loglinear"],
+        options=Options(loglinear_model="[1,2,3]"),
+        min_list_persons=2,
+    )
+    assert named["lists"] == ["a", "b", "c"]
+    with pytest.raises(statistics.StatisticsError, match="at least two lists of 50 persons"):
+        statistics.estimate_store(db_engine, actor="t", methods=["loglinear"], min_list_persons=50)

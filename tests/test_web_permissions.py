@@ -237,6 +237,7 @@ MATRIX = [
         201,
         build=_unidentified_json,
     ),
+    Call("GET", "/api/v1/unidentified", roles(Permission.READ_REQUESTS), 200),
     Call("GET", "/api/v1/unidentified/{reference}", roles(Permission.READ_REQUESTS), 200, RECORD),
     Call(
         "GET",
@@ -327,6 +328,7 @@ MATRIX = [
         _candidate_form,
     ),
     Call("GET", "/persons/{person_id}", roles(Permission.READ_PERSONS), 200, RECORD),
+    Call("GET", "/unidentified", roles(Permission.READ_REQUESTS), 200),
     Call("GET", "/unidentified/new", roles(Permission.WORK_REQUESTS), 200),
     Call(
         "POST", "/unidentified/new", roles(Permission.WORK_REQUESTS), 303, build=_unidentified_form

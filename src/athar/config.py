@@ -118,6 +118,17 @@ SETTINGS: dict[str, Setting] = {
         "bool",
     ),
     "default_locale": _s("ATHAR_DEFAULT_LOCALE", "ar", "language when the browser says none"),
+    "organisation_name": _s(
+        "ATHAR_ORGANISATION_NAME",
+        "",
+        "name of the organisation running this instance, shown in every page's footer and on "
+        "the request confirmation",
+    ),
+    "organisation_contact": _s(
+        "ATHAR_ORGANISATION_CONTACT",
+        "",
+        "how families reach that organisation (e-mail, phone or address), shown beside its name",
+    ),
     # -- not web settings ---------------------------------------------------------------------
     "actor": _s(
         "ATHAR_ACTOR",

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from athar.estimate.captures import STRATA
+from athar.estimate.captures import MIN_LIST_PERSONS, STRATA
 from athar.estimate.lcmcr import LcmcrSettings
 from athar.estimate.report import METHODS, Options, Report, json_safe, parse_methods, run
 from athar.estimate.table import EstimateInputError
@@ -41,6 +41,8 @@ def render_text(report: Report) -> str:
             )
         for w in r.details.get("warnings", []):
             lines.append(f"{'':<10} note: {w}")
+    for name, why in report.not_run.items():
+        lines.append(f"{name:<10} {'not run':>10}  {why}")
     for w in report.warnings:
         lines.append(f"WARNING: methods disagree: {w}")
     return "\n".join(lines)
@@ -76,6 +78,15 @@ def render_text(report: Report) -> str:
     default=None,
     help="Store mode: re-estimate at other linkage thresholds (comma-separated; alone: the "
     "review band's low end, the run's threshold and 0.99).",
+)
+@click.option(
+    "--min-list-persons",
+    "min_list_persons",
+    type=int,
+    default=MIN_LIST_PERSONS,
+    show_default=True,
+    help="Store mode, without --lists: leave out (with a note) every list with fewer persons "
+    "than this; a handful of records says nothing about a list's coverage.",
 )
 @click.option(
     "--actor", default=None, help="Store mode: who runs it (default: $ATHAR_ACTOR or login)."
@@ -141,6 +152,7 @@ def estimate(
     lists: str | None,
     strata: str | None,
     sensitivity: str | None,
+    min_list_persons: int,
     actor: str | None,
     fmt: str,
     methods: str,
@@ -175,14 +187,14 @@ def estimate(
         raise click.UsageError(str(e)) from None
     opts = Options(loglinear_model=model, criterion=criterion.upper(), delta=delta, lcmcr=settings)
     if counts is None:
-        _estimate_store(opts, ms, lists, strata, sensitivity, actor, fmt, plot)
+        _estimate_store(opts, ms, lists, strata, sensitivity, min_list_persons, actor, fmt, plot)
         return
     for flag, value in (("--lists", lists), ("--strata", strata), ("--sensitivity", sensitivity)):
         if value is not None:
             raise click.UsageError(f"{flag} works on the store; it cannot be used with --counts")
     table = read_counts(counts)
     try:
-        report = run(table, ms, opts)
+        report = run(table, ms, opts, partial=True)  # each method that can run reports
     except EstimateInputError as e:
         raise click.ClickException(f"{counts}: {e}") from None
     if fmt == "json":
@@ -269,6 +281,7 @@ def _estimate_store(
     lists: str | None,
     strata: str | None,
     sensitivity: str | None,
+    min_list_persons: int,
     actor: str | None,
     fmt: str,
     plot: Path | None,
@@ -289,6 +302,7 @@ def _estimate_store(
             options=opts,
             strata=strata,
             thresholds=thresholds,
+            min_list_persons=min_list_persons,
         )
     if fmt == "json":
         click.echo(json.dumps(json_safe(result), indent=2))

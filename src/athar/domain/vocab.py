@@ -99,11 +99,17 @@ def _load(name: str) -> Any:
 
 @cache
 def statuses() -> Lexicon:
-    data = _load("statuses.yaml")
-    unknown = set(data) - set(STATUS_CODES)
-    if unknown:
-        raise VocabularyError(f"statuses.yaml: unknown status codes {sorted(unknown)}")
-    return Lexicon("status", {code: list(data.get(code) or []) for code in STATUS_CODES})
+    """The status words: ``statuses.yaml`` and their feminine and plural forms,
+    ``status_forms.yaml``."""
+    words: dict[str, list[str]] = {code: [] for code in STATUS_CODES}
+    for name in ("statuses.yaml", "status_forms.yaml"):
+        data = _load(name)
+        unknown = set(data) - set(STATUS_CODES)
+        if unknown:
+            raise VocabularyError(f"{name}: unknown status codes {sorted(unknown)}")
+        for code in STATUS_CODES:
+            words[code].extend(data.get(code) or [])
+    return Lexicon("status", words)
 
 
 @cache

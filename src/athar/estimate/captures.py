@@ -15,6 +15,26 @@ from athar.domain.person import UNKNOWN, PersonFacts
 from athar.estimate.table import CaptureTable, EstimateInputError
 
 STRATA = ("year", "governorate", "facility")
+#: ``athar estimate`` leaves out lists with fewer persons than this (``--min-list-persons``):
+#: a handful of records says nothing about a list's coverage, and each list more multiplies
+#: the models to search (dga cannot run at all beyond its enumerable number of lists)
+MIN_LIST_PERSONS = 10
+
+
+def leave_out_small_lists(
+    people: Sequence[PersonFacts], lists: Sequence[str], min_persons: int
+) -> tuple[list[str], dict[str, int]]:
+    """The lists with at least ``min_persons`` persons on them (by identifiable records), and
+    the size of each list left out.  At least two lists must remain."""
+    size = {s: sum(1 for p in people if s in p.captured) for s in lists}
+    small = {s: n for s, n in size.items() if n < min_persons}
+    kept = [s for s in lists if s not in small]
+    if small and len(kept) < 2:
+        raise EstimateInputError(
+            f"estimation needs at least two lists of {min_persons} persons or more; "
+            + ", ".join(f"{s} has {n}" for s, n in small.items())
+        )
+    return kept, small
 
 
 def stratum_of(p: PersonFacts, by: str) -> str:

@@ -162,6 +162,8 @@ class Report:
 
     table: CaptureTable
     results: dict[str, MethodEstimate]
+    #: methods that could not run on this table, and why (``run(..., partial=True)``)
+    not_run: dict[str, str] = field(default_factory=dict)
 
     @property
     def warnings(self) -> list[str]:
@@ -174,6 +176,8 @@ class Report:
         }
         out.update({name: r.to_dict() for name, r in self.results.items()})
         out["disagreements"] = self.warnings
+        if self.not_run:
+            out["not_run"] = dict(self.not_run)
         return out
 
 
@@ -181,11 +185,30 @@ def run(
     table: CaptureTable,
     methods: Sequence[str] = METHODS,
     options: Options | None = None,
+    *,
+    partial: bool = False,
 ) -> Report:
-    """Run ``methods`` on ``table``."""
+    """Run ``methods`` on ``table``.
+
+    A method that cannot run on the table raises, unless ``partial``: then each method that
+    can run reports, and one that cannot is named in :attr:`Report.not_run` with the reason
+    (for example dga on more lists than it can enumerate).  If none can run, the error says
+    why for each.
+    """
     opt = options or Options()
     ms = parse_methods(list(methods))
-    return Report(table, {m: RUNNERS[m](table, opt) for m in ms})
+    if not partial:
+        return Report(table, {m: RUNNERS[m](table, opt) for m in ms})
+    results: dict[str, MethodEstimate] = {}
+    not_run: dict[str, str] = {}
+    for m in ms:
+        try:
+            results[m] = RUNNERS[m](table, opt)
+        except (EstimateInputError, ValueError, np.linalg.LinAlgError) as e:
+            not_run[m] = str(e) or type(e).__name__
+    if not results:
+        raise EstimateInputError("; ".join(f"{m}: {why}" for m, why in not_run.items()))
+    return Report(table, results, not_run)
 
 
 def compare_with_truth(report: Report, true_total: int) -> dict[str, dict[str, Any]]:

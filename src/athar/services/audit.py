@@ -90,6 +90,7 @@ class AuditAction(StrEnum):
     TRACING_REQUEST_FAMILY_INFORMED = "tracing_request.family_informed"
     TRACING_REQUEST_CANDIDATES_VIEW = "tracing_request.candidates_view"
     UNIDENTIFIED_CREATE = "unidentified.create"
+    UNIDENTIFIED_LIST = "unidentified.list"
     UNIDENTIFIED_VIEW = "unidentified.view"
     UNIDENTIFIED_CANDIDATES_VIEW = "unidentified.candidates_view"
     # sharing

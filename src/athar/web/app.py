@@ -21,6 +21,7 @@ from athar.services.access.users import session_user_columns
 from athar.services.figures.overview import FiguresCache
 from athar.store.engine import make_engine, reads_without_transaction
 from athar.store.migrate import require_current
+from athar.web.apidocs import install_api_docs
 from athar.web.deps import ANON_COOKIE, SESSION_COOKIE, WebUser
 from athar.web.errors import install_error_handlers
 from athar.web.i18n import LANG_COOKIE, LOCALES, load_languages, negotiate
@@ -157,8 +158,7 @@ class RequestContext:
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("X-Frame-Options", "DENY")
                 headers.setdefault("Referrer-Policy", "no-referrer")
-                if not path.startswith("/api/docs"):
-                    headers.setdefault("Content-Security-Policy", CSP)
+                headers.setdefault("Content-Security-Policy", CSP)
                 headers.setdefault("Vary", "Cookie, Accept-Language")
             await send(message)
 
@@ -188,7 +188,7 @@ def create_app(
             "X-CSRF-Token header: GET /api/v1/session returns the token for your session."
         ),
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served by athar.web.apidocs: no CDN, the pages' CSP
         redoc_url=None,
     )
     app.state.settings = settings
@@ -205,5 +205,6 @@ def create_app(
 
     for router in routers():
         app.include_router(router)
+    install_api_docs(app)
     app.mount("/static", StaticFiles(packages=[("athar.web", "static")]), name="static")
     return app

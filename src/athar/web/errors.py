@@ -117,7 +117,7 @@ def _respond(
         return JSONResponse(error_body(code, message, fields), status_code=status, headers=headers)
     from athar.web.render import render_error  # late: the renderer needs the app state
 
-    return render_error(request, status, code)
+    return render_error(request, status, code, fields)
 
 
 def api_error_for(exc: AtharError) -> tuple[int, str, str]:
@@ -154,6 +154,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 "field": ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query")),
                 "message": str(err.get("msg", "")),
             }
+            | ({} if is_api(request) else {"type": str(err.get("type", ""))})
             for err in exc.errors()
         ]
         return _respond(request, 422, "invalid_input", "the request is not valid", fields)

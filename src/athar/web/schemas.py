@@ -233,6 +233,20 @@ class UnidentifiedCreated(BaseModel):
     reference: str
 
 
+class UnidentifiedSummaryOut(BaseModel):
+    reference: str
+    kind: str
+    sex: str | None
+    age: str | None
+    found_date: str | None
+    facility: str | None
+
+
+class UnidentifiedList(BaseModel):
+    items: list[UnidentifiedSummaryOut]
+    total: int
+
+
 class UnidentifiedOut(BaseModel):
     reference: str
     kind: str

@@ -54,6 +54,8 @@ class Settings:
     search_rate_per_minute: int = 120
     cookie_secure: bool = True
     default_locale: str = "ar"
+    organisation_name: str = ""
+    organisation_contact: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

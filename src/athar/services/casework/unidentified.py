@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from athar.domain.messages import N_
@@ -156,6 +156,59 @@ def register(engine: Engine, *, actor: Actor, values: dict[str, str | None]) -> 
 
 
 @dataclass(frozen=True)
+class UnidentifiedSummary:
+    """One line of the list of registrations."""
+
+    reference: str
+    kind: str
+    sex: str | None
+    age: str | None
+    found_date: str | None
+    facility: str | None
+
+
+def _kind_of(record: Record) -> str:
+    return "body" if record.status_code == "unidentified_body" else "living"
+
+
+def list_unidentified(
+    db: Session, *, actor: Actor, kind: str | None = None, limit: int = 50, offset: int = 0
+) -> tuple[list[UnidentifiedSummary], int]:
+    """Registrations newest first (``kind``: ``living`` or ``body``), and the total count;
+    audited with the references shown, like the list of tracing requests."""
+    require(actor.role, Permission.READ_REQUESTS)
+    where = [Source.code == SOURCE, Record.is_current.is_(True)]
+    if kind:
+        is_body = Record.status_code == "unidentified_body"
+        where.append(is_body if kind == "body" else ~is_body)
+    query = select(Record).join(Source, Source.id == Record.source_id).where(*where)
+    records = db.scalars(query.order_by(Record.id.desc()).limit(limit).offset(offset)).all()
+    total = int(
+        db.scalar(
+            select(func.count())
+            .select_from(Record)
+            .join(Source, Source.id == Record.source_id)
+            .where(*where)
+        )
+        or 0
+    )
+    items = [
+        UnidentifiedSummary(
+            r.record_id, _kind_of(r), r.sex_code, r.age_text, r.last_seen_date, r.facility
+        )
+        for r in records
+    ]
+    audit_read(
+        db,
+        actor=actor,
+        action=AuditAction.UNIDENTIFIED_LIST,
+        entity_type="record",
+        detail={"references": [i.reference for i in items], "kind": kind},
+    )
+    return items, total
+
+
+@dataclass(frozen=True)
 class UnidentifiedView:
     reference: str
     kind: str
@@ -180,7 +233,7 @@ def record_of(db: Session, actor: Actor, reference: str) -> Record:
 
 def view_for(db: Session, actor: Actor, reference: str) -> UnidentifiedView:
     record = record_of(db, actor, reference)
-    kind = "body" if record.status_code == "unidentified_body" else "living"
+    kind = _kind_of(record)
     fields = {
         "sex": record.sex_code,
         "age": record.age_text,

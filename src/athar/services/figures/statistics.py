@@ -446,21 +446,37 @@ def estimate_store(
     strata: str | None = None,
     thresholds: Sequence[float] | None = None,
     seed: int = 0,
+    min_list_persons: int = 0,
 ) -> tuple[dict[str, Any], Report]:
     """Estimate from the store's persons, record the run (audited), return (result, report).
 
     ``thresholds``: run the sensitivity to linkage at these thresholds (empty = the
     defaults of :func:`default_thresholds`; None = no sensitivity run).
+    ``min_list_persons``: when ``lists`` is not given, leave out (with a note) every list
+    with fewer persons than this.  Each method that can run reports; one that cannot is
+    named under ``not_run`` with the reason.
     """
     opt = options or Options()
     with engine.connect() as conn:
         view = registry_view(conn)
         chosen, rule = choose_lists(view, lists)
+        notes: list[str] = []
+        if not lists and min_list_persons > 0:
+            try:
+                chosen, small = captures.leave_out_small_lists(
+                    view.people, chosen, min_list_persons
+                )
+            except EstimateInputError as e:
+                raise StatisticsError(str(e)) from None
+            if small:
+                notes.append(
+                    f"left out {len(small)} list(s) of fewer than {min_list_persons} persons: "
+                    + ", ".join(f"{s} ({n})" for s, n in small.items())
+                )
         on = frozenset(chosen)
         table = captures.capture_counts(view.people, chosen)
         if table.n_observed == 0:
             raise StatisticsError("nobody in the store is on the chosen lists")
-        notes: list[str] = []
         if opt.loglinear_model is None and opt.max_order is None and len(chosen) > 5:
             opt = dataclasses.replace(opt, loglinear_forward=True)
             notes.append(
@@ -468,9 +484,10 @@ def estimate_store(
                 f"{len(chosen)} lists (the full search would fit too many models)"
             )
         try:
-            report = run(table, methods, opt)
+            report = run(table, methods, opt, partial=True)
         except (EstimateInputError, ValueError, np.linalg.LinAlgError) as e:
             raise StatisticsError(f"the capture table cannot be estimated: {e}") from None
+        notes += [f"{m} not run: {why}" for m, why in report.not_run.items()]
         result: dict[str, Any] = {
             "source": "store",
             **view.info(),

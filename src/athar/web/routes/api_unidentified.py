@@ -5,14 +5,16 @@ A candidate's pair and the decision on it are the candidate flow's, as for any s
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
+from athar.security.auth import Permission
 from athar.services.casework import unidentified
 from athar.services.linking import candidates
 from athar.services.linking.candidates import UNIDENTIFIED
-from athar.web.deps import CsrfProtected, CurrentUser, EngineDep, SessionDep, WebUser
+from athar.web.deps import CsrfProtected, CurrentUser, EngineDep, SessionDep, WebUser, requires
 from athar.web.errors import InvalidInput
 from athar.web.presenters import candidates_out
 from athar.web.ratelimit import limited
@@ -20,10 +22,13 @@ from athar.web.schemas import (
     ErrorOut,
     UnidentifiedCreated,
     UnidentifiedIn,
+    UnidentifiedList,
     UnidentifiedOut,
+    UnidentifiedSummaryOut,
 )
 
 Searcher = Annotated[WebUser, Depends(limited("candidates"))]
+Reader = Annotated[WebUser, Depends(requires(Permission.READ_REQUESTS))]
 router = APIRouter(
     prefix="/api/v1/unidentified",
     tags=["unidentified"],
@@ -50,6 +55,21 @@ def register(body: UnidentifiedIn, engine: EngineDep, user: CurrentUser) -> Unid
     return UnidentifiedCreated(
         reference=unidentified.register(engine, actor=user.actor, values=values)
     )
+
+
+@router.get("", response_model=UnidentifiedList)
+def list_unidentified(
+    db: SessionDep,
+    user: Reader,
+    kind: Annotated[str | None, Query(pattern="^(living|body)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> UnidentifiedList:
+    """Registrations newest first, with the total; audited like the list of requests."""
+    items, total = unidentified.list_unidentified(
+        db, actor=user.actor, kind=kind, limit=limit, offset=offset
+    )
+    return UnidentifiedList(items=[UnidentifiedSummaryOut(**asdict(i)) for i in items], total=total)
 
 
 @router.get("/{reference}", response_model=UnidentifiedOut)

@@ -25,7 +25,7 @@ router = APIRouter(include_in_schema=False)
 _FORM_OVERHEAD = 256 * 1024
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def home(request: Request, user: OptionalUser) -> Response:
     role_label = language_of(request).gettext(ROLE_LABELS[user.role.value]) if user else None
     return render(request, "home.html", role_label=role_label)

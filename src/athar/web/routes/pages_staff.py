@@ -11,12 +11,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from athar.domain.messages import N_
 from athar.security.auth import Permission, Role, parse_role
 from athar.services.access import users
 from athar.services.casework import tracing
 from athar.web.deps import CsrfProtected, CurrentUser, EngineDep, SessionDep, WebUser, requires
 from athar.web.presenters import ROLE_LABELS, render_request
-from athar.web.render import render
+from athar.web.render import language_of, render
 
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[WebUser, Depends(requires(Permission.READ_REQUESTS))]
@@ -124,6 +125,9 @@ async def users_submit(
         k: v if isinstance(v := form.get(k), str) else ""
         for k in ("username", "display_name", "role", "source_code")
     }
+    if not fields["role"].strip():  # the form has no default role: one must be chosen
+        error = language_of(request).gettext(N_("Choose a role."))
+        return _users_page(request, db, user, error=error, status_code=422)
     try:
         created, password = users.create_user(
             engine,

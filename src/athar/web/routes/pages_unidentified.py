@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -22,6 +22,8 @@ from athar.web.render import render
 
 router = APIRouter(include_in_schema=False)
 Worker = Annotated[WebUser, Depends(requires(Permission.WORK_REQUESTS))]
+Reader = Annotated[WebUser, Depends(requires(Permission.READ_REQUESTS))]
+PAGE_SIZE = 50
 Searcher = Annotated[WebUser, Depends(limited("candidates"))]
 
 
@@ -36,6 +38,31 @@ def _form(
         errors=errors,
         kinds=unidentified.KINDS,
         sexes=tracing_intake.SEXES,
+    )
+
+
+@router.get("/unidentified", response_class=HTMLResponse)
+def list_page(
+    request: Request,
+    db: SessionDep,
+    user: Reader,
+    kind: Annotated[str, Query(pattern="^(living|body)?$")] = "",
+    page: Annotated[int, Query(ge=1, le=100000)] = 1,
+) -> Response:
+    """Every registration, newest first, with a filter on the kind and paging."""
+    items, total = unidentified.list_unidentified(
+        db, actor=user.actor, kind=kind or None, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+    )
+    return render(
+        request,
+        "unidentified_list.html",
+        items=items,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        kind=kind,
+        kinds=unidentified.KINDS,
+        sexes=dict(tracing_intake.SEXES),
     )
 
 
