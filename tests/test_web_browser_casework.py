@@ -222,5 +222,40 @@ def test_case_work_in_the_browser(server: tuple[str, Any], world: Path) -> None:
             page.goto(f"{base}/stats?lang=en")
             _shot(page, "researcher-figures", "en")
             context.close()
+
+            # 5. no page is wider than the screen, on a phone and a desktop, in both languages
+            pages = {
+                "amira": [
+                    "/",
+                    "/requests",
+                    f"/requests/{reference}",
+                    f"/requests/{reference}/candidates",
+                    f"/requests/{reference}/candidates/pair?b={best}",
+                    person_url.removeprefix(base),
+                    "/unidentified",
+                    "/unidentified/new",
+                    "/stats",
+                ],
+                "rami": ["/review", f"/review/pair?a={first_a}&b={first_b}", "/stats"],
+                "rana": ["/stats"],
+            }
+            too_wide = []
+            for width, height in ((360, 740), (1280, 800)):
+                for who, paths in pages.items():
+                    context = browser.new_context(viewport={"width": width, "height": height})
+                    page = context.new_page()
+                    _login(page, base, who, "en")
+                    for path in paths:
+                        for lang in ("ar", "en"):
+                            sep = "&" if "?" in path else "?"
+                            response = page.goto(f"{base}{path}{sep}lang={lang}")
+                            assert response is not None and response.status == 200, path
+                            wide = page.evaluate("document.documentElement.scrollWidth")
+                            if wide > width:
+                                too_wide.append(f"{path} {lang} at {width}: {wide} px")
+                    if width == 360:
+                        _shot(page, f"phone-{who}", "en")
+                    context.close()
+            assert not too_wide, too_wide
         finally:
             browser.close()
