@@ -560,11 +560,11 @@ def test_estimate_store_leaves_out_tiny_lists_with_a_note(
     """Issue 14: two tiny lists imported by a data officer made `athar estimate` fail."""
     _store(db_engine, tmp_path)
     tiny = _write(tmp_path, "c", ["c,c1,Ali Hamdan,M,1980,2012,Homs,Sednaya,2013,missing"])
-    assert import_file(db_engine, tiny, ImportOptions(actor="test")).exit_code == 0
+    assert import_file(db_engine, tiny, ImportOptions(actor=Actor("test"))).exit_code == 0
     _fake_run(db_engine, [("a:a1", "b:b1", 0.97)])
     result, _ = statistics.estimate_store(
         db_engine,
-        actor="t",
+        actor=Actor("t"),
         methods=["loglinear"],
         options=Options(loglinear_model="[1,2]"),
         min_list_persons=2,
@@ -574,7 +574,7 @@ def test_estimate_store_leaves_out_tiny_lists_with_a_note(
     # named lists are taken as named; the default keeps every list
     named, _ = statistics.estimate_store(
         db_engine,
-        actor="t",
+        actor=Actor("t"),
         lists=["a", "b", "c"],
         methods=["loglinear"],
         options=Options(loglinear_model="[1,2,3]"),
@@ -582,4 +582,6 @@ def test_estimate_store_leaves_out_tiny_lists_with_a_note(
     )
     assert named["lists"] == ["a", "b", "c"]
     with pytest.raises(statistics.StatisticsError, match="at least two lists of 50 persons"):
-        statistics.estimate_store(db_engine, actor="t", methods=["loglinear"], min_list_persons=50)
+        statistics.estimate_store(
+            db_engine, actor=Actor("t"), methods=["loglinear"], min_list_persons=50
+        )

@@ -11,11 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from athar.security.auth import Role
 from athar.services.access.users import create_user
-from athar.services.actor import CLI
+from athar.services.actor import CLI, Actor
 from athar.services.registry.importer import ImportOptions, import_file
 from test_web_browser import CHROMIUM, server  # noqa: F401
 from web_fixtures import PASSWORD
@@ -53,17 +51,16 @@ def test_ltr_fragments_keep_their_order_on_arabic_pages(
     assert CHROMIUM.exists(), "Chromium is missing: run `make chromium` (part of `make test`)"
     small = tmp_path / "small.csv"  # two records: their count is shown as "< 5"
     small.write_text("source,record_id,given_name\nngo,1,Ali\nngo,2,Omar\n", encoding="utf-8")
-    assert import_file(engine, small, ImportOptions(actor="test")).exit_code == 0
-    with Session(engine) as db:
-        create_user(
-            db,
-            actor=CLI,
-            username="cw",
-            display_name="Cw",
-            role=Role.CASE_WORKER,
-            source_code=None,
-            password=PASSWORD,
-        )
+    assert import_file(engine, small, ImportOptions(actor=Actor("test"))).exit_code == 0
+    create_user(
+        engine,
+        actor=CLI,
+        username="cw",
+        display_name="Cw",
+        role=Role.CASE_WORKER,
+        source_code=None,
+        password=PASSWORD,
+    )
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]

@@ -132,9 +132,8 @@ def test_unidentified_registrations_are_listed_with_filter_paging_and_audit(web:
     from athar.services.casework.unidentified import register, validate
     from athar.store.models import AuditEvent
 
-    with Session(web.engine, expire_on_commit=False) as db:
-        living = register(db, actor=CLI, values=validate({"kind": "living", "sex": "M"}))
-        body = register(db, actor=CLI, values=validate({"kind": "body", "age": "25-35"}))
+    living = register(web.engine, actor=CLI, values=validate({"kind": "living", "sex": "M"}))
+    body = register(web.engine, actor=CLI, values=validate({"kind": "body", "age": "25-35"}))
     web.add_user("cw", Role.CASE_WORKER)
     web.add_user("partner", Role.DATA_PARTNER, source_code="ngo")
     client = web.client()
