@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +30,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
+
+# commands append library messages to a log file (athar.commands._progress): keep the
+# tests' out of the home directory
+os.environ.setdefault(
+    "ATHAR_LOG_FILE", str(Path(tempfile.gettempdir()) / f"athar-tests-{os.getpid()}.log")
+)
 
 PG_ADMIN_URL = os.environ.get(
     "ATHAR_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -23,7 +23,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "athar"
 CORES = {"domain", "names", "linkage", "estimate", "dna"}
 PLUMBING = {"store", "ingest", "security", "synth"}
 TOP = {"web", "commands", "cli", "__main__"}
-GROUND = {"errors", "config", "__version__"}
+GROUND = {"errors", "config", "progress", "__version__"}
 FLOOR = {
     **dict.fromkeys(CORES, 0),
     **dict.fromkeys(PLUMBING, 1),
@@ -145,7 +145,7 @@ def _up_floor(edges: list[tuple[str, str, int, bool]]) -> list[str]:
         pa, pb = _package(a), _package(b)
         if pa == pb or pa in GROUND and pb in GROUND:
             continue
-        if pb == "errors" or pb == "__version__" or pb == "athar":
+        if pb in ("errors", "progress", "__version__", "athar"):
             continue
         if pb == "config":
             if FLOOR.get(pa) == 0:

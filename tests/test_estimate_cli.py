@@ -16,7 +16,8 @@ FAST = ["--burnin", "200", "--samples", "200", "--thinning", "5", "--chains", "2
 
 def invoke(args: list[str]) -> tuple[int, str]:
     result = CliRunner().invoke(main, ["estimate", *args])
-    return result.exit_code, result.output
+    # a result is on standard output; progress lines go to standard error
+    return result.exit_code, result.stdout if result.exit_code == 0 else result.output
 
 
 def test_json_has_every_method() -> None:

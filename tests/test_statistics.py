@@ -445,7 +445,7 @@ def test_estimate_cli_on_the_store(
         ],
     )
     assert r.exit_code == 0, r.output
-    out = json.loads(r.output)
+    out = json.loads(r.stdout)
     assert out["loglinear"]["estimate"] == pytest.approx(6.25, rel=1e-6)
     assert set(out["sensitivity"]["at"]) == {"0.5", "0.95"}
     assert out["recorded_as"]["action"] == "estimate.run"

@@ -78,5 +78,16 @@ Settings come from ATHAR_* environment variables (athar/config.py).
 
 @click.group(cls=LazyGroup, lazy=COMMANDS, epilog=EPILOG)
 @click.version_option(__version__, prog_name="athar")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Athar: gather, link, trace, identify and count the disappeared."""
+    from athar.commands._progress import configure_logging, library_messages_note
+
+    configure_logging()
+
+    def _note() -> None:
+        note = library_messages_note()
+        if note:
+            click.echo(note, err=True)
+
+    ctx.call_on_close(_note)

@@ -181,6 +181,22 @@ SETTINGS: dict[str, Setting] = {
         "secret",
         CLI,
     ),
+    "progress": _s(
+        "ATHAR_PROGRESS",
+        "auto",
+        "how long commands show progress on standard error: auto (a bar on a terminal, plain "
+        "time-stamped lines otherwise), bar, lines or off",
+        "str",
+        CLI,
+    ),
+    "log_file": _s(
+        "ATHAR_LOG_FILE",
+        "",
+        "file that commands append library messages to (Splink, DuckDB, numba warnings); "
+        "default $XDG_STATE_HOME/athar/athar.log, that is ~/.local/state/athar/athar.log",
+        "path",
+        CLI,
+    ),
 }
 
 _BY_ENV = {s.env: name for name, s in SETTINGS.items()}
@@ -245,6 +261,17 @@ def backup_passphrase(environ: Mapping[str, str] | None = None) -> str | None:
 
 def small_cell(environ: Mapping[str, str] | None = None) -> int:
     return as_int("small_cell", environ)
+
+
+def log_file(environ: Mapping[str, str] | None = None) -> str:
+    """Where commands append library messages: ``ATHAR_LOG_FILE``, else
+    ``$XDG_STATE_HOME/athar/athar.log`` (``~/.local/state/athar/athar.log``)."""
+    env = os.environ if environ is None else environ
+    configured = raw("log_file", env).strip()
+    if configured:
+        return os.path.expanduser(configured)
+    state = env.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return os.path.join(state, "athar", "athar.log")
 
 
 def env_name(name: str) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from athar.commands._progress import reporter
 from athar.estimate.captures import MIN_LIST_PERSONS, STRATA
 from athar.estimate.lcmcr import LcmcrSettings
 from athar.estimate.report import METHODS, Options, Report, json_safe, parse_methods, run
@@ -185,9 +186,17 @@ def estimate(
         )
     except EstimateInputError as e:
         raise click.UsageError(str(e)) from None
-    opts = Options(loglinear_model=model, criterion=criterion.upper(), delta=delta, lcmcr=settings)
+    progress = reporter("athar estimate")
+    opts = Options(
+        loglinear_model=model,
+        criterion=criterion.upper(),
+        delta=delta,
+        lcmcr=settings,
+        progress=progress,
+    )
     if counts is None:
         _estimate_store(opts, ms, lists, strata, sensitivity, min_list_persons, actor, fmt, plot)
+        progress.done()
         return
     for flag, value in (("--lists", lists), ("--strata", strata), ("--sensitivity", sensitivity)):
         if value is not None:
@@ -197,6 +206,7 @@ def estimate(
         report = run(table, ms, opts, partial=True)  # each method that can run reports
     except EstimateInputError as e:
         raise click.ClickException(f"{counts}: {e}") from None
+    progress.done()
     if fmt == "json":
         click.echo(json.dumps(json_safe(report.to_dict()), indent=2))
     else:

@@ -17,6 +17,7 @@ from typing import Any
 import click
 import pandas as pd
 
+from athar.commands._progress import reporter
 from athar.ingest.tables import read_tables
 from athar.linkage import LinkSpec, SpecError, load_spec, spec_from_yaml
 
@@ -144,10 +145,21 @@ def run(
         return
     if not out:
         raise click.UsageError("--out is required when linking files")
+    progress = reporter("athar link")
+    progress.phase(f"reading and preparing {len(files)} file{'s' if len(files) != 1 else ''}")
     features = prepare(files, spec)
     decided = read_decisions(decisions, features) if decisions else []
     model = json.loads(Path(model_in).read_text(encoding="utf-8")) if model_in else None
-    result = linkage.link(features, spec, cfg, threshold=threshold, decisions=decided, model=model)
+    result = linkage.link(
+        features,
+        spec,
+        cfg,
+        threshold=threshold,
+        decisions=decided,
+        model=model,
+        progress=progress,
+    )
+    progress.phase("writing clusters, model and review queue")
     out_path = Path(out)
     result.clusters_frame().to_csv(out_path, index=False)
     stem = out_path.with_suffix("")
@@ -172,6 +184,7 @@ def run(
         f"{len(review)} pairs to review in [{result.review_low}, {result.threshold:.4f}); "
         f"{s['refused_by_cannot_link']} merges refused by cannot-links"
     )
+    progress.done()
     click.echo(f"clusters: {out_path}\nmodel: {model_path}\nreview queue: {review_path}")
 
 
@@ -182,6 +195,7 @@ def _run_store(
     from athar.services.actor import Actor
     from athar.services.linking import runs as linking
 
+    progress = reporter("athar link")
     with open_store() as engine:
         try:
             summary = linking.link_store(
@@ -191,9 +205,11 @@ def _run_store(
                 actor=Actor(actor),
                 threshold=threshold,
                 incremental=incremental,
+                progress=progress,
             )
         except linking.LinkingError as e:
             raise InputError(str(e)) from e
+    progress.done()
     click.echo(json.dumps(summary, indent=1))
 
 
@@ -282,5 +298,16 @@ def review(limit: int) -> None:
 
     with store_session() as db:
         queue = linking.review_queue(db, limit=limit)
+        has_run = linking.latest_run_id(db) is not None
+    if not queue:
+        # say why the list is empty: an empty output reads as a failure
+        if not has_run:
+            click.echo("no link run in the store yet: run `athar link` first", err=True)
+        else:
+            click.echo(
+                "the review queue is empty: every uncertain pair of the latest run is decided",
+                err=True,
+            )
+        return
     for item in queue:
         click.echo(f"{item['score']:.4f}  {item['a']}  {item['b']}")

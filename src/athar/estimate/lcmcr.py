@@ -58,7 +58,7 @@ chains run from independent seeds; the split R-hat and effective sample size of 
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import numba
@@ -66,6 +66,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from athar.estimate.table import CaptureTable, EstimateInputError
+from athar.progress import SILENT, Progress
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -350,6 +351,7 @@ def _run_chain(
     out_n: IntArray,
     out_alpha: FloatArray,
     out_kstar: IntArray,
+    done: IntArray,
 ) -> None:
     np.random.seed(seed)
     m_cells, jj = x.shape
@@ -383,7 +385,8 @@ def _run_chain(
     obs_k = np.zeros(kk, dtype=np.int64)
     on_jk = np.zeros((jj, kk), dtype=np.int64)
     # warm-up with alpha held fixed, then relabel classes by decreasing weight
-    for _ in range(500):
+    for warm in range(500):
+        done[0] = warm
         alpha, n0 = _sweep(
             x,
             freq,
@@ -410,6 +413,8 @@ def _run_chain(
     count0_k[:] = count0_k[order]
     # one sweep sequence: burn-in, then a draw kept after every `thinning` sweeps
     for step in range(burnin + samples * thinning):
+        # sweeps done so far, read by the caller's thread to report progress
+        done[0] = 500 + step
         alpha, n0 = _sweep(
             x,
             freq,
@@ -443,6 +448,7 @@ def _run_chain(
             if nk > 0:
                 kstar += 1
         out_kstar[s] = kstar
+    done[0] = 500 + burnin + samples * thinning
 
 
 # --------------------------------------------------------------------------- diagnostics
@@ -632,8 +638,15 @@ def _cells(table: CaptureTable) -> tuple[IntArray, IntArray]:
     return np.ascontiguousarray(pat, dtype=np.int64), np.ascontiguousarray(cnt, dtype=np.int64)
 
 
-def estimate(table: CaptureTable, settings: LcmcrSettings | None = None) -> LcmcrResult:
-    """Run the LCMCR Gibbs sampler (several chains) on ``table``."""
+def estimate(
+    table: CaptureTable,
+    settings: LcmcrSettings | None = None,
+    progress: Progress = SILENT,
+) -> LcmcrResult:
+    """Run the LCMCR Gibbs sampler (several chains) on ``table``.
+
+    ``progress`` hears the sweeps done over all chains (the total is ``settings.sweeps``),
+    read every half second from the chains' own counters."""
     import time
 
     s = settings or LcmcrSettings()
@@ -645,6 +658,7 @@ def estimate(table: CaptureTable, settings: LcmcrSettings | None = None) -> Lcmc
     out_a = np.zeros((s.chains, per))
     out_k = np.zeros((s.chains, per), dtype=np.int64)
     seeds = np.random.SeedSequence(s.seed).generate_state(s.chains, dtype=np.uint32)
+    done = np.zeros(s.chains, dtype=np.int64)
 
     def one(c: int) -> None:
         _run_chain(
@@ -661,15 +675,21 @@ def estimate(table: CaptureTable, settings: LcmcrSettings | None = None) -> Lcmc
             out_n[c],
             out_a[c],
             out_k[c],
+            done[c : c + 1],
         )
 
     t0 = time.perf_counter()
-    if s.threads > 1 and s.chains > 1:
-        with ThreadPoolExecutor(max_workers=min(s.threads, s.chains)) as pool:
-            list(pool.map(one, range(s.chains)))
-    else:
-        for c in range(s.chains):
-            one(c)
+    progress.phase(f"LCMCR: {s.chains} chains of Gibbs sweeps", s.sweeps, "sweeps")
+    # the chains run in worker threads (numba releases the GIL); this thread reports
+    workers = min(s.threads, s.chains) if s.threads > 1 else 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(one, c) for c in range(s.chains)]
+        pending = set(futures)
+        while pending:
+            _, pending = wait(pending, timeout=0.5)
+            progress.update(int(done.sum()))
+        for f in futures:
+            f.result()
     seconds = time.perf_counter() - t0
     rhat = split_rhat(out_n.astype(float)) if s.chains > 1 or per >= 4 else float("nan")
     ess = effective_sample_size(out_n.astype(float))

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from athar.estimate import dga, lcmcr, loglinear
 from athar.estimate.table import CaptureTable, EstimateInputError
+from athar.progress import SILENT, Progress
 
 METHODS: tuple[str, ...] = ("loglinear", "dga", "lcmcr")
 #: point estimates further apart than this fraction of the smaller one disagree
@@ -38,6 +39,8 @@ class Options:
     delta: float | None = None
     grid_factor: int = dga.GRID_FACTOR
     lcmcr: lcmcr.LcmcrSettings = field(default_factory=lcmcr.LcmcrSettings)
+    #: who hears how far each method has got (the command line's reporter; default silent)
+    progress: Progress = field(default=SILENT, compare=False, repr=False)
 
 
 @dataclass
@@ -105,7 +108,7 @@ def run_dga(table: CaptureTable, opt: Options) -> MethodEstimate:
 
 
 def run_lcmcr(table: CaptureTable, opt: Options) -> MethodEstimate:
-    res = lcmcr.estimate(table, opt.lcmcr)
+    res = lcmcr.estimate(table, opt.lcmcr, opt.progress)
     d = res.summary()
     s = opt.lcmcr
     return MethodEstimate(
@@ -197,13 +200,19 @@ def run(
     """
     opt = options or Options()
     ms = parse_methods(list(methods))
+
+    def one(m: str) -> MethodEstimate:
+        if m != "lcmcr":  # LCMCR names its own step, with a count of sweeps
+            opt.progress.phase(f"{m}: {table.n_observed:,} people on {len(table.lists)} lists")
+        return RUNNERS[m](table, opt)
+
     if not partial:
-        return Report(table, {m: RUNNERS[m](table, opt) for m in ms})
+        return Report(table, {m: one(m) for m in ms})
     results: dict[str, MethodEstimate] = {}
     not_run: dict[str, str] = {}
     for m in ms:
         try:
-            results[m] = RUNNERS[m](table, opt)
+            results[m] = one(m)
         except (EstimateInputError, ValueError, np.linalg.LinAlgError) as e:
             not_run[m] = str(e) or type(e).__name__
     if not results:

@@ -31,6 +31,7 @@ from athar.linkage.clustering import (
 )
 from athar.linkage.spec import LinkSpec
 from athar.linkage.threshold import expected_counts, expected_precision_cut
+from athar.progress import SILENT, Progress
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,7 @@ def link_with(
     threshold: float | None = None,
     decisions: Sequence[PairDecision] = (),
     model: dict[str, Any] | None = None,
+    progress: Progress = SILENT,
 ) -> LinkResult:
     """Train (unless ``model`` is given), score blocked pairs, cluster under decisions."""
     # a given threshold is used as is; else the spec's, raised to its expected precision
@@ -136,9 +138,11 @@ def link_with(
         model, train_timings = scorer.train(features, spec)
         timings.update({f"train_{k}": v for k, v in train_timings.items()})
     t1 = time.perf_counter()
+    progress.phase(f"scoring the blocked pairs of {len(features):,} records")
     edges, trained = scorer.predict(features, spec, model, low)
     timings["predict"] = time.perf_counter() - t1
     t2 = time.perf_counter()
+    progress.phase(f"checking and clustering {len(edges):,} scored pairs")
     thr = fixed
     if threshold is None and spec.expected_precision is not None:
         thr = expected_precision_cut(

@@ -34,6 +34,7 @@ from athar.linkage import comparisons as comp
 from athar.linkage._splink_patches import em_underflow_tolerated, floor_parameters
 from athar.linkage.pipeline import LinkResult, PairDecision, link_with
 from athar.linkage.spec import LinkSpec
+from athar.progress import SILENT, Progress
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +181,7 @@ def build_linker(
     return Linker(inputs, settings_dict, log_level=logging.WARNING)
 
 
-def train(linker: Any, spec: LinkSpec) -> dict[str, Any]:
+def train(linker: Any, spec: LinkSpec, progress: Progress = SILENT) -> dict[str, Any]:
     """Unsupervised training: prior from near-certain rules, u by random sampling, m by EM.
 
     EM uses ``spec.em_blocking`` (rules chosen not to produce billion-pair blocks)
@@ -188,16 +189,20 @@ def train(linker: Any, spec: LinkSpec) -> dict[str, Any]:
     """
     t: dict[str, float] = {}
     t0 = time.perf_counter()
+    progress.phase("training: the prior, from near-certain pairs")
     linker.training.estimate_probability_two_random_records_match(
         comp.blocking_rules(spec.deterministic_rules), recall=spec.deterministic_recall
     )
     t["prior"] = time.perf_counter() - t0
     t0 = time.perf_counter()
+    progress.phase(f"training: u probabilities from {spec.u_max_pairs:,.0f} random pairs")
     linker.training.estimate_u_using_random_sampling(max_pairs=spec.u_max_pairs, seed=spec.seed)
     t["u"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     floor_parameters(linker)
-    for rule in comp.blocking_rules(spec.em_blocking):
+    rules = comp.blocking_rules(spec.em_blocking)
+    for i, rule in enumerate(rules, 1):
+        progress.phase(f"training: m probabilities by EM, blocking rule {i} of {len(rules)}")
         with em_underflow_tolerated():
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, max_pairs=spec.em_max_pairs
@@ -240,15 +245,16 @@ class SplinkScorer:
     """The engine steps of a run (:class:`athar.linkage.pipeline.Scorer`), through
     Splink on one open database API (:func:`open_engine`)."""
 
-    def __init__(self, db_api: Any) -> None:
+    def __init__(self, db_api: Any, progress: Progress = SILENT) -> None:
         self.db_api = db_api
+        self.progress = progress
 
     def train(
         self, features: pd.DataFrame, spec: LinkSpec
     ) -> tuple[dict[str, Any], dict[str, float]]:
         """A fresh linker trained (:func:`train`); its saved (floored) model."""
         linker = build_linker(self.db_api, features, spec)
-        timings = train(linker, spec)
+        timings = train(linker, spec, self.progress)
         return saved_model(linker), timings
 
     def predict(
@@ -284,17 +290,19 @@ def link(
     threshold: float | None = None,
     decisions: Sequence[PairDecision] = (),
     model: dict[str, Any] | None = None,
+    progress: Progress = SILENT,
 ) -> LinkResult:
     """Train (unless ``model`` is given), score blocked pairs, cluster under decisions:
     :func:`athar.linkage.pipeline.link_with` on Splink, in an engine opened for the run."""
     with open_engine(cfg or EngineConfig()) as db_api:
         return link_with(
-            SplinkScorer(db_api),
+            SplinkScorer(db_api, progress),
             features,
             spec,
             threshold=threshold,
             decisions=decisions,
             model=model,
+            progress=progress,
         )
 
 

@@ -529,7 +529,15 @@ def estimate_store(
                     {
                         "lists": list(lists) if lists else None,
                         "methods": list(methods),
-                        "options": dataclasses.asdict(opt),
+                        "options": {
+                            f.name: (
+                                dataclasses.asdict(getattr(opt, f.name))
+                                if dataclasses.is_dataclass(getattr(opt, f.name))
+                                else getattr(opt, f.name)
+                            )
+                            for f in dataclasses.fields(opt)
+                            if f.name != "progress"  # who listens is not a setting
+                        },
                         "strata": strata,
                         "thresholds": None if thresholds is None else list(thresholds),
                         "seed": seed,

@@ -32,6 +32,7 @@ from athar import linkage
 from athar.domain.fields import linkage_columns
 from athar.errors import InvalidInput
 from athar.linkage import LinkSpec, attach_new, load_spec, prepare_features
+from athar.progress import SILENT, Progress
 from athar.services.actor import Actor
 from athar.services.audit import AuditAction, append_event
 from athar.store import statements as sql
@@ -115,11 +116,13 @@ def link_store(
     actor: Actor,
     threshold: float | None = None,
     incremental: bool = False,
+    progress: Progress = SILENT,
 ) -> dict[str, Any]:
     """Link the store's current records and record the run; return a summary."""
     spec = spec or load_spec("interchange")
     cfg = cfg or linkage.EngineConfig()
     started = datetime.now(UTC)
+    progress.phase("reading the current records and reviewers' decisions")
     with engine.connect() as conn:
         current = load_current(conn)
         index = _key_index(current)
@@ -131,7 +134,9 @@ def link_store(
         raise LinkingError("the store holds no current records to link")
     if isinstance(last_model, str):
         last_model = json.loads(last_model)
+    progress.phase("preparing the records' names, dates and places", len(current), "records")
     features = _features(current, spec)
+    progress.update(len(current))
     if incremental:
         if last_model is None or last_threshold is None:
             raise LinkingError("incremental linking needs an earlier full run (its model)")
@@ -143,6 +148,7 @@ def link_store(
                 columns=["unique_id_l", "unique_id_r", "match_weight", "match_probability"]
             )
         else:
+            progress.phase(f"scoring {int(is_new.sum()):,} new records against the store")
             edges = linkage.score_new(features, is_new, spec, last_model, cfg)
         assigned = attach_new(
             existing,
@@ -156,11 +162,14 @@ def link_store(
         model = last_model
         n_new = int(is_new.sum())
     else:
-        result = linkage.link(features, spec, cfg, threshold=threshold, decisions=decisions)
+        result = linkage.link(
+            features, spec, cfg, threshold=threshold, decisions=decisions, progress=progress
+        )
         edges, model, thr = result.edges, result.model, result.threshold
         assigned = _reuse_persons(result.labels, existing)
         n_new = len(current)
     finished = datetime.now(UTC)
+    progress.phase(f"writing persons and {len(edges):,} scored pairs")
     with begin_write(engine) as conn:
         run_id = conn.execute(
             sql.INSERT_LINK_RUN,
@@ -347,6 +356,12 @@ def record_decision(
             detail={"record_a": ra, "record_b": rb, "reason": reason},
         )
     return int(did)
+
+
+def latest_run_id(db: Session) -> int | None:
+    """The id of the newest link run, or ``None`` when there is none."""
+    run = db.connection().execute(sql.LATEST_RUN).one_or_none()
+    return None if run is None else int(run[0])
 
 
 def review_queue(db: Session, limit: int = 100) -> list[dict[str, Any]]:
