@@ -210,3 +210,59 @@ def test_link_store_reports_progress_and_review_says_why_it_is_empty(
         assert "the review queue is empty" in r.stderr
     else:
         assert "the review queue is empty" not in r.stderr
+
+
+def test_import_reports_rows_read_and_stored(
+    db_url: str, world: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ATHAR_DATABASE_URL", db_url)
+    r = CliRunner().invoke(main, ["import", str(world / "ngo_ar.csv")])
+    assert r.exit_code in (0, 1), r.output
+    assert "athar import: ngo_ar.csv: reading and checking rows..." in r.stderr
+    assert "ngo_ar.csv: reading and checking rows: done (" in r.stderr
+    assert "athar import: ngo_ar.csv: storing " in r.stderr
+    assert "finished in" in r.stderr
+    assert "ngo_ar.csv" in r.stdout  # the import's own report stays on standard output
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, object]] = []
+
+    def phase(self, name: str, total: int | None = None, unit: str = "") -> None:
+        self.events.append(("phase", (name, total, unit)))
+
+    def advance(self, n: int = 1) -> None:
+        self.events.append(("advance", n))
+
+    def update(self, done: int) -> None:
+        self.events.append(("update", done))
+
+    def done(self) -> None:
+        self.events.append(("done", None))
+
+
+def test_backup_and_restore_count_their_tables(db_engine, tmp_path: Path) -> None:
+    from athar.services.safekeeping.backup import backup, restore
+
+    rec = _Recorder()
+    out = tmp_path / "store.athar-backup"
+    report = backup(
+        db_engine, out, passphrase="a long test passphrase", scrypt_n=2**14, progress=rec
+    )
+    phases = [e[1] for e in rec.events if e[0] == "phase"]
+    assert phases == [("writing the tables", len(report.tables), "tables")]
+    assert sum(n for kind, n in rec.events if kind == "advance") == len(report.tables)
+
+    target = f"sqlite:///{tmp_path / 'restored.db'}"
+    from athar.store.engine import make_engine
+
+    engine = make_engine(target)
+    try:
+        rec = _Recorder()
+        restore(engine, out, passphrase="a long test passphrase", progress=rec)
+    finally:
+        engine.dispose()
+    phases = [e[1] for e in rec.events if e[0] == "phase"]
+    assert phases == [("restoring the tables", len(report.tables), "tables")]
+    assert sum(n for kind, n in rec.events if kind == "advance") == len(report.tables)

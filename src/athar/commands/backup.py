@@ -81,6 +81,7 @@ def backup_command(out: Path, ask: bool, passphrase_file: Path | None, actor: st
     passphrase (scrypt).  Encrypted fields stay encrypted inside: restoring them also needs
     the key ring, so keep the key file safe, apart from the backups.
     """
+    from athar.commands._progress import reporter
     from athar.commands._store import open_store
     from athar.services.safekeeping.backup import backup
     from athar.store.engine import display_url
@@ -89,7 +90,16 @@ def backup_command(out: Path, ask: bool, passphrase_file: Path | None, actor: st
     ring = _ring(required=passphrase is None)
     # a BackupError is an AtharError: athar.cli shows it as one message, exit 1
     with open_store() as engine:
-        report = backup(engine, out, ring=ring, passphrase=passphrase, audit=_audit_fn(actor))
+        progress = reporter("athar backup")
+        report = backup(
+            engine,
+            out,
+            ring=ring,
+            passphrase=passphrase,
+            audit=_audit_fn(actor),
+            progress=progress,
+        )
+        progress.done()
     click.echo(
         f"backed up {display_url(str(engine.url))}: {report.rows} rows in "
         f"{len(report.tables)} tables, schema {report.revision}"
@@ -115,6 +125,7 @@ def restore_command(
     Refuses a store that already holds data unless --force.  A database without tables is
     first migrated to the archive's schema.  Nothing is written if any check fails.
     """
+    from athar.commands._progress import reporter
     from athar.commands._store import open_store
     from athar.services.safekeeping.backup import restore, verify_archive
     from athar.store.engine import display_url
@@ -131,6 +142,7 @@ def restore_command(
         return
     # restoring creates the store if need be (a database without tables is migrated first)
     with open_store(create=True, schema=False) as engine:
+        progress = reporter("athar restore")
         report = restore(
             engine,
             src,
@@ -138,7 +150,9 @@ def restore_command(
             passphrase=passphrase,
             force=force,
             audit=_audit_fn(actor),
+            progress=progress,
         )
+        progress.done()
     click.echo(
         f"restored {report.rows} rows in {len(report.tables)} tables into "
         f"{display_url(str(engine.url))} (schema {report.revision}, from {report.source_dialect})"

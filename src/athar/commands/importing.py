@@ -70,6 +70,7 @@ def import_command(
     source/record_id column, unknown column) and nothing from it was stored, 3 the store
     is not ready (run `athar db upgrade`).
     """
+    from athar.commands._progress import reporter
     from athar.commands._store import open_store
     from athar.ingest.safe_export import write_csv
     from athar.services.actor import Actor, default_actor
@@ -82,6 +83,7 @@ def import_command(
         actor=Actor(actor or default_actor()),
         keep_extra=keep_extra,
         on_problem=collected.append if report else None,
+        progress=reporter("athar import"),
     )
     results: list[FileResult] = []
     with open_store() as engine:
@@ -89,6 +91,7 @@ def import_command(
             r = import_file(engine, f, opts)
             _render(r)
             results.append(r)
+    opts.progress.done()
     if report is not None:
         write_csv(
             report,

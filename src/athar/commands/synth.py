@@ -31,12 +31,17 @@ def synth(outdir: Path, persons: int | None, records: int | None, seed: int, qui
         raise click.UsageError("give --persons or --records, not both")
     if persons is None and records is None:
         persons = 1000
+    from athar.commands._progress import reporter
+    from athar.progress import SILENT
+
+    progress = SILENT if quiet else reporter("athar synth")
     try:
-        summary = generate(outdir, persons=persons, records=records, seed=seed)
+        summary = generate(outdir, persons=persons, records=records, seed=seed, progress=progress)
     except SynthError as e:
         raise click.UsageError(str(e)) from e
     if quiet:
         return
+    progress.done()
     click.echo(
         f"{summary['persons_total']} persons ({summary['persons_documented']} on at least one list), "
         f"{summary['records_total']} records, seed {seed} -> {outdir}"

@@ -18,13 +18,13 @@ from __future__ import annotations
 import csv
 import json
 import random
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from athar.errors import InvalidInput
+from athar.progress import SILENT, Progress
 from athar.synth import population as popmod
 from athar.synth.population import FATES, SOURCES, Population
 from athar.synth.render import (
@@ -92,7 +92,7 @@ def generate(
     seed: int = 1,
     records: int | None = None,
     chunk: int = 50_000,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress = SILENT,
 ) -> dict[str, Any]:
     """Write a synthetic world to ``outdir``; return the summary also written to world.json.
 
@@ -113,9 +113,8 @@ def generate(
     n = persons if persons is not None else persons_for_records(int(records or 0), seed, t)
     ss = np.random.SeedSequence(seed)
     pop_ss, id_ss, render_ss = ss.spawn(3)
+    progress.phase(f"drawing a population of {n:,} persons")
     pop = popmod.sample(n, np.random.Generator(np.random.PCG64(pop_ss)), t)
-    if progress:
-        progress(f"population of {n} persons drawn")
 
     totals = {s: int(pop.counts[s].sum()) for s in SOURCES}
     id_rng = np.random.Generator(np.random.PCG64(id_ss))
@@ -146,6 +145,7 @@ def generate(
         contacts.writerow(CONTACT_COLUMNS)
         people.writerow(PERSON_COLUMNS)
         on_lists = _on_lists(pop)
+        progress.phase("writing the lists", n, "persons")
 
         for lo in range(0, n, chunk):
             hi = min(n, lo + chunk)
@@ -182,8 +182,7 @@ def generate(
                         contact[0], contact[1] = src, rid
                         contacts.writerow(contact)
             _write_persons(people, renderer.views(np.arange(lo, hi)), on_lists, pop.sibling_of)
-            if progress:
-                progress(f"persons {hi}/{n} written")
+            progress.update(hi)
     finally:
         for f in (*files.values(), *extra.values()):
             f.close()

@@ -60,6 +60,7 @@ from athar.ingest.readers import (
     csv_columns,
     open_table,
 )
+from athar.progress import SILENT, Progress
 from athar.services.actor import Actor, default_actor
 from athar.services.audit import AuditAction, append_event
 from athar.store import statements as sql
@@ -128,6 +129,8 @@ class ImportOptions:
     limits: InputLimits | None = None  # None: :func:`athar.ingest.limits.current_limits`
     #: seconds reading and checking the file may take (None: no limit); web uploads set it
     time_limit: float | None = None
+    #: who hears how far the import has got (the command line's reporter; default silent)
+    progress: Progress = field(default=SILENT, compare=False, repr=False)
 
 
 @dataclass
@@ -562,12 +565,16 @@ def _process(
     """Prepare every row and decide its fate (no database: runs before the write lock)."""
     held: dict[tuple[str, str], list[Prepared]] = {}
     result = batch.result
+    progress = batch.opts.progress
+    progress.phase(f"{table.path.name}: reading and checking rows", unit="rows")
     order = plan.mapping.date_order
     for raw_row in table.rows():
         if not result.rows_total % 4096 and deadline.expired():
             raise UnusableInput(deadline.message(table.path.name))
         row = _prepare(plan, today, order, raw_row)
         result.rows_total += 1
+        if not result.rows_total % 1000:
+            progress.update(result.rows_total)
         src, rid = row.parsed["source"], row.parsed["record_id"]
         if src and rid and dups and _key_hash(src, rid) in dups:
             held.setdefault((src, rid), []).append(row)
@@ -695,6 +702,7 @@ def _import_table(
             ).scalar_one()
             result.batch_id = int(batch_id)
             batch = _Batch(conn, result, opts, result.batch_id, now)
+            opts.progress.phase(f"{result.path.name}: storing {result.rows_total:,} rows")
             with _fewer_gc_passes():
                 batch.store(report.spool)
             if not (result.rows_new or result.rows_new_version or result.rows_quarantined):

@@ -60,6 +60,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from athar.errors import Failed
+from athar.progress import SILENT, Progress
 from athar.security.keys import KeyRing
 from athar.services.audit import AuditAction
 from athar.store import audit_guard
@@ -362,6 +363,7 @@ def backup(
     audit: AuditFn | None = None,
     overwrite: bool = False,
     scrypt_n: int = SCRYPT_N,
+    progress: Progress = SILENT,
 ) -> BackupReport:
     """Write every table of the store to ``out`` as one encrypted archive (mode 0600)."""
     out = Path(out)
@@ -408,7 +410,9 @@ def backup(
                         "tables": [t.name for t in tables],
                     }
                 )
+                progress.phase("writing the tables", len(tables), "tables")
                 for table in tables:
+                    progress.advance()
                     shadow = _shadow(table, models)
                     names = [c.name for c in shadow.columns]
                     emit({"type": "table", "name": table.name, "columns": names})
@@ -600,6 +604,7 @@ def restore(
     models: MetaData | None = None,
     audit: AuditFn | None = None,
     migrate: Callable[[Engine, str], None] | None = None,
+    progress: Progress = SILENT,
 ) -> RestoreReport:
     """Load an archive into the store at ``engine`` in one transaction.
 
@@ -674,6 +679,7 @@ def restore(
                 conn.execute(shadow.insert(), pending)
                 pending.clear()
 
+        progress.phase("restoring the tables", len(wanted), "tables")
         for kind, value in stream:
             if kind == "table":
                 name, names = value
@@ -683,6 +689,7 @@ def restore(
                     raise BackupError(f"table {name}: target has no column(s) {unknown}")
                 deferred = _self_refs(target[name])
                 report.tables[name] = 0
+                progress.advance()
             elif kind == "row":
                 assert shadow is not None
                 row = {
