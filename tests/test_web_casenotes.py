@@ -232,7 +232,8 @@ def test_the_request_page_shows_the_history_and_its_forms_work(web: Web) -> None
     assert r.status_code == 303, r.text
     page = client.get(f"/requests/{reference}?lang=en")
     assert SECRET_NOTE in page.text and "Sensitive (kept encrypted)" in page.text
-    assert "2026-01-05 14:30 UTC" in page.text and "In person" in page.text
+    # the form reads the time where the case worker is (ATHAR_TIMEZONE), and shows it so
+    assert "2026-01-05 14:30 (UTC+03:00)" in page.text and "In person" in page.text
     assert "The person was identified" in page.text and "Met the family in Gaziantep" in page.text
     assert "Family informed" in page.text
     ar = client.get(f"/requests/{reference}?lang=ar")

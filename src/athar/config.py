@@ -129,6 +129,11 @@ SETTINGS: dict[str, Setting] = {
         "",
         "how families reach that organisation (e-mail, phone or address), shown beside its name",
     ),
+    "timezone": _s(
+        "ATHAR_TIMEZONE",
+        "Asia/Damascus",
+        "time zone in which pages show times (an IANA name); the store keeps UTC",
+    ),
     # -- not web settings ---------------------------------------------------------------------
     "actor": _s(
         "ATHAR_ACTOR",

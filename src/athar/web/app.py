@@ -197,7 +197,7 @@ def create_app(
     app.state.limiters = {"candidates": SlidingWindow(settings.search_rate_per_minute)}
     app.state.figures_cache = FiguresCache()  # the person figures, until the store changes
     app.state.languages = load_languages()
-    app.state.jinja = build_environments(app.state.languages)
+    app.state.jinja = build_environments(app.state.languages, settings.timezone)
 
     install_error_handlers(app)
 

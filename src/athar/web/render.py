@@ -15,6 +15,7 @@ from markupsafe import Markup
 from athar.domain.fields import labels
 from athar.domain.messages import N_
 from athar.web.i18n import LOCALES, Language
+from athar.web.labels import Labels
 from athar.web.waterfall import field_label
 
 #: record column or field name -> its label's msgid (:mod:`athar.domain.fields`)
@@ -31,7 +32,9 @@ def ltr(text: object) -> Markup:
     return Markup('<bdi dir="ltr">{}</bdi>').format(text)
 
 
-def build_environments(languages: dict[str, Language]) -> dict[str, Environment]:
+def build_environments(
+    languages: dict[str, Language], timezone: str = "Asia/Damascus"
+) -> dict[str, Environment]:
     environments: dict[str, Environment] = {}
     for code, language in languages.items():
         env = Environment(
@@ -49,6 +52,11 @@ def build_environments(languages: dict[str, Language]) -> dict[str, Environment]
         # a record column's (or a field's) label, from the field declarations, translated
         env.globals["field_label"] = lambda name, _g=gettext: _g(FIELD_LABELS.get(name, name))
         env.globals["ltr"] = ltr
+        # codes as words of the page's language, UTC times as local times with their zone
+        words = Labels(code, gettext, timezone)
+        env.globals["label"] = words.label
+        env.globals["when"] = words.when
+        env.globals["shown"] = words.shown
         environments[code] = env
     return environments
 
@@ -85,6 +93,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     base = {
         "organisation_name": settings.organisation_name,
         "organisation_contact": settings.organisation_contact,
+        "timezone": settings.timezone,
         "request": request,
         "lang": language.code,
         "dir": language.direction,

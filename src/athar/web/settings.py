@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from athar import config
 from athar.config import Setting
@@ -56,6 +57,7 @@ class Settings:
     default_locale: str = "ar"
     organisation_name: str = ""
     organisation_contact: str = ""
+    timezone: str = "Asia/Damascus"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -72,6 +74,13 @@ class Settings:
                 problems.append("ATHAR_SECRET_KEY must be at least 32 characters")
         if self.default_locale not in ("ar", "en"):
             problems.append("ATHAR_DEFAULT_LOCALE must be ar or en")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(
+                f"ATHAR_TIMEZONE must be an IANA time zone such as Asia/Damascus, "
+                f"not {self.timezone[:40]!r}"
+            )
         for name in ("session_hours", "lockout_failures", "lockout_minutes", "login_rate_per_ip"):
             if getattr(self, name) < 1:
                 problems.append(f"{SETTINGS[name].env} must be at least 1")

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from athar.security.auth import AccessError, Permission
+from athar.services.casework import tracing
 from athar.services.figures.overview import registry_overview
 from athar.web.deps import CsrfProtected, SessionDep, WebUser, requires
 from athar.web.errors import ApiError
@@ -42,4 +43,6 @@ def stats_page(request: Request, db: SessionDep, user: Aggregates) -> Response:
     state = request.app.state
     stats = stats_out(registry_overview(db, state.settings.small_cell, state.figures_cache))
     plot = estimate_plot(db, stats.estimate["audit_seq"]) if stats.estimate else None
-    return render(request, "stats.html", stats=stats, plot=plot)
+    return render(
+        request, "stats.html", stats=stats, plot=plot, status_labels=dict(tracing.STATUSES)
+    )

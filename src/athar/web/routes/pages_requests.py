@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -29,15 +30,17 @@ def _text(form: Any, name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _when(value: str | None) -> datetime | None:
-    """A ``datetime-local`` value, read as UTC (the form says so); empty means now."""
+def _when(value: str | None, timezone: str) -> datetime | None:
+    """A ``datetime-local`` value, read in the instance's time zone (the form says which,
+    as every page shows times in it); empty means now."""
     if not value:
         return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise CaseNoteInvalid({"informed_at": casenotes.N_("This date is not valid.")}) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+    local = parsed.replace(tzinfo=ZoneInfo(timezone)) if parsed.tzinfo is None else parsed
+    return local.astimezone(UTC)
 
 
 @router.post("/requests/{reference}/notes", dependencies=[CsrfProtected])
@@ -76,7 +79,7 @@ async def notification_submit(
             channel=values["channel"],
             outcome=values["outcome"],
             details=values["details"],
-            informed_at=_when(values["informed_at"]),
+            informed_at=_when(values["informed_at"], request.app.state.settings.timezone),
         )
     except CaseNoteInvalid as exc:
         db.rollback()
