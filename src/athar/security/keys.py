@@ -76,7 +76,7 @@ def _b64encode_key(raw: bytes) -> str:
 
 def _read_odk(path: Path, doc: dict[str, object]) -> tuple[dict[str, bytes], str | None]:
     """The key file's ODK private keys (PKCS#8 DER, base64) and the active one's id."""
-    raw = doc.get("odk") or {}
+    raw = doc.get("odk", {})
     active = doc.get("odk_active")
     if not isinstance(raw, dict) or (raw and not isinstance(active, str)):
         raise KeyConfigError(f"key file {path}: 'odk' must be an object, with 'odk_active'")

@@ -35,7 +35,12 @@ from xml.etree.ElementTree import Element
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+
+try:  # CFB moved to the "decrepit" (legacy) modules in recent cryptography releases
+    from cryptography.hazmat.decrepit.ciphers.modes import CFB
+except ImportError:  # pragma: no cover - older cryptography
+    from cryptography.hazmat.primitives.ciphers.modes import CFB
 from defusedxml import ElementTree as SafeET
 
 from athar.errors import InvalidInput
@@ -118,7 +123,7 @@ def file_ivs(instance_id: str, aes_key: bytes, count: int) -> list[bytes]:
 
 def aes_cfb_decrypt(aes_key: bytes, iv: bytes, data: bytes) -> bytes | None:
     """AES/CFB/PKCS5Padding decryption; ``None`` when the padding is wrong."""
-    decryptor = Cipher(algorithms.AES(aes_key), modes.CFB(iv)).decryptor()
+    decryptor = Cipher(algorithms.AES(aes_key), CFB(iv)).decryptor()
     plain = decryptor.update(data) + decryptor.finalize()
     if not plain or len(plain) % 16:
         return None
@@ -131,7 +136,7 @@ def aes_cfb_decrypt(aes_key: bytes, iv: bytes, data: bytes) -> bytes | None:
 def aes_cfb_encrypt(aes_key: bytes, iv: bytes, data: bytes) -> bytes:
     """AES/CFB/PKCS5Padding encryption (what Collect does to each file)."""
     pad = 16 - len(data) % 16
-    encryptor = Cipher(algorithms.AES(aes_key), modes.CFB(iv)).encryptor()
+    encryptor = Cipher(algorithms.AES(aes_key), CFB(iv)).encryptor()
     return encryptor.update(data + bytes([pad]) * pad) + encryptor.finalize()
 
 
