@@ -79,6 +79,8 @@ class Question:
     hint: str | None = None
     #: the repeated group it belongs to
     repeat: str | None = None
+    #: XLSForm ``parameters`` (``max-pixels=1600``)
+    parameters: str | None = None
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,10 @@ def _request() -> OdkForm:
             q = _text(name, f.label, limit)
         questions.append(q)
     questions.append(Question("consent", "select_multiple consent", N_("Who may see this request")))
-    questions.append(Question("photo", "image", N_("Photo (optional)")))
+    # Collect shrinks the photo to this size, under the web form's limit on the photo's bytes
+    questions.append(
+        Question("photo", "image", N_("Photo (optional)"), parameters="max-pixels=1600")
+    )
     return OdkForm(
         "request", TRACING_REQUEST, N_("Ask about a missing person"), tuple(questions),
         {"relationships": ti.RELATIONSHIPS, "sexes": ti.SEXES, "consent": ti.CONSENT_SCOPES},
@@ -271,7 +276,7 @@ def build_xlsform(form: OdkForm, *, public_key: str, translate: Translate) -> by
     survey.title = "survey"
     survey.append(
         ["type", "name", *cols("label"), *cols("hint"), "required", *cols("required_message"),
-         "constraint", *cols("constraint_message")]
+         "constraint", *cols("constraint_message"), "parameters"]
     )  # fmt: skip
     open_repeat: str | None = None
     for q in form.questions:
@@ -283,7 +288,8 @@ def build_xlsform(form: OdkForm, *, public_key: str, translate: Translate) -> by
             open_repeat = q.repeat
         survey.append(
             [q.type, q.name, *labels(q.label), *labels(q.hint), q.required,
-             *labels(q.required_message), q.constraint, *labels(q.constraint_message)]
+             *labels(q.required_message), q.constraint, *labels(q.constraint_message),
+             q.parameters]
         )  # fmt: skip
     if open_repeat is not None:
         survey.append(["end_repeat", open_repeat])
