@@ -81,12 +81,18 @@ def _store(
     if form.form == TRACING_REQUEST:
         photo_name = answers.pop("photo", None)
         photo = sub.media.get(photo_name) if photo_name else None
-        if photo_name and photo is None:
-            raise tracing_intake.IntakeInvalid({"photo": f"the photo file {photo_name} is missing"})
-        consent = (answers.pop("consent", None) or "").split()
-        intake = tracing_intake.validate_intake(
-            answers, consent, photo, photo_max_bytes=photo_max_bytes
+        missing = (
+            {"photo": f"the photo file {photo_name} is missing"} if photo_name and not photo else {}
         )
+        consent = (answers.pop("consent", None) or "").split()
+        try:
+            intake = tracing_intake.validate_intake(
+                answers, consent, photo, photo_max_bytes=photo_max_bytes
+            )
+        except tracing_intake.IntakeInvalid as exc:
+            raise tracing_intake.IntakeInvalid({**exc.errors, **missing}) from None
+        if missing:
+            raise tracing_intake.IntakeInvalid(missing)
         request = tracing.submit_request(
             engine, actor=actor, intake=intake, language=language, provenance=provenance
         )
