@@ -116,6 +116,9 @@ def test_bad_manifests_are_refused_naming_the_problem(key: bytes) -> None:
     for manifest, message in cases.items():
         with pytest.raises(OdkSubmissionInvalid, match=message):
             decrypt_submission(manifest, enc.files, {"k1": key})
+    unsigned = enc.manifest.split(b"<base64EncryptedElementSignature>")[0] + b"</data>"
+    with pytest.raises(OdkSubmissionInvalid, match="<base64EncryptedElementSignature> is missing"):
+        decrypt_submission(unsigned, enc.files, {"k1": key})
     with pytest.raises(OdkSubmissionInvalid, match="submission.xml.enc listed in the manifest"):
         decrypt_submission(enc.manifest, {}, {"k1": key})
     with pytest.raises(OdkSubmissionInvalid, match="holds no ODK key"):

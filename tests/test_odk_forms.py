@@ -138,6 +138,14 @@ def test_a_submission_whose_fields_no_longer_match_is_refused_naming_them() -> N
         O.read_answers(form, other, where="s3")
 
 
+def test_a_record_whose_instance_id_is_not_the_manifests_is_refused() -> None:
+    form = O.form_definition("unidentified")
+    xml = submission_xml(form.form_id, form.version, "uuid:inner", "<kind>body</kind>")
+    assert O.read_answers(form, xml, where="s", instance_id="uuid:inner")["kind"] == "body"
+    with pytest.raises(O.OdkFormMismatch, match="instanceID 'uuid:inner' is not the manifest's"):
+        O.read_answers(form, xml, where="s", instance_id="uuid:outer")
+
+
 def test_an_unknown_kind_is_refused() -> None:
     with pytest.raises(Exception, match="unknown ODK form 'census'"):
         O.form_definition("census")

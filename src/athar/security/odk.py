@@ -15,10 +15,13 @@ specification's *Encryption* section defines:
   one), ``base64EncryptedKey``, instance id, then ``NAME::md5hex`` of each decrypted file in that
   order (the name without ``.enc``), each line ending with a newline, encrypted with RSA/OAEP.
 
-Collect's ``RSA/NONE/OAEPWithSHA256AndMGF1Padding`` is OAEP with SHA-256 and MGF1 over SHA-1 on
-Android; the specification's earlier text names SHA-1 for both.  :func:`decrypt_submission`
-accepts the OAEP variants ODK tools have produced, and refuses a submission whose signature does
-not match its decrypted files (tampered, truncated, or files swapped between submissions).
+The specification names Java 8's ``RSA/NONE/OAEPWithSHA256AndMGF1Padding`` for the key and the
+signature: OAEP with SHA-256 and, Java's default, MGF1 over SHA-1 (what Collect and Enketo
+produce); :func:`decrypt_submission` also accepts OAEP with SHA-1 throughout and with SHA-256
+throughout, and refuses a submission whose signature does not match its decrypted files
+(tampered, truncated, or files swapped between submissions).  The specification makes the
+signature optional; Athar requires it (Collect always sends one), so that nothing altered on
+the way is ever imported.
 
 Pure apart from the parsing and the cryptography: no files, no network, no database.
 """

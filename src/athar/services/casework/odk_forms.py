@@ -134,7 +134,7 @@ def _age(name: str, label: str) -> Question:
 
 def _request() -> OdkForm:
     ti = tracing_intake
-    none_of = " and ".join  # fmt: skip
+    none_of = " and ".join
     questions: list[Question] = []
     for f in form_fields(TRACING_REQUEST):
         name = f.form_name(TRACING_REQUEST) or f.name
@@ -160,8 +160,13 @@ def _request() -> OdkForm:
                 constraint_message=N_("This does not look like a phone number."),
             )  # fmt: skip
         elif name == "contact_email":
-            q = Question(name, "text", f.label, constraint=f"regex(., '{ti.EMAIL_PATTERN}')",
-                         constraint_message=N_("This does not look like an email address."))  # fmt: skip
+            q = Question(
+                name,
+                "text",
+                f.label,
+                constraint=f"regex(., '{ti.EMAIL_PATTERN}')",
+                constraint_message=N_("This does not look like an email address."),
+            )
         elif name == "full_name":
             q = _text(
                 name, f.label, limit,
@@ -211,8 +216,13 @@ def _unidentified() -> OdkForm:
         elif name == "found_date":
             q = _date(name, label)
         elif name == "height_cm":
-            q = Question(name, "integer", label, constraint=". >= 40 and . <= 250",
-                         constraint_message=N_("Please give a height in centimetres, such as 172."))  # fmt: skip
+            q = Question(
+                name,
+                "integer",
+                label,
+                constraint=". >= 40 and . <= 250",
+                constraint_message=N_("Please give a height in centimetres, such as 172."),
+            )
         else:
             q = _text(name, label, limit)
         questions.append(q)
@@ -229,8 +239,13 @@ def _antemortem() -> OdkForm:
         if f.name in ("informant_relationship", "donor_relationship"):
             q = Question(f.name, "select_one relationships", f.label, repeat=f.repeat)
         elif f.name == "request_reference":
-            q = _text(f.name, f.label, limit, required="yes",
-                      required_message=N_("Please give the tracing request's reference."))  # fmt: skip
+            q = _text(
+                f.name,
+                f.label,
+                limit,
+                required="yes",
+                required_message=N_("Please give the tracing request's reference."),
+            )
         else:
             q = _text(f.name, f.label, limit, repeat=f.repeat)
         questions.append(q)
@@ -324,10 +339,13 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def read_answers(form: OdkForm, xml: bytes, *, where: str) -> dict[str, Any]:
+def read_answers(
+    form: OdkForm, xml: bytes, *, where: str, instance_id: str | None = None
+) -> dict[str, Any]:
     """The answers of a decrypted submission of ``form``, by question name; a repeat's
     answers are a list of mappings under the repeat's name.  Refuses an element that is not a
-    declared question (the form no longer matches Athar's declarations) naming it."""
+    declared question (the form no longer matches Athar's declarations) naming it, and, given
+    the manifest's ``instance_id``, a record whose own instance id differs."""
     try:
         root = SafeET.fromstring(xml)
     except Exception as exc:
@@ -336,6 +354,20 @@ def read_answers(form: OdkForm, xml: bytes, *, where: str) -> dict[str, Any]:
         raise OdkFormMismatch(
             f"{where}: the submission is of form {root.get('id')!r}, not {form.form_id!r}"
         )
+    if instance_id is not None:
+        own = next(
+            (
+                (el.text or "").strip()
+                for el in root.iter()
+                if _local(el.tag) == "instanceID" and el is not root
+            ),
+            None,
+        )
+        if own != instance_id:
+            raise OdkFormMismatch(
+                f"{where}: the decrypted record's instanceID {own!r} is not the manifest's "
+                f"{instance_id!r}"
+            )
     single = set(form.names())
     answers: dict[str, Any] = {n: None for n in single}
     answers.update({r: [] for r in form.repeats})

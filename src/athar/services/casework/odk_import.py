@@ -166,7 +166,7 @@ def _one(
                 f"{enc.where}: form {sub.form_id!r} is not one of Athar's forms "
                 "(`athar odk form` makes them)"
             )
-        answers = read_answers(form, sub.xml, where=enc.where)
+        answers = read_answers(form, sub.xml, where=enc.where, instance_id=sub.instance_id)
         try:
             reference = _store(engine, actor, form, sub, answers, photo_max_bytes, language)
         except IntegrityError:  # imported meanwhile by another import
