@@ -329,8 +329,37 @@ def test_the_commands_make_keys_forms_and_import_a_folder(
         assert events(engine, "tracing_request.create")[-1]["odk_instance_id"] == "uuid:c1"
         assert events(engine, "odk.import")[0]["imported"] == ["uuid:c1"]
         engine.dispose()
+
+        # an antemortem interview for that request, then a key rotation
+        reference = res_reference(cli.invoke(main, ["odk", "import", "--folder", str(folder)],
+                                             env=env).output)  # fmt: skip
+        interview = write_folder(tmp_path / "am", [
+            submission(public, "antemortem", "uuid:c3",
+                       f"<request_reference>{reference}</request_reference>"
+                       "<scars_marks>synthetic scar, right hand</scars_marks>"),
+        ])  # fmt: skip
+        res = cli.invoke(main, ["odk", "import", "--folder", str(interview)], env=env)
+        assert res.exit_code == 0 and f"as {reference}/antemortem/" in res.output, res.output
+        rotated = cli.invoke(main, ["keys", "rotate", "--kid", "k2"], env=env)
+        assert rotated.exit_code == 0, rotated.output
+        status = cli.invoke(main, ["keys", "status"], env=env)
+        assert "antemortem_record.content: k2: 1" in status.output, status.output
+        new_public = cli.invoke(main, ["keys", "odk"], env=env).stdout.strip()
+        assert new_public != public  # the forms must be made again...
+        late = write_folder(tmp_path / "late", [  # ...but an interview on an old form still opens
+            submission(public, "unidentified", "uuid:c4", "<kind>living</kind><sex>F</sex>"),
+            submission(new_public, "unidentified", "uuid:c5", "<kind>body</kind>"),
+        ])  # fmt: skip
+        res = cli.invoke(main, ["odk", "import", "--folder", str(late)], env=env)
+        assert res.exit_code == 0 and "2 imported" in res.output, res.output
     finally:
         crypto.configure(None)
+
+
+def res_reference(output: str) -> str:
+    """The tracing request reference an ``already imported ... as T-...`` line names."""
+    line = next(x for x in output.splitlines() if x.startswith("already imported"))
+    return line.split(" as ")[1].split(":")[0]
 
 
 # -- ODK Central, replayed on loopback -----------------------------------------------------------
@@ -452,3 +481,26 @@ def test_a_folder_export_is_read_one_submission_per_folder(tmp_path: Path, ring:
     got = list(read_folder(write_folder(tmp_path / "x", subs)))
     assert [g.manifest for g in got] == [s.manifest for s in subs]
     assert [g.files for g in got] == [s.files for s in subs]
+
+
+def test_the_command_imports_from_central(
+    db_url: str, ring: KeyRing, central: tuple[str, Any], tmp_path: Path
+) -> None:
+    url, handler = central
+    key_file = tmp_path / "athar.keys"
+    ring.write_file(key_file)
+    env = {"ATHAR_DATABASE_URL": db_url, "ATHAR_KEY_FILE": str(key_file), "ATHAR_ACTOR": "lead",
+           "ATHAR_KEYS": "", "ATHAR_EPHEMERAL_KEY": ""}  # fmt: skip
+    args = ["odk", "import", "--central", str(_config(tmp_path, url)), "--project", "7"]
+    res = CliRunner().invoke(main, [*args, "--form", "request"], env=env)
+    assert res.exit_code == 0, res.output
+    assert "imported uuid:0d5c1a34-5b1e-4c0e-9d55-3f1c2b7a9e01 (athar_tracing_request)" in (
+        res.output
+    )
+    assert handler.unexpected == []
+    # all three forms: the one Central does not have is skipped, the rest already imported
+    res = CliRunner().invoke(main, args, env=env)
+    assert "0 imported, 1 already imported, 0 refused" in res.output, res.output
+    assert handler.unexpected == ["GET /v1/projects/7/forms/athar_antemortem/submissions"]
+    res = CliRunner().invoke(main, ["odk", "import", "--central", "x.toml"], env=env)
+    assert res.exit_code == 2 and "--central needs --project" in res.output
