@@ -160,6 +160,7 @@ def test_a_key_file_with_a_broken_odk_section_is_refused(tmp_path: Path) -> None
         ({**doc, "odk_active": "nope"}, "odk_active 'nope' is not in 'odk'"),
         ({**doc, "odk": {"o1": {"private_key": "%%%"}}}, "not valid base64"),
         ({**doc, "odk": {"o1": {}}}, "has no base64 'private_key'"),
+        ({**doc, "odk": {"o1": {"private_key": "AAAA"}}}, "'o1' is not an RSA private key"),
         ({**doc, "odk": []}, "'odk' must be an object"),
     ):
         path.write_text(json.dumps(broken), encoding="utf-8")

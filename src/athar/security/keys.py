@@ -74,6 +74,17 @@ def _b64encode_key(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
+def is_rsa_private_key(der: bytes) -> bool:
+    """Whether ``der`` is a PKCS#8 DER RSA private key (what an ODK key must be)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import load_der_private_key
+
+    try:
+        return isinstance(load_der_private_key(der, password=None), rsa.RSAPrivateKey)
+    except (ValueError, TypeError):
+        return False
+
+
 def _read_odk(path: Path, doc: dict[str, object]) -> tuple[dict[str, bytes], str | None]:
     """The key file's ODK private keys (PKCS#8 DER, base64) and the active one's id."""
     raw = doc.get("odk", {})
@@ -86,9 +97,12 @@ def _read_odk(path: Path, doc: dict[str, object]) -> tuple[dict[str, bytes], str
         if not isinstance(b64, str):
             raise KeyConfigError(f"key file {path}: ODK key {kid!r} has no base64 'private_key'")
         try:
-            odk[_check_kid(kid)] = base64.b64decode(b64.encode("ascii"), validate=True)
+            der = base64.b64decode(b64.encode("ascii"), validate=True)
         except (binascii.Error, ValueError, UnicodeEncodeError):
             raise KeyConfigError(f"key file {path}: ODK key {kid!r} is not valid base64") from None
+        if not is_rsa_private_key(der):
+            raise KeyConfigError(f"key file {path}: ODK key {kid!r} is not an RSA private key")
+        odk[_check_kid(kid)] = der
     if odk and active not in odk:
         raise KeyConfigError(f"key file {path}: odk_active {active!r} is not in 'odk'")
     return odk, active if odk and isinstance(active, str) else None
