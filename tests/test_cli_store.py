@@ -28,6 +28,8 @@ NO_STORE = {
     "names keys",
     "synth",
     "keys generate",
+    "keys odk",
+    "odk form",
     "dna lr",
     "dna fam",
     "dna power",
@@ -59,6 +61,7 @@ STORE_COMMANDS: dict[str, list[str]] = {
     "users reset-password": ["someone"],
     "export partner": ["{tmp}/out/p.csv", "--scope", "partners", "--recipient", "R"],
     "export research": ["{tmp}/out/r.csv"],
+    "odk import": ["--folder", "{tmp}/in"],
 }
 
 

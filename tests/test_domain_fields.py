@@ -166,3 +166,20 @@ def test_the_declaration_is_pure() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_antemortem_answers_are_form_only_sensitive_and_sealed() -> None:
+    """The antemortem form's answers are declared like the others but stored only in the
+    encrypted ``antemortem_record.content`` (never a record column, never exported)."""
+    from athar.security.crypto import encrypted_columns
+    from athar.store.casework import AntemortemRecord
+
+    names = [f.name for f in F.ANTEMORTEM_FIELDS]
+    assert len(names) == len(set(names)) and not set(names) & {f.name for f in F.FIELDS}
+    assert F.form_names(F.ANTEMORTEM) == tuple(names)
+    for f in F.ANTEMORTEM_FIELDS:
+        assert not f.interchange and not f.columns and not f.exportable and f.sensitive, f.name
+        assert f.stored_in == "antemortem_record.content" and f.forms == ((F.ANTEMORTEM, f.name),)
+    assert {f.repeat for f in F.ANTEMORTEM_FIELDS} == {None, "donors"}
+    sealed = {c.name for c in encrypted_columns(AntemortemRecord.metadata)}
+    assert "antemortem_record.content" in sealed

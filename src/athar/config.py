@@ -91,8 +91,10 @@ SETTINGS: dict[str, Setting] = {
     "photo_max_bytes": _s(
         "ATHAR_PHOTO_MAX_BYTES",
         str(2 * 1024 * 1024),
-        "largest photo accepted with a request",
+        "largest photo accepted with a request (the web form, the API and `athar odk import`)",
         "int",
+        WEB,
+        CLI,
     ),
     "import_max_bytes": _s(
         "ATHAR_IMPORT_MAX_BYTES",

@@ -63,6 +63,34 @@ def generate(out: Path | None, kid: str | None, as_env: bool) -> None:
     click.echo("keep a copy offline: without it, encrypted fields and backups cannot be read")
 
 
+@keys.command("odk")
+@key_file_option
+@click.option("--new", "new", is_flag=True, help="Add a new ODK key even if one exists.")
+def odk_key(key_file: Path | None, new: bool) -> None:
+    """Print the public key ODK forms carry, adding an ODK key pair to the key file first if
+    it has none (or with --new).
+
+    The private key stays in the key file (mode 0600) beside the other keys, and `athar keys
+    rotate` adds a new one; old ones are kept, so submissions from older forms still decrypt.
+    After a new key, make the forms again with `athar odk form`.
+    """
+    from athar.security.odk import public_key_b64
+
+    ring = _load(key_file)
+    if ring.odk_active is None or new:
+        path = ring.path
+        if path is None:
+            raise click.ClickException(
+                "keys come from ATHAR_KEYS, not a key file: ODK keys live in a key file "
+                "(`athar keys generate`, then ATHAR_KEY_FILE)"
+            )
+        ring = ring.with_new_odk_key()
+        ring.write_file(path, overwrite=True)
+        click.echo(f"key file {ring.path}: new ODK key {ring.odk_active}", err=True)
+    assert ring.odk_active is not None
+    click.echo(public_key_b64(ring.odk[ring.odk_active]))
+
+
 @keys.command("status")
 @key_file_option
 def status(key_file: Path | None) -> None:

@@ -34,7 +34,10 @@ SqlType = Literal["text", "string", "integer"]
 TRACING_REQUEST = "tracing_request"
 #: a case worker's registration of an unidentified living person or body
 UNIDENTIFIED = "unidentified"
-FORMS: tuple[str, ...] = (TRACING_REQUEST, UNIDENTIFIED)
+#: what a family can tell of the missing person for identification (INTERPOL's antemortem form,
+#: as a family can answer it), attached to a tracing request
+ANTEMORTEM = "antemortem"
+FORMS: tuple[str, ...] = (TRACING_REQUEST, UNIDENTIFIED, ANTEMORTEM)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,8 @@ class Field:
     form_column: str | None = None
     #: where a form-only field is stored (``table.column``)
     stored_in: str | None = None
+    #: the repeated group a form-only field belongs to (one answer per repeat), if any
+    repeat: str | None = None
 
     @property
     def text_column(self) -> str:
@@ -234,6 +239,44 @@ FIELDS: tuple[Field, ...] = (
     ),
 )  # fmt: skip
 
+
+def _am(name: str, label: str, *, repeat: str | None = None) -> Field:
+    """An antemortem answer, kept in the encrypted ``antemortem_record.content``."""
+    return Field(
+        name=name,
+        type="text",
+        label=label,
+        interchange=False,
+        forms=((ANTEMORTEM, name),),
+        sensitive=True,
+        stored_in="antemortem_record.content",
+        repeat=repeat,
+    )
+
+
+#: the antemortem form's answers, in the form's order: who answers, then INTERPOL's antemortem
+#: headings a family can answer in plain words, then who can give a reference sample
+ANTEMORTEM_FIELDS: tuple[Field, ...] = (
+    _am("request_reference", N_("Tracing request reference (T-...)")),
+    _am("informant_relationship", N_("Your relationship to the missing person")),
+    _am("height", N_("Height (approximately, in cm)")),
+    _am("build", N_("Build (thin, medium, heavy)")),
+    _am("hair", N_("Hair (colour, length, baldness)")),
+    _am("eyes", N_("Eye colour")),
+    _am("physical_description", N_("Other features of the body or face")),
+    _am("dental_history", N_("Teeth: missing teeth, fillings, crowns, gold or false teeth")),
+    _am("dentist", N_("Dentist who treated them (name and town), and when")),
+    _am("medical_history", N_("Illnesses and treatment")),
+    _am("fractures", N_("Broken bones (which bone, when)")),
+    _am("operations", N_("Operations (what, when, where)")),
+    _am("implants_prostheses", N_("Implants, plates, pins, artificial limbs or devices")),
+    _am("scars_marks", N_("Scars, tattoos, birthmarks and other marks (where on the body)")),
+    _am("clothing_at_arrest", N_("Clothing worn when arrested or last seen")),
+    _am("belongings_at_arrest", N_("Belongings carried (ring, watch, papers, phone)")),
+    _am("donor_name", N_("Relative who can give a reference sample"), repeat="donors"),
+    _am("donor_relationship", N_("Their relationship to the missing person"), repeat="donors"),
+)
+
 _BY_NAME = {f.name: f for f in FIELDS}
 
 
@@ -284,12 +327,12 @@ def exportable_fields() -> tuple[Field, ...]:
 
 def form_fields(form: str) -> tuple[Field, ...]:
     """The fields ``form`` collects, in declaration order."""
-    return tuple(f for f in FIELDS if f.form_name(form) is not None)
+    return tuple(f for f in (*FIELDS, *ANTEMORTEM_FIELDS) if f.form_name(form) is not None)
 
 
 def form_names(form: str) -> tuple[str, ...]:
     """The names ``form`` gives its fields, in declaration order."""
-    return tuple(name for f in FIELDS if (name := f.form_name(form)) is not None)
+    return tuple(name for f in form_fields(form) if (name := f.form_name(form)) is not None)
 
 
 def form_record_fields(form: str) -> tuple[Field, ...]:
@@ -305,6 +348,8 @@ def labels() -> dict[str, str]:
 
 
 __all__ = [
+    "ANTEMORTEM",
+    "ANTEMORTEM_FIELDS",
     "FIELDS",
     "FORMS",
     "TRACING_REQUEST",

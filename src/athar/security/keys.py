@@ -16,6 +16,12 @@ nothing that was encrypted.  Sources, in order:
 
 With none of these, :meth:`KeyRing.from_env` raises :class:`KeyConfigError`: Athar does
 not start without a key.
+
+A key file may also hold RSA private keys for ODK forms (``odk``, ``odk_active``; see
+:mod:`athar.security.odk`): the form carries the active one's public key, so ODK Collect
+encrypts each submission to it on the phone.  They are kept exactly as the AES keys are (in
+the 0600 key file, never in the database), rotation adds a new one and keeps the old ones,
+so submissions made with an older form still decrypt.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import secrets
 import stat
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -68,6 +74,40 @@ def _b64encode_key(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
+def is_rsa_private_key(der: bytes) -> bool:
+    """Whether ``der`` is a PKCS#8 DER RSA private key (what an ODK key must be)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import load_der_private_key
+
+    try:
+        return isinstance(load_der_private_key(der, password=None), rsa.RSAPrivateKey)
+    except (ValueError, TypeError):
+        return False
+
+
+def _read_odk(path: Path, doc: dict[str, object]) -> tuple[dict[str, bytes], str | None]:
+    """The key file's ODK private keys (PKCS#8 DER, base64) and the active one's id."""
+    raw = doc.get("odk", {})
+    active = doc.get("odk_active")
+    if not isinstance(raw, dict) or (raw and not isinstance(active, str)):
+        raise KeyConfigError(f"key file {path}: 'odk' must be an object, with 'odk_active'")
+    odk: dict[str, bytes] = {}
+    for kid, entry in raw.items():
+        b64 = entry.get("private_key") if isinstance(entry, dict) else None
+        if not isinstance(b64, str):
+            raise KeyConfigError(f"key file {path}: ODK key {kid!r} has no base64 'private_key'")
+        try:
+            der = base64.b64decode(b64.encode("ascii"), validate=True)
+        except (binascii.Error, ValueError, UnicodeEncodeError):
+            raise KeyConfigError(f"key file {path}: ODK key {kid!r} is not valid base64") from None
+        if not is_rsa_private_key(der):
+            raise KeyConfigError(f"key file {path}: ODK key {kid!r} is not an RSA private key")
+        odk[_check_kid(kid)] = der
+    if odk and active not in odk:
+        raise KeyConfigError(f"key file {path}: odk_active {active!r} is not in 'odk'")
+    return odk, active if odk and isinstance(active, str) else None
+
+
 def new_key_id(now: datetime | None = None) -> str:
     """A fresh, sortable key id such as ``k20261122T210501-3f9a``."""
     now = now or datetime.now(UTC)
@@ -83,6 +123,9 @@ class KeyRing:
     source: str = field(default="memory", compare=False)
     #: the key file this ring was read from, if any (running processes re-read it on change)
     path: Path | None = field(default=None, compare=False)
+    #: ODK RSA private keys (PKCS#8 DER) by key id; ``odk_active`` is the one forms carry
+    odk: Mapping[str, bytes] = field(default_factory=dict)
+    odk_active: str | None = None
 
     def __post_init__(self) -> None:
         if not self.keys:
@@ -93,6 +136,12 @@ class KeyRing:
                 raise KeyConfigError(f"key {kid!r} has {len(raw)} bytes; need {KEY_BYTES}")
         if self.active not in self.keys:
             raise KeyConfigError(f"the active key {self.active!r} is not in the key ring")
+        for kid in self.odk:
+            _check_kid(kid)
+        if (self.odk_active is None) != (not self.odk) or (
+            self.odk_active is not None and self.odk_active not in self.odk
+        ):
+            raise KeyConfigError(f"the active ODK key {self.odk_active!r} is not in the key ring")
 
     # -- construction -----------------------------------------------------------------
 
@@ -117,6 +166,8 @@ class KeyRing:
         sources: list[str] = []
         file_active: str | None = None
         file_path: Path | None = None
+        file_odk: Mapping[str, bytes] = {}
+        file_odk_active: str | None = None
         spec = config.raw("keys", env).strip()
         if spec:
             for i, item in enumerate(p.strip() for p in spec.split(",")):
@@ -144,6 +195,7 @@ class KeyRing:
                     order.append(kid)
             file_active = file_ring.active
             file_path = file_ring.path
+            file_odk, file_odk_active = file_ring.odk, file_ring.odk_active
             sources.append(str(path))
         if not keys:
             if config.raw("ephemeral_key", env).strip() in {"1", "true", "yes"}:
@@ -167,7 +219,14 @@ class KeyRing:
         assert active is not None
         if active not in keys:
             raise KeyConfigError(f"ATHAR_ACTIVE_KEY={active!r} is not a loaded key")
-        return cls(keys, active, source=" + ".join(sources), path=file_path)
+        return cls(
+            keys,
+            active,
+            source=" + ".join(sources),
+            path=file_path,
+            odk=file_odk,
+            odk_active=file_odk_active,
+        )
 
     @classmethod
     def from_file(cls, path: Path) -> KeyRing:
@@ -203,7 +262,8 @@ class KeyRing:
             keys[_check_kid(kid)] = _b64decode_key(kid, b64)
         if active not in keys:
             raise KeyConfigError(f"key file {path}: active key {active!r} is not in 'keys'")
-        return cls(keys, active, source=str(path), path=path)
+        odk, odk_active = _read_odk(path, doc)
+        return cls(keys, active, source=str(path), path=path, odk=odk, odk_active=odk_active)
 
     # -- use ----------------------------------------------------------------------------
 
@@ -223,21 +283,38 @@ class KeyRing:
         if kid in self.keys:
             raise KeyConfigError(f"key {kid!r} already exists")
         keys = {**self.keys, kid: secrets.token_bytes(KEY_BYTES)}
-        return KeyRing(keys, kid, source=self.source, path=self.path)
+        ring = replace(self, keys=keys, active=kid)
+        # the ODK key rotates with the others; old ones stay, so older submissions decrypt
+        return ring.with_new_odk_key(kid) if self.odk else ring
+
+    def with_new_odk_key(self, kid: str | None = None) -> KeyRing:
+        """A copy of this ring with a fresh ODK RSA key pair added and made active."""
+        from athar.security.odk import generate_private_key
+
+        kid = _check_kid(kid or new_key_id())
+        if kid in self.odk:
+            raise KeyConfigError(f"ODK key {kid!r} already exists")
+        return replace(self, odk={**self.odk, kid: generate_private_key()}, odk_active=kid)
 
     def without(self, kids: Iterable[str]) -> KeyRing:
         drop = set(kids)
         if self.active in drop:
             raise KeyConfigError(f"cannot retire the active key {self.active!r}")
         kept = {k: v for k, v in self.keys.items() if k not in drop}
-        return KeyRing(kept, self.active, source=self.source, path=self.path)
+        return replace(self, keys=kept)
 
     def to_json(self) -> str:
-        doc = {
+        doc: dict[str, object] = {
             "version": KEY_FILE_VERSION,
             "active": self.active,
             "keys": {kid: {"key": _b64encode_key(raw)} for kid, raw in self.keys.items()},
         }
+        if self.odk:
+            doc["odk_active"] = self.odk_active
+            doc["odk"] = {
+                kid: {"private_key": base64.b64encode(der).decode("ascii")}
+                for kid, der in self.odk.items()
+            }
         return json.dumps(doc, indent=2) + "\n"
 
     def to_env(self) -> str:

@@ -93,6 +93,9 @@ class AuditAction(StrEnum):
     UNIDENTIFIED_LIST = "unidentified.list"
     UNIDENTIFIED_VIEW = "unidentified.view"
     UNIDENTIFIED_CANDIDATES_VIEW = "unidentified.candidates_view"
+    ANTEMORTEM_CREATE = "antemortem.create"
+    ANTEMORTEM_VIEW = "antemortem.view"
+    ODK_IMPORT = "odk.import"
     # sharing
     EXPORT_PARTNER = "export.partner"
     EXPORT_RESEARCH = "export.research"

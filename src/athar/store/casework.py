@@ -136,3 +136,40 @@ class FamilyNotification(Base):
     details: Mapped[str | None] = mapped_column(
         EncryptedText(context="family_notification.details")
     )
+
+
+class AntemortemRecord(Base):
+    """What a family told of a missing person for identification (the antemortem form).
+
+    Attached to a tracing request; ``content`` is the answers as JSON (the names of
+    :data:`athar.domain.fields.ANTEMORTEM_FIELDS`, and ``donors``: a list of ``{donor_name,
+    donor_relationship}``), encrypted like contact details.  Append-only: a later interview
+    adds a record, it never edits one.  Migration ``0110_odk_antemortem`` creates it.
+    """
+
+    __tablename__ = "antemortem_record"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("tracing_request.id"), index=True)
+    content: Mapped[str] = mapped_column(EncryptedText(context="antemortem_record.content"))
+    #: ``odk`` (an ODK submission, see :class:`OdkSubmission`) or ``web``
+    channel: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(TS)
+
+
+class OdkSubmission(Base):
+    """An imported ODK submission: its instance id is the provenance of what it created, and
+    makes a re-import change nothing (unique)."""
+
+    __tablename__ = "odk_submission"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[str] = mapped_column(String(128), unique=True)
+    #: the Athar form (``tracing_request``, ``unidentified``, ``antemortem``)
+    form: Mapped[str] = mapped_column(String(32))
+    #: what it created: a request (``T-...``), a registration (``U-...``) or an antemortem
+    #: record of a request (``T-.../antemortem/<id>``)
+    reference: Mapped[str] = mapped_column(String(64))
+    #: the ODK key (in the key file) it was encrypted to
+    key_id: Mapped[str] = mapped_column(String(64))
+    imported_by: Mapped[str] = mapped_column(Text)
+    imported_at: Mapped[datetime] = mapped_column(TS)

@@ -25,6 +25,7 @@ from athar.domain.messages import N_
 from athar.security.auth import NotFound, Permission, has_permission, require
 from athar.services.actor import Actor
 from athar.services.audit import AuditAction, append_event, audit_read
+from athar.services.casework.odk_provenance import Provenance, record_provenance
 from athar.services.casework.tracing_intake import (
     CONSENT_SCOPES,
     FAMILY_SOURCE,
@@ -55,9 +56,16 @@ STATUSES: tuple[tuple[str, str], ...] = (
 
 
 def submit_request(
-    engine: Engine, *, actor: Actor, intake: Intake, language: str
+    engine: Engine,
+    *,
+    actor: Actor,
+    intake: Intake,
+    language: str,
+    provenance: Provenance | None = None,
 ) -> TracingRequest:
-    """Store a tracing request and its ``family`` record; returns the stored request."""
+    """Store a tracing request and its ``family`` record; returns the stored request.
+
+    ``provenance``: the ODK submission it came from, recorded in the same transaction."""
     at = datetime.now(UTC)
     with write_session(engine) as db:
         source = source_row(db, FAMILY_SOURCE, "Family tracing requests", at)
@@ -101,13 +109,19 @@ def submit_request(
         )
         db.add(request)
         db.flush()
+        detail = {"record_id": record.id, "consent": list(intake.consent), "language": language}
+        if provenance:
+            record_provenance(
+                db, provenance, form=TRACING_REQUEST, reference=reference, actor=actor, at=at
+            )
+            detail["odk_instance_id"] = provenance.instance_id
         append_event(
             db.connection(),
             actor=actor.label,
             action=AuditAction.TRACING_REQUEST_CREATE,
             entity_type="tracing_request",
             entity_id=reference,
-            detail={"record_id": record.id, "consent": list(intake.consent), "language": language},
+            detail=detail,
         )
     return request
 

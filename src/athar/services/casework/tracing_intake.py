@@ -51,6 +51,9 @@ PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
 
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{6,32}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: the patterns, as the ODK form's constraints repeat them
+PHONE_PATTERN = _PHONE.pattern
+EMAIL_PATTERN = _EMAIL.pattern
 
 
 class IntakeInvalid(ValueError, InvalidInput):

@@ -19,12 +19,14 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from athar.domain.fields import UNIDENTIFIED
 from athar.domain.messages import N_
 from athar.domain.record import parse_row
 from athar.errors import InvalidInput
 from athar.security.auth import NotFound, Permission, has_permission, require
 from athar.services.actor import Actor
 from athar.services.audit import AuditAction, append_event, audit_read
+from athar.services.casework.odk_provenance import Provenance, record_provenance
 from athar.services.registry.form_records import (
     FormRecordInvalid,
     free_reference,
@@ -99,8 +101,16 @@ def validate(raw: dict[str, Any], today: date | None = None) -> dict[str, str | 
     return values
 
 
-def register(engine: Engine, *, actor: Actor, values: dict[str, str | None]) -> str:
-    """Store the descriptors as an ``unidentified`` record; returns its reference (``U-...``)."""
+def register(
+    engine: Engine,
+    *,
+    actor: Actor,
+    values: dict[str, str | None],
+    provenance: Provenance | None = None,
+) -> str:
+    """Store the descriptors as an ``unidentified`` record; returns its reference (``U-...``).
+
+    ``provenance``: the ODK submission it came from, recorded in the same transaction."""
     require(actor.role, Permission.WORK_REQUESTS)
     at = datetime.now(UTC)
     with write_session(engine) as db:
@@ -144,13 +154,19 @@ def register(engine: Engine, *, actor: Actor, values: dict[str, str | None]) -> 
             )
         except FormRecordInvalid as exc:
             raise DescriptorsInvalid(exc.errors) from None
+        detail: dict[str, Any] = {"record_id": record.id, "kind": kind}
+        if provenance:
+            record_provenance(
+                db, provenance, form=UNIDENTIFIED, reference=reference, actor=actor, at=at
+            )
+            detail["odk_instance_id"] = provenance.instance_id
         append_event(
             db.connection(),
             actor=actor.label,
             action=AuditAction.UNIDENTIFIED_CREATE,
             entity_type="record",
             entity_id=f"{SOURCE}:{reference}",
-            detail={"record_id": record.id, "kind": kind},
+            detail=detail,
         )
     return reference
 
