@@ -551,3 +551,36 @@ def test_withdrawal_through_the_web_api_applies_to_the_next_cli_export(
     assert CliRunner().invoke(main, args, env=env).exit_code == 0
     assert ref not in references(rows_of(out))
     assert references(rows_of(out)) == with_consent(store, "partners") - {ref}
+
+
+def test_an_export_without_rows_says_why_and_how_to_get_some(tmp_path: Path, db_url: str) -> None:
+    """Issue 14, defect 12: `athar export research out.csv` with the defaults wrote a
+    header-only file and exited 0, silently."""
+    env = {"ATHAR_DATABASE_URL": db_url, "ATHAR_ACTOR": "cli-operator"}
+    for args in (["research"], ["partner", "--scope", "partners", "--recipient", "Org"]):
+        out = tmp_path / f"{args[0]}.csv"
+        result = CliRunner().invoke(main, ["export", args[0], str(out), *args[1:]], env=env)
+        assert result.exit_code == 1, result.output
+        assert "no row was exported" in result.stderr
+        assert "--source CODE" in result.stderr and "--all-sources" in result.stderr
+
+
+def test_a_research_export_reports_its_suppression_per_column(
+    store: Store, tmp_path: Path, db_url: str
+) -> None:
+    env = {"ATHAR_DATABASE_URL": db_url, "ATHAR_ACTOR": "cli-operator"}
+    result = CliRunner().invoke(
+        main, ["export", "research", str(tmp_path / "r.csv"), "--all-sources"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    header = next(
+        i for i, line in enumerate(lines) if line.split()[:3] == ["column", "coarser", "suppressed"]
+    )
+    per_column = {line.split()[0]: line.split()[1:] for line in lines[header + 1 :]}
+    assert per_column and set(per_column) <= set(QUASI_IDENTIFIERS)
+    [event] = audit_events(store.engine, "export.research")[-1:]
+    by_column = event["counts"]["by_column"]
+    assert {
+        c: [str(n["generalised"]), str(n["suppressed"])] for c, n in by_column.items()
+    } == per_column

@@ -152,6 +152,17 @@ def test_english_form_shows_every_problem_in_english(web: Web) -> None:
         "The photo must be a JPEG, PNG or WebP image.",
     ):
         assert message in response.text, message
+    # the summary at the top names each field, with a link to it (issue 14, defect 12)
+    summary = response.text.split('id="errors"', 1)[1].split("</div>", 1)[0]
+    for field, title in (
+        ("requester_name", "Your name"),
+        ("relationship", "Your relationship to the missing person"),
+        ("contact_email", "Email"),
+        ("birth_date", "Date of birth"),
+        ("photo", "Photo"),
+    ):
+        assert f'href="#f-{field}">{title}</a>' in summary, field
+    assert "Please give your name." in summary
     with Session(web.engine) as db:
         assert db.scalars(select(TracingRequest)).first() is None
         assert db.scalars(select(Record)).first() is None

@@ -74,7 +74,11 @@ def test_a_reviewer_clears_a_queue_item(web: Web, world: Path) -> None:
         },
         follow_redirects=False,
     )
+    # back to the form itself (issue 14, defect 12: the message sat 1,500 px below the top)
     assert back.status_code == 303 and "missing=1" in back.headers["location"]
+    assert back.headers["location"].endswith("#decide")
+    again = client.get(back.headers["location"].split("#")[0] + "&lang=en")
+    assert 'id="decide"' in again.text and "Choose a decision and say why." in again.text
     done = client.post(
         "/review/decisions",
         data={
@@ -86,7 +90,9 @@ def test_a_reviewer_clears_a_queue_item(web: Web, world: Path) -> None:
         },
         follow_redirects=False,
     )
-    assert done.status_code == 303 and done.headers["location"] == "/review"
+    assert done.status_code == 303 and done.headers["location"] == "/review?decided=no_match"
+    listed = client.get(done.headers["location"] + "&lang=en")
+    assert "Recorded: not the same person." in listed.text  # the decision is acknowledged
     after = client.get("/api/v1/review/queue").json()
     assert [first["a"], first["b"]] not in [[i["a"], i["b"]] for i in after]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -100,6 +100,8 @@ def partner(
         )
     )
     _summary(report)
+    if report.rows == 0:
+        _explain_empty(report)
 
 
 @export.command("research")
@@ -167,3 +169,29 @@ def research(
         f"({counts.get('generalised_cells', 0)} cells coarser, "
         f"{counts.get('suppressed_cells', 0)} suppressed)"
     )
+    per_column = counts.get("by_column", {})
+    if per_column and report.rows:
+        click.echo(f"  {'column':<20} {'coarser':>9} {'suppressed':>11}  of {report.rows} rows")
+        for column, n in per_column.items():
+            click.echo(f"  {column:<20} {n['generalised']:>9} {n['suppressed']:>11}")
+    if report.rows == 0:
+        _explain_empty(report)
+
+
+def _explain_empty(report: Any) -> NoReturn:
+    """An export with no row: say why, and how to get rows (exit 1, not a silent success)."""
+    why = []
+    if report.family_withheld:
+        why.append(
+            f"the {report.family_withheld} family requests are withheld: none of those "
+            f"families agreed to share with {report.scope}"
+        )
+    if not report.source_rows:
+        why.append(
+            "no other list was chosen: name the lists with --source CODE (repeatable) "
+            "or take every list with --all-sources"
+        )
+    elif not why:
+        why.append("the chosen lists hold no current records")
+    click.echo(f"Error: no row was exported: {'; '.join(why)}", err=True)
+    raise SystemExit(1)

@@ -32,7 +32,7 @@ from athar.security.auth import NotFound, Permission, has_permission
 from athar.services.actor import Actor
 from athar.services.audit import AuditAction, append_read
 from athar.services.casework import unidentified
-from athar.services.casework.tracing import NOT_FOUND, visible_request
+from athar.services.casework.tracing import NOT_FOUND, set_status, visible_request
 from athar.services.casework.tracing_intake import FAMILY_SOURCE
 from athar.services.linking import review
 from athar.store.casework import TracingRequest
@@ -374,8 +374,19 @@ def decide(
     match: bool,
     reason: str,
 ) -> int:
-    """Confirm (same person) or reject a candidate: a human link decision with who and why."""
+    """Confirm (same person) or reject a candidate: a human link decision with who and why.
+
+    A confirmed match moves a tracing request that is still ``registered`` to
+    ``in_progress`` (audited like any change of status): the case is being worked, and the
+    list no longer shows it as untouched."""
     key = _subject_key(engine, actor, subject, reference, subject.work)
-    return review.decide(
+    decision = review.decide(
         engine, actor, key, other, match=match, reason=reason, permission=subject.work
     )
+    if match and subject.kind == REQUEST.kind:
+        with Session(engine) as db:
+            request, _ = visible_request(db, actor, reference, subject.work)
+            status = request.status
+        if status == "registered":
+            set_status(engine, actor=actor, reference=reference, status="in_progress")
+    return decision

@@ -122,14 +122,17 @@ def age_band(lo: int | None, hi: int | None) -> str | None:
     return f"{start}-{start + 9}"
 
 
-def suppress_small_cells(rows: list[list[Any]], k: int, header: Sequence[str]) -> dict[str, int]:
+def suppress_small_cells(rows: list[list[Any]], k: int, header: Sequence[str]) -> dict[str, Any]:
     """Generalise, then suppress, quasi-identifiers in place until each group has ``k`` rows.
 
     ``rows`` are lists in ``header`` order.  A group is the source and the quasi-identifiers
     the header carries.  Only rows in a group smaller than ``k`` take the next step of
-    :data:`LADDER`; returns how many cells were generalised and how many suppressed.
+    :data:`LADDER`; returns how many cells were generalised and how many suppressed, in all
+    and per column (``by_column``: column -> ``{"generalised": n, "suppressed": m}``).
     """
-    changed = {"generalised_cells": 0, "suppressed_cells": 0}
+    changed: dict[str, Any] = {"generalised_cells": 0, "suppressed_cells": 0}
+    by_column: dict[str, dict[str, int]] = {}
+    changed["by_column"] = by_column
     key = [header.index("source"), *(i for i, c in enumerate(header) if c in QUASI_IDENTIFIERS)]
 
     def group(row: list[Any]) -> tuple[Any, ...]:
@@ -154,6 +157,8 @@ def suppress_small_cells(rows: list[list[Any]], k: int, header: Sequence[str]) -
             if new != value:
                 r[at] = new
                 changed[kind] += 1
+                per = by_column.setdefault(column, {"generalised": 0, "suppressed": 0})
+                per["suppressed" if kind == "suppressed_cells" else "generalised"] += 1
     return changed
 
 
@@ -200,7 +205,7 @@ def export_research(
     quasi = [c for c in QUASI_IDENTIFIERS if c in wanted]
     header = ["record", *(["person"] if with_person else []), "source", *quasi]
     chosen: list[str] = []
-    counts: dict[str, int] = {}
+    counts: dict[str, Any] = {}
 
     def write(conn: Connection, tmp: Path, report: ExportReport) -> int:
         chosen.extend(resolve_sources(conn, sources, all_sources))

@@ -58,8 +58,10 @@ def _add_flow(subject: Subject) -> None:
         }
         here = candidates_page(subject, reference)
         if values["decision"] not in ("match", "no_match") or not values["reason"].strip():
+            # back to the form, scrolled to it: the message sits beside the choice to make
             return RedirectResponse(
-                f"{here}/pair?" + urlencode({"b": values["b"], "missing": "1"}), status_code=303
+                f"{here}/pair?" + urlencode({"b": values["b"], "missing": "1"}) + "#decide",
+                status_code=303,
             )
         await run_in_threadpool(
             lambda: candidates.decide(
@@ -72,7 +74,7 @@ def _add_flow(subject: Subject) -> None:
                 reason=values["reason"],
             )
         )
-        return RedirectResponse(here, status_code=303)
+        return RedirectResponse(f"{here}?decided={values['decision']}", status_code=303)
 
 
 for _subject in SUBJECTS.values():

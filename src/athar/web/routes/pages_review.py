@@ -45,7 +45,11 @@ async def decide_submit(request: Request, user: Reviewer) -> Response:
         k: v if isinstance(v := form.get(k), str) else "" for k in ("a", "b", "decision", "reason")
     }
     if values["decision"] not in ("match", "no_match") or not values["reason"].strip():
-        back = "/review/pair?" + urlencode({"a": values["a"], "b": values["b"], "missing": "1"})
+        back = (
+            "/review/pair?"
+            + urlencode({"a": values["a"], "b": values["b"], "missing": "1"})
+            + "#decide"
+        )
         return RedirectResponse(back, status_code=303)
     await run_in_threadpool(
         lambda: review.decide(
@@ -57,4 +61,4 @@ async def decide_submit(request: Request, user: Reviewer) -> Response:
             reason=values["reason"],
         )
     )
-    return RedirectResponse("/review", status_code=303)
+    return RedirectResponse(f"/review?decided={values['decision']}", status_code=303)
