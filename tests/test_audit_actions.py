@@ -58,6 +58,8 @@ STORED = {
     "store.restore",
     "keys.reencrypt.start",
     "keys.reencrypt.done",
+    "source.pfif_death_authorise",
+    "export.pfif",
 }
 
 

@@ -32,6 +32,7 @@ NO_STORE = {
     "dna fam",
     "dna power",
     "dna import-profiles",
+    "pfif validate",
 }
 #: commands that create the store when it is missing (tested elsewhere)
 CREATES_STORE = {"db upgrade", "restore"}
@@ -59,6 +60,8 @@ STORE_COMMANDS: dict[str, list[str]] = {
     "users reset-password": ["someone"],
     "export partner": ["{tmp}/out/p.csv", "--scope", "partners", "--recipient", "R"],
     "export research": ["{tmp}/out/r.csv"],
+    "export pfif": ["{tmp}/out/p.xml", "--scope", "partners", "--recipient", "R"],
+    "pfif authorise": ["some-source", "--reason", "test"],
 }
 
 

@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "users": "athar.commands.users:users",
     "export": "athar.commands.export:export",
     "dna": "athar.commands.dna:dna",
+    "pfif": "athar.commands.pfif:pfif",
 }
 
 

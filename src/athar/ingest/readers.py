@@ -572,6 +572,7 @@ def open_table(
     mapping: Mapping | None = None,
     limits: InputLimits | None = None,
     deadline: Deadline = NO_DEADLINE,
+    pfif_authorised: frozenset[str] = frozenset(),
 ) -> Table:
     """Open ``path`` with the reader its extension calls for, within ``limits``.
 
@@ -584,6 +585,10 @@ def open_table(
             return XlsxTable(path, mapping.sheet if mapping else None, limits, deadline)
         if suffix == ".json":
             return JsonTable(path, limits)
+        if suffix == ".xml":  # PFIF 1.1-1.4 (the only XML Athar reads)
+            from athar.ingest.pfif import PfifTable
+
+            return PfifTable(path, pfif_authorised)
         return CsvTable(path, mapping.delimiter if mapping else ",", limits)
     except OSError as e:
         raise UnusableInput(f"{path}: cannot read: {e}") from e

@@ -61,6 +61,10 @@ class Source(Base):
     code: Mapped[str] = mapped_column(Text, unique=True)
     name: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(TS)
+    #: an administrator allowed this source's PFIF ``believed_dead`` notes to be death claims
+    pfif_death_authorised: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
 
 
 class ImportBatch(Base):

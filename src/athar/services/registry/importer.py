@@ -629,7 +629,8 @@ def import_file(engine: Engine, path: Path, opts: ImportOptions | None = None) -
     deadline = Deadline(opts.time_limit)
     try:
         mapping = load_mapping(opts.mapping, limits) if opts.mapping else None
-        table = open_table(Path(path), mapping, limits, deadline)
+        authorised = pfif_authorised(engine) if Path(path).suffix.lower() == ".xml" else frozenset()
+        table = open_table(Path(path), mapping, limits, deadline, authorised)
     except (UnusableInput, MappingError) as e:
         result.outcome, result.message = "unusable", str(e)
         return result
@@ -637,6 +638,13 @@ def import_file(engine: Engine, path: Path, opts: ImportOptions | None = None) -
         return _import_table(engine, table, mapping, result, opts, limits, today, deadline)
     finally:
         table.close()
+
+
+def pfif_authorised(engine: Engine) -> frozenset[str]:
+    """Codes of the sources whose PFIF ``believed_dead`` notes may be death claims."""
+    require_current(engine)
+    with engine.connect() as conn:
+        return frozenset(str(c) for c in conn.execute(sql.PFIF_AUTHORISED_SOURCES).scalars())
 
 
 def _import_table(
