@@ -275,22 +275,21 @@ class PfifReader:
             raise PfifUnusable(f"{self.path.name}: cannot read: {e}") from e
 
     def _first(self, fh: Any) -> tuple[str, str]:
-        if True:
-            for _event, el in self._iterparse(fh, ("start",)):
-                self._check_no_dtd(el)
-                ns, name = _local(el.tag)
-                if name != "pfif":
-                    raise PfifUnusable(
-                        f"{self.path.name}: line {el.sourceline}: the root element is "
-                        f"{name!r}, not pfif:pfif"
-                    )
-                if ns not in NAMESPACES:
-                    known = ", ".join(VERSIONS)
-                    raise PfifUnusable(
-                        f"{self.path.name}: line {el.sourceline}: unknown PFIF version: namespace "
-                        f"{ns!r} (Athar reads PFIF {known}, namespaces {NS_PREFIX}1.1 ... 1.4)"
-                    )
-                return NAMESPACES[ns], ns
+        for _event, el in self._iterparse(fh, ("start",)):
+            self._check_no_dtd(el)
+            ns, name = _local(el.tag)
+            if name != "pfif":
+                raise PfifUnusable(
+                    f"{self.path.name}: line {el.sourceline}: the root element is "
+                    f"{name!r}, not pfif:pfif"
+                )
+            if ns not in NAMESPACES:
+                known = ", ".join(VERSIONS)
+                raise PfifUnusable(
+                    f"{self.path.name}: line {el.sourceline}: unknown PFIF version: namespace "
+                    f"{ns!r} (Athar reads PFIF {known}, namespaces {NS_PREFIX}1.1 ... 1.4)"
+                )
+            return NAMESPACES[ns], ns
         raise PfifUnusable(f"{self.path.name}: the file is empty")
 
     def _check_no_dtd(self, el: Any) -> None:
@@ -316,48 +315,47 @@ class PfifReader:
     def _records(
         self, fh: Any, ns: str, person_fields: tuple[str, ...], note_fields: tuple[str, ...]
     ) -> Iterator[PfifPerson | PfifNote]:
-        if True:
-            depth = 0
-            checked = False
-            for event, el in self._iterparse(fh, ("start", "end")):
-                if not checked:
-                    self._check_no_dtd(el)
-                    checked = True
-                if event == "start":
-                    depth += 1
-                    continue
-                depth -= 1
-                if depth != 1:
-                    continue
-                ens, name = _local(el.tag)
-                if ens == ns and name == "person":
-                    values, problems, nested = _fields(el, ns, person_fields, "person")
-                    person = PfifPerson(el.sourceline or 0, values, problems=problems)
-                    for n in nested:
-                        nv, nprob, _ = _fields(n, ns, note_fields, "note")
-                        person.notes.append(PfifNote(n.sourceline or 0, nv, nprob, nested=True))
-                    yield person
-                elif ens == ns and name == "note":
-                    values, problems, _ = _fields(el, ns, note_fields, "note")
-                    yield PfifNote(el.sourceline or 0, values, problems)
-                elif name:
-                    yield PfifNote(
-                        el.sourceline or 0,
-                        {},
-                        [
-                            (
-                                name,
-                                f"element {name!r} at line {el.sourceline} is neither a PFIF "
-                                "person nor a note",
-                            )
-                        ],
-                    )
-                # drop what was read: memory stays bounded however long the file is
-                el.clear()
-                parent = el.getparent()
-                if parent is not None:
-                    while el.getprevious() is not None:
-                        del parent[0]
+        depth = 0
+        checked = False
+        for event, el in self._iterparse(fh, ("start", "end")):
+            if not checked:
+                self._check_no_dtd(el)
+                checked = True
+            if event == "start":
+                depth += 1
+                continue
+            depth -= 1
+            if depth != 1:
+                continue
+            ens, name = _local(el.tag)
+            if ens == ns and name == "person":
+                values, problems, nested = _fields(el, ns, person_fields, "person")
+                person = PfifPerson(el.sourceline or 0, values, problems=problems)
+                for n in nested:
+                    nv, nprob, _ = _fields(n, ns, note_fields, "note")
+                    person.notes.append(PfifNote(n.sourceline or 0, nv, nprob, nested=True))
+                yield person
+            elif ens == ns and name == "note":
+                values, problems, _ = _fields(el, ns, note_fields, "note")
+                yield PfifNote(el.sourceline or 0, values, problems)
+            elif name:
+                yield PfifNote(
+                    el.sourceline or 0,
+                    {},
+                    [
+                        (
+                            name,
+                            f"element {name!r} at line {el.sourceline} is neither a PFIF "
+                            "person nor a note",
+                        )
+                    ],
+                )
+            # drop what was read: memory stays bounded however long the file is
+            el.clear()
+            parent = el.getparent()
+            if parent is not None:
+                while el.getprevious() is not None:
+                    del parent[0]
 
 
 # -- PFIF as a table the importer reads ----------------------------------------------------------
@@ -378,7 +376,7 @@ DESCRIPTION_FIELDS = (
 #: a description line saying that ``full_name`` was only made of the name parts on export
 #: (PFIF 1.4 requires a full name; the record had none): read back as no full name
 NAME_FROM_PARTS = "full_name: (made of the given and family names)"
-_DESCRIPTION_LINE = re.compile(r"^(%s): (.*)$" % "|".join(DESCRIPTION_FIELDS))
+_DESCRIPTION_LINE = re.compile(r"^(" + "|".join(DESCRIPTION_FIELDS) + r"): (.*)$")
 #: the interchange columns a PFIF person gives
 TABLE_HEADER = [
     "source",
