@@ -60,6 +60,9 @@ STORED = {
     "keys.reencrypt.done",
     "source.pfif_death_authorise",
     "export.pfif",
+    "export.pfif_feed",
+    "api_key.create",
+    "api_key.revoke",
 }
 
 

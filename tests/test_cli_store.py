@@ -62,6 +62,9 @@ STORE_COMMANDS: dict[str, list[str]] = {
     "export research": ["{tmp}/out/r.csv"],
     "export pfif": ["{tmp}/out/p.xml", "--scope", "partners", "--recipient", "R"],
     "pfif authorise": ["some-source", "--reason", "test"],
+    "api-keys create": ["--recipient", "R", "--scope", "partners"],
+    "api-keys list": [],
+    "api-keys revoke": ["1", "--reason", "test"],
 }
 
 

@@ -257,6 +257,8 @@ MATRIX = [
     ),
     Call("POST", "/api/v1/imports", roles(Permission.IMPORT_LISTS), 201, build=_upload),
     Call("GET", "/api/v1/stats", roles(Permission.READ_AGGREGATES), 200),
+    # a partner's API key reads it, never a session (tests/test_pfif.py)
+    Call("GET", "/api/v1/pfif/feed", frozenset(), 200),
     Call("GET", "/api/v1/review/queue", roles(Permission.REVIEW), 200),
     Call("GET", "/api/v1/review/pair", roles(Permission.REVIEW), 200, build=_pair),
     Call("POST", "/api/v1/review/decisions", roles(Permission.REVIEW), 201, build=_decision_json),

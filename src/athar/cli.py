@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "export": "athar.commands.export:export",
     "dna": "athar.commands.dna:dna",
     "pfif": "athar.commands.pfif:pfif",
+    "api-keys": "athar.commands.apikeys:api_keys",
 }
 
 

@@ -98,6 +98,9 @@ class AuditAction(StrEnum):
     EXPORT_PARTNER = "export.partner"
     EXPORT_RESEARCH = "export.research"
     EXPORT_PFIF = "export.pfif"
+    EXPORT_PFIF_FEED = "export.pfif_feed"
+    API_KEY_CREATE = "api_key.create"
+    API_KEY_REVOKE = "api_key.revoke"
     # safekeeping
     STORE_BACKUP = "store.backup"
     STORE_RESTORE = "store.restore"

@@ -313,3 +313,21 @@ class AuditHead(Base):
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+
+class ApiKey(Base):
+    """A partner's key for the PFIF feed: only the token's SHA-256 is kept (shown once)."""
+
+    __tablename__ = "api_key"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prefix: Mapped[str] = mapped_column(
+        String(16)
+    )  # the token's first characters, to tell keys apart
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    recipient: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(String(32))  # the consent scope the partner falls under
+    sources: Mapped[list[str]] = mapped_column(JSON)  # non-family sources the key may read
+    created_at: Mapped[datetime] = mapped_column(TS)
+    created_by: Mapped[str] = mapped_column(Text)
+    revoked_at: Mapped[datetime | None] = mapped_column(TS)
+    revoked_by: Mapped[str | None] = mapped_column(Text)

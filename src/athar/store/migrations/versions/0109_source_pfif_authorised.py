@@ -1,9 +1,15 @@
-"""A source may be authorised to assert a death through PFIF (``believed_dead`` notes).
+"""PFIF exchange: sources authorised to assert a death, and partners' API keys.
+
+A source may be authorised to assert a death through PFIF (``believed_dead`` notes).
 
 Person Finder lets only repositories it has given permission assert ``believed_dead``; Athar
 keeps the same rule: an administrator marks a source (``athar pfif authorise``), audited, and a
 ``believed_dead`` note from any other source is kept with its record's PFIF but is never a
 death claim.
+
+``api_key``: a partner's key for the PFIF feed (``athar api-keys``): only the SHA-256 of the
+token is stored (the token is shown once), with the partner it was given to, the consent scope
+and the sources it may read; revoked keys stay, with who revoked them and when.
 
 Revision ID: 0109
 Revises: 0104
@@ -31,8 +37,24 @@ def upgrade() -> None:
                 server_default=sa.false(),
             )
         )
+    op.create_table(
+        "api_key",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("prefix", sa.String(length=16), nullable=False),
+        sa.Column("token_sha256", sa.String(length=64), nullable=False),
+        sa.Column("recipient", sa.Text(), nullable=False),
+        sa.Column("scope", sa.String(length=32), nullable=False),
+        sa.Column("sources", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.Text(), nullable=False),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("revoked_by", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_key")),
+        sa.UniqueConstraint("token_sha256", name=op.f("uq_api_key_token_sha256")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("api_key")
     with op.batch_alter_table("source") as batch:
         batch.drop_column("pfif_death_authorised")
