@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -197,7 +198,16 @@ def _fields(
     values: dict[str, str] = {}
     problems: list[tuple[str | None, str]] = []
     notes: list[Any] = []
+    known = _qualified(ns, allowed)
     for child in el:
+        name = known.get(child.tag)  # type: ignore[call-overload]
+        if name is not None and name not in values and not len(child):
+            text = child.text
+            if text is not None:
+                text = text.strip()
+                if text:
+                    values[name] = text
+            continue
         cns, name = _local(child.tag)
         if not name:  # a comment or processing instruction
             continue
@@ -234,6 +244,11 @@ def _fields(
         if text:
             values[name] = text
     return values, problems, notes
+
+
+@cache
+def _qualified(ns: str, fields: tuple[str, ...]) -> dict[str, str]:
+    return {f"{{{ns}}}{f}": f for f in fields}
 
 
 class PfifReader:
@@ -315,18 +330,14 @@ class PfifReader:
     def _records(
         self, fh: Any, ns: str, person_fields: tuple[str, ...], note_fields: tuple[str, ...]
     ) -> Iterator[PfifPerson | PfifNote]:
-        depth = 0
         checked = False
-        for event, el in self._iterparse(fh, ("start", "end")):
+        for _event, el in self._iterparse(fh, ("end",)):
             if not checked:
                 self._check_no_dtd(el)
                 checked = True
-            if event == "start":
-                depth += 1
-                continue
-            depth -= 1
-            if depth != 1:
-                continue
+            parent = el.getparent()
+            if parent is None or parent.getparent() is not None:
+                continue  # the root's end, or a field: read with its record
             ens, name = _local(el.tag)
             if ens == ns and name == "person":
                 values, problems, nested = _fields(el, ns, person_fields, "person")
@@ -352,10 +363,8 @@ class PfifReader:
                 )
             # drop what was read: memory stays bounded however long the file is
             el.clear()
-            parent = el.getparent()
-            if parent is not None:
-                while el.getprevious() is not None:
-                    del parent[0]
+            while el.getprevious() is not None:
+                del parent[0]
 
 
 # -- PFIF as a table the importer reads ----------------------------------------------------------
@@ -593,9 +602,11 @@ def person_row(
 class PfifTable:
     """A PFIF document read as the importer's table: one row per person, numbered by its line.
 
-    Nested notes (the form Athar and Person Finder export) stream with their person; top-level
-    notes are held (only those) until their person comes.  A top-level note whose person is not
-    in the file is a quarantined row: Athar does not attach claims to records by guesswork.
+    The XML is parsed once, streaming, when the table is opened: each person goes to a
+    temporary spool (bounded memory); top-level notes (not nested in their person) are held,
+    only those, until every person is known.  Then each person becomes its row, into a second
+    spool that :meth:`rows` replays as often as the importer asks.  A top-level note whose person
+    is not in the file is a quarantined row: Athar does not attach claims to records by guesswork.
     """
 
     fmt = "pfif"
@@ -608,6 +619,8 @@ class PfifTable:
         now: datetime | None = None,
     ) -> None:
         from athar.ingest.encoding import file_hash
+        from athar.ingest.limits import current_limits
+        from athar.ingest.readers import Spool
 
         self.path = Path(path)
         self.reader = PfifReader(self.path)
@@ -616,54 +629,51 @@ class PfifTable:
         self.header = list(TABLE_HEADER)
         self.authorised = authorised
         self.now = now or datetime.now(UTC)
-        self._loose: dict[str, list[PfifNote]] | None = None
-
-    def _loose_notes(self) -> dict[str, list[PfifNote]]:
-        if self._loose is None:
+        max_rows = current_limits().max_rows
+        persons, self._rows = Spool(), Spool()
+        try:
             loose: dict[str, list[PfifNote]] = {}
             for rec in self.reader.records():
                 if isinstance(rec, PfifNote):
                     loose.setdefault(rec.fields.get("person_record_id", ""), []).append(rec)
-            self._loose = loose
-        return self._loose
+                    continue
+                persons.append(rec)
+                if persons.count > max_rows:
+                    raise UnusableInput(
+                        f"{self.path.name}: more than {max_rows} persons (the limit)"
+                    )
+            used: set[str] = set()
+            for person in persons:
+                pid = person.fields.get("person_record_id", "")
+                used.add(pid)
+                cells, issues = person_row(
+                    person, loose.get(pid, []) if pid else [], self.version, authorised, self.now
+                )
+                self._rows.append(RawRow(person.line, cells, issues))
+            for pid, notes in loose.items():
+                if pid not in used:
+                    for n in notes:
+                        self._rows.append(self._orphan(pid, n))
+        except BaseException:
+            self._rows.close()
+            raise
+        finally:
+            persons.close()
+
+    def _orphan(self, pid: str, n: PfifNote) -> RawRow:
+        ids = split_record_id(pid) if pid else None
+        raw: dict[str, Any] = {"pfif": {"version": self.version, "note": n.fields}}
+        if ids:
+            raw["source"], raw["record_id"] = ids
+        problem = Issue(
+            "person_record_id",
+            f"note at line {n.line}: its person ({pid or 'none named'}) is not in this file; "
+            "a note is imported with its person",
+        )
+        return RawRow(n.line, raw, [problem])
 
     def rows(self) -> Iterator[RawRow]:
-        from athar.ingest.limits import current_limits
-
-        max_rows = current_limits().max_rows
-        loose = self._loose_notes()
-        used: set[str] = set()
-        count = 0
-        for rec in self.reader.records():
-            if isinstance(rec, PfifNote):
-                continue
-            count += 1
-            if count > max_rows:
-                raise UnusableInput(f"{self.path.name}: more than {max_rows} persons (the limit)")
-            pid = rec.fields.get("person_record_id", "")
-            extra = loose.get(pid, []) if pid else []
-            used.add(pid)
-            cells, issues = person_row(rec, extra, self.version, self.authorised, self.now)
-            yield RawRow(rec.line, cells, issues)
-        for pid, notes in loose.items():
-            if pid in used:
-                continue
-            for n in notes:
-                ids = split_record_id(pid) if pid else None
-                raw: dict[str, Any] = {"pfif": {"version": self.version, "note": n.fields}}
-                if ids:
-                    raw["source"], raw["record_id"] = ids
-                yield RawRow(
-                    n.line,
-                    raw,
-                    [
-                        Issue(
-                            "person_record_id",
-                            f"note at line {n.line}: its person ({pid or 'none named'}) is not in "
-                            "this file; a note is imported with its person",
-                        )
-                    ],
-                )
+        yield from self._rows
 
     def close(self) -> None:
-        self._loose = None
+        self._rows.close()
