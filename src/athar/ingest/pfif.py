@@ -200,7 +200,7 @@ def _fields(
     notes: list[Any] = []
     known = _qualified(ns, allowed)
     for child in el:
-        name = known.get(child.tag)  # type: ignore[call-overload]
+        name = known.get(child.tag)
         if name is not None and name not in values and not len(child):
             text = child.text
             if text is not None:
