@@ -242,8 +242,14 @@ def test_believed_dead_is_a_claim_only_from_an_authorised_source(db_engine: Engi
     assert got.changed and got.audit_seq
     r = import_file(db_engine, FIX / "valid-1.4.xml", opts())
     assert r.outcome == "stored"
-    claims = rows(db_engine, "SELECT status_code, status_text FROM status_event")
-    assert [(c.status_code, c.status_text) for c in claims] == [("deceased", "died in detention")]
+    claims = rows(
+        db_engine, "SELECT status_code, status_text, event_date FROM status_event ORDER BY id"
+    )
+    # the latest note is the record's status; the earlier note is a claim too, as of its date
+    assert [(c.status_code, c.status_text, c.event_date) for c in claims] == [
+        ("deceased", "died in detention", "2013-07"),
+        ("missing", "missing", "2014-03-01"),
+    ]
     ev = rows(
         db_engine,
         "SELECT action, entity_id, detail FROM audit_event "
@@ -292,6 +298,57 @@ def test_malformed_and_unknown_version_are_unusable(db_engine: Engine, tmp_path:
         r = import_file(db_engine, f, opts())
         assert r.outcome == "unusable" and r.exit_code == 2
     assert rows(db_engine, "SELECT COUNT(*) FROM record")[0][0] == 0
+
+
+def test_every_claiming_note_is_a_claim_and_links_are_hints(
+    db_engine: Engine, tmp_path: Path
+) -> None:
+    pid = "partner.example/p-1"
+    later = note14("partner.example/n2", pid, "believed_alive", "released").replace(
+        "2024-02-01", "2024-03-01"
+    )
+    linked = note14("partner.example/n3", pid, "believed_alive", "same man as other.example/x-9")
+    linked = linked.replace(
+        "<pfif:status>",
+        "<pfif:linked_person_record_id>other.example/x-9</pfif:linked_person_record_id>"
+        "<pfif:status>",
+    )
+    f = tmp_path / "n.xml"
+    f.write_text(
+        doc(
+            "1.4",
+            person14(pid, note14("partner.example/n1", pid, "believed_missing") + later + linked),
+        ),
+        encoding="utf-8",
+    )
+    r = import_file(db_engine, f, opts())
+    assert r.outcome == "stored", r.problems
+    claims = rows(
+        db_engine, "SELECT status_code, status_text, event_date FROM status_event ORDER BY id"
+    )
+    assert [(c.status_code, c.status_text, c.event_date) for c in claims] == [
+        ("released", "released", None),
+        ("missing", "missing", "2024-02-01"),
+    ]
+    # believed_alive with a text naming no status is no claim, and says so
+    assert any("names no status" in p.reason for p in r.problems)
+    hints = rows(db_engine, "SELECT linked_source, linked_record_id, note_id, note FROM link_hint")
+    assert [tuple(h) for h in hints] == [
+        ("other.example", "x-9", "partner.example/n3", "same man as other.example/x-9")
+    ]
+    assert rows(db_engine, "SELECT COUNT(*) FROM link_decision")[0][0] == 0  # a hint, not a link
+
+    # a new note for the same person is a new version of its record, with its claims
+    newer = note14("partner.example/n4", pid, "believed_missing").replace("2024-02", "2024-05")
+    f2 = tmp_path / "n2.xml"
+    f2.write_text(
+        f.read_text(encoding="utf-8").replace("</pfif:person>", newer + "</pfif:person>"),
+        encoding="utf-8",
+    )
+    r2 = import_file(db_engine, f2, opts())
+    assert r2.outcome == "stored" and r2.rows_new_version == 1
+    current = rows(db_engine, "SELECT r.status_code FROM record r WHERE r.is_current")
+    assert [c.status_code for c in current] == ["missing"]
 
 
 @pytest.mark.parametrize("version", ["1.1", "1.2", "1.3"])

@@ -136,6 +136,7 @@ DATE_FIELDS = frozenset({"entry_date", "source_date", "expiry_date"})
 DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 #: ``domain/local-id``: the domain names the home repository
 RECORD_ID_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)/(\S.*)$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 DOB_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 AGE_RE = re.compile(r"^\d+(-\d+)?$")
 
@@ -452,10 +453,11 @@ def _note_order(n: PfifNote) -> tuple[str, str, int]:
     return (f.get("source_date", ""), f.get("entry_date", ""), n.line)
 
 
-def status_claim(
+def status_claims(
     notes: list[PfifNote], authorised: frozenset[str]
-) -> tuple[str | None, PfifNote | None, list[Issue]]:
-    """The status word of a person's latest note that makes a claim, with warnings.
+) -> tuple[list[tuple[str, PfifNote]], list[Issue]]:
+    """(status word, note) of every note of a person that makes a claim, oldest first, and
+    warnings for the notes that make none.
 
     A ``believed_dead`` note makes a claim only when its home repository (the domain of its
     ``note_record_id``) is a source an administrator authorised; otherwise it is kept in the
@@ -464,7 +466,8 @@ def status_claim(
     from athar.domain.vocab import map_status
 
     issues: list[Issue] = []
-    for n in sorted(notes, key=_note_order, reverse=True):
+    claims: list[tuple[str, PfifNote]] = []
+    for n in sorted(notes, key=_note_order):
         status = n.fields.get("status")
         if status not in STATUS_CLAIMS:
             continue
@@ -486,18 +489,19 @@ def status_claim(
         text = n.fields.get("text", "")
         code = map_status(text).code if text and len(text) <= 200 else None
         if code in allowed:
-            return text, n, issues
-        if default is not None:
-            return STATUS_WORD[default], n, issues
-        issues.append(
-            Issue(
-                "status",
-                f"note at line {n.line}: {status} names no status of Athar's vocabulary "
-                "(its text does not say detained, released, ...): no status claim from it",
-                WARNING,
+            claims.append((text, n))
+        elif default is not None:
+            claims.append((STATUS_WORD[default], n))
+        else:
+            issues.append(
+                Issue(
+                    "status",
+                    f"note at line {n.line}: {status} names no status of Athar's vocabulary "
+                    "(its text does not say detained, released, ...): no status claim from it",
+                    WARNING,
+                )
             )
-        )
-    return None, None, issues
+    return claims, issues
 
 
 def _without_contacts(fields: dict[str, str]) -> tuple[dict[str, str], list[str]]:
@@ -513,8 +517,9 @@ def person_row(
     version: str,
     authorised: frozenset[str],
     now: datetime,
-) -> tuple[dict[str, Any], list[Issue]]:
-    """A PFIF person (and its notes) as raw cells for the importer, and the problems found."""
+) -> RawRow:
+    """A PFIF person (and its notes) as the importer's row: its cells, the problems found, the
+    claims of its earlier notes (the latest is the ``status`` cell) and its link hints."""
     f = person.fields
     issues = [Issue(el, msg) for el, msg in person.problems]
     cells: dict[str, Any] = {}
@@ -543,9 +548,8 @@ def person_row(
                 "its data be deleted, so only its ids are kept",
             )
         )
-        return {**cells, "pfif": {"version": version, "person_record_id": pid, "expired": True}}, (
-            issues
-        )
+        raw = {**cells, "pfif": {"version": version, "person_record_id": pid, "expired": True}}
+        return RawRow(person.line, raw, issues)
     given = f.get("given_name", f.get("first_name"))
     family = f.get("family_name", f.get("last_name"))
     cells["full_name"] = f.get("full_name")
@@ -575,10 +579,24 @@ def person_row(
                     f"({pid!r})",
                 )
             )
-    word, _, claim_issues = status_claim(notes, authorised)
+    claims, claim_issues = status_claims(notes, authorised)
     issues.extend(claim_issues)
-    if word is not None:
-        cells["status"] = word
+    if claims:  # the latest claim is the record's status; the earlier ones are claims too
+        cells["status"] = claims[-1][0]
+    earlier = tuple(
+        (
+            word,
+            n.fields["source_date"][:10]
+            if DATE_RE.match(n.fields.get("source_date", ""))
+            else None,
+        )
+        for word, n in claims[:-1]
+    )
+    hints = []
+    for n in notes:
+        linked = n.fields.get("linked_person_record_id")
+        if linked and split_record_id(linked) and linked != pid:
+            hints.append((linked, n.fields.get("note_record_id"), n.fields.get("text")))
     kept, dropped = _without_contacts(f)
     kept_notes = []
     for n in notes:
@@ -596,7 +614,7 @@ def person_row(
         )
     cells = {k: v for k, v in cells.items() if v is not None}
     cells["pfif"] = {"version": version, "person": kept, "notes": kept_notes}
-    return cells, issues
+    return RawRow(person.line, cells, issues, earlier, tuple(hints))
 
 
 class PfifTable:
@@ -646,10 +664,15 @@ class PfifTable:
             for person in persons:
                 pid = person.fields.get("person_record_id", "")
                 used.add(pid)
-                cells, issues = person_row(
-                    person, loose.get(pid, []) if pid else [], self.version, authorised, self.now
+                self._rows.append(
+                    person_row(
+                        person,
+                        loose.get(pid, []) if pid else [],
+                        self.version,
+                        authorised,
+                        self.now,
+                    )
                 )
-                self._rows.append(RawRow(person.line, cells, issues))
             for pid, notes in loose.items():
                 if pid not in used:
                     for n in notes:

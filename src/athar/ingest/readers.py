@@ -51,6 +51,12 @@ class RawRow(NamedTuple):
     number: int
     raw: Any  # usually dict[str, Any]: column as written -> value as received
     issues: Sequence[Issue] = ()
+    #: status claims the row makes besides its ``status`` cell (PFIF: its earlier notes), each
+    #: (status as written, ISO date it was said or None)
+    claims: tuple[tuple[str, str | None], ...] = ()
+    #: other records the row's source says may be the same person (PFIF:
+    #: ``linked_person_record_id``), each (``source/record_id``, the note's id, the note's text)
+    hints: tuple[tuple[str, str | None, str | None], ...] = ()
 
 
 class Table(Protocol):

@@ -331,3 +331,19 @@ class ApiKey(Base):
     created_by: Mapped[str] = mapped_column(Text)
     revoked_at: Mapped[datetime | None] = mapped_column(TS)
     revoked_by: Mapped[str | None] = mapped_column(Text)
+
+
+class LinkHint(Base):
+    """A source says its record may be the same person as another record (PFIF's
+    ``linked_person_record_id``): kept as said, for reviewers; never a link decision."""
+
+    __tablename__ = "link_hint"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"))
+    linked_source: Mapped[str] = mapped_column(Text)
+    linked_record_id: Mapped[str] = mapped_column(Text)
+    note_id: Mapped[str | None] = mapped_column(Text)  # the PFIF note that says it
+    note: Mapped[str | None] = mapped_column(Text)  # its text (why the source thinks so)
+    created_at: Mapped[datetime] = mapped_column(TS)
+    __table_args__ = (Index(None, "linked_source", "linked_record_id"),)

@@ -7,6 +7,9 @@ keeps the same rule: an administrator marks a source (``athar pfif authorise``),
 ``believed_dead`` note from any other source is kept with its record's PFIF but is never a
 death claim.
 
+``link_hint``: a source says one of its records may be the same person as another record
+(PFIF ``linked_person_record_id``): kept for reviewers as said, never a link decision.
+
 ``api_key``: a partner's key for the PFIF feed (``athar api-keys``): only the SHA-256 of the
 token is stored (the token is shown once), with the partner it was given to, the consent scope
 and the sources it may read; revoked keys stay, with who revoked them and when.
@@ -38,6 +41,30 @@ def upgrade() -> None:
             )
         )
     op.create_table(
+        "link_hint",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("record_id", sa.Integer(), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=False),
+        sa.Column("linked_source", sa.Text(), nullable=False),
+        sa.Column("linked_record_id", sa.Text(), nullable=False),
+        sa.Column("note_id", sa.Text(), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["record_id"], ["record.id"], name=op.f("fk_link_hint_record_id_record")
+        ),
+        sa.ForeignKeyConstraint(
+            ["batch_id"], ["import_batch.id"], name=op.f("fk_link_hint_batch_id_import_batch")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_link_hint")),
+    )
+    op.create_index(op.f("ix_link_hint_record_id"), "link_hint", ["record_id"])
+    op.create_index(
+        op.f("ix_link_hint_linked_source_linked_record_id"),
+        "link_hint",
+        ["linked_source", "linked_record_id"],
+    )
+    op.create_table(
         "api_key",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("prefix", sa.String(length=16), nullable=False),
@@ -56,5 +83,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("api_key")
+    op.drop_index(op.f("ix_link_hint_linked_source_linked_record_id"), table_name="link_hint")
+    op.drop_index(op.f("ix_link_hint_record_id"), table_name="link_hint")
+    op.drop_table("link_hint")
     with op.batch_alter_table("source") as batch:
         batch.drop_column("pfif_death_authorised")
