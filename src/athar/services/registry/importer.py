@@ -499,8 +499,8 @@ class _Batch:
                         self.stamp,
                     )
                 )
-            for code, said, when in row.claims:
-                day = when if when and len(when) == 10 else None
+            for code, said, said_on in row.claims:
+                day = said_on if said_on and len(said_on) == 10 else None
                 statuses.append(
                     (rid, sid, code, said, day, "day" if day else None, None, self.stamp)
                 )
