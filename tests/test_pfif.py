@@ -466,3 +466,16 @@ def test_export_refuses_a_wrong_name_or_scope(db_engine: Engine, tmp_path: Path)
         export_pfif(db_engine, tmp_path / "x.csv", scope="partners", recipient="R", actor=ADMIN)
     with pytest.raises(ExportError, match="scope"):
         export_pfif(db_engine, tmp_path / "x.xml", scope="research", recipient="R", actor=ADMIN)
+
+
+def test_a_pfif_file_past_the_time_limit_is_unusable(db_engine: Engine) -> None:
+    from athar.ingest.limits import Deadline
+    from athar.ingest.readers import UnusableInput, open_table
+
+    # the file is parsed when it is opened: the time limit holds there already
+    with pytest.raises(UnusableInput, match="took longer than the limit"):
+        open_table(FIX / "valid-1.4.xml", deadline=Deadline(0.0))
+    slow = ImportOptions(actor=Actor("tester"), today=date(2025, 6, 1), time_limit=0.0)
+    r = import_file(db_engine, FIX / "valid-1.4.xml", slow)
+    assert r.outcome == "unusable" and r.exit_code == 2
+    assert rows(db_engine, "SELECT COUNT(*) FROM record")[0][0] == 0

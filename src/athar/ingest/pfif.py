@@ -29,6 +29,7 @@ from typing import Any
 from lxml import etree
 
 from athar.domain.record import WARNING, Issue
+from athar.ingest.limits import Deadline
 from athar.ingest.readers import RawRow, UnusableInput
 
 NS_PREFIX = "http://zesty.ca/pfif/"
@@ -635,6 +636,7 @@ class PfifTable:
         path: Path,
         authorised: frozenset[str] = frozenset(),
         now: datetime | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
         from athar.ingest.encoding import file_hash
         from athar.ingest.limits import current_limits
@@ -651,7 +653,9 @@ class PfifTable:
         persons, self._rows = Spool(), Spool()
         try:
             loose: dict[str, list[PfifNote]] = {}
-            for rec in self.reader.records():
+            for n, rec in enumerate(self.reader.records()):
+                if deadline is not None and not n % 4096 and deadline.expired():
+                    raise UnusableInput(deadline.message(self.path.name))
                 if isinstance(rec, PfifNote):
                     loose.setdefault(rec.fields.get("person_record_id", ""), []).append(rec)
                     continue

@@ -18,11 +18,13 @@ each typed field (UTC date-times, ``sex``, ``date_of_birth``, ``age``, ``status`
 * expiry: a record past its ``expiry_date`` should have been deleted (a warning here; the
   importer does not store such a record's data).
 
-Every problem names the line of the element it is about.
+Every problem names the line of the element it is about.  Both steps stream the file, one
+top-level record at a time: memory does not grow with the file.
 """
 
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -173,29 +175,33 @@ class ValidationReport:
         return self.errors == 0
 
 
-def _safe_parser() -> Any:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        huge_tree=False,
-        load_dtd=False,
-        dtd_validation=False,
-    )
-
-
 def check_schema(path: Path, version: str) -> list[PfifProblem]:
-    """The XSD's findings, each with its line (the whole tree is built for this check)."""
-    try:
-        tree = etree.parse(str(path), _safe_parser())
-    except etree.XMLSyntaxError as e:  # the reader already refused malformed XML
-        raise PfifUnusable(f"{path.name}: not well-formed XML: {e}") from e
+    """The XSD's findings, each with its line.
+
+    Streamed: each top-level record is checked on its own, inside an empty ``pfif:pfif`` (the
+    root's schema is a sequence of independent records, so this is the same check), and then
+    dropped, so memory does not grow with the file.
+    """
     xsd = schema(version)
-    if xsd.validate(tree):
-        return []
-    out = []
-    for err in xsd.error_log:
-        msg = err.message.replace(f"{{http://zesty.ca/pfif/{version}}}", "pfif:")
-        out.append(PfifProblem(err.line, None, f"schema (PFIF {version}): {msg}"))
+    out: list[PfifProblem] = []
+    reader = PfifReader(path)
+    with open(path, "rb") as fh:
+        try:
+            for _event, el in reader._iterparse(fh, ("end",)):
+                parent = el.getparent()
+                if parent is None or parent.getparent() is not None:
+                    continue
+                wrapper = etree.Element(parent.tag, nsmap=parent.nsmap)
+                wrapper.append(deepcopy(el))
+                if not xsd.validate(wrapper):
+                    for err in xsd.error_log:
+                        msg = err.message.replace(f"{{http://zesty.ca/pfif/{version}}}", "pfif:")
+                        out.append(PfifProblem(err.line, None, f"schema (PFIF {version}): {msg}"))
+                el.clear()
+                while el.getprevious() is not None:
+                    del parent[0]
+        except etree.XMLSyntaxError as e:  # the reader refuses malformed XML first
+            raise PfifUnusable(f"{path.name}: not well-formed XML: {e}") from e
     return out
 
 

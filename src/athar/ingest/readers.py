@@ -594,7 +594,7 @@ def open_table(
         if suffix == ".xml":  # PFIF 1.1-1.4 (the only XML Athar reads)
             from athar.ingest.pfif import PfifTable
 
-            return PfifTable(path, pfif_authorised)
+            return PfifTable(path, pfif_authorised, deadline=deadline)
         return CsvTable(path, mapping.delimiter if mapping else ",", limits)
     except OSError as e:
         raise UnusableInput(f"{path}: cannot read: {e}") from e
