@@ -653,8 +653,8 @@ class PfifTable:
         persons, self._rows = Spool(), Spool()
         try:
             loose: dict[str, list[PfifNote]] = {}
-            for n, rec in enumerate(self.reader.records()):
-                if deadline is not None and not n % 4096 and deadline.expired():
+            for count, rec in enumerate(self.reader.records()):
+                if deadline is not None and not count % 4096 and deadline.expired():
                     raise UnusableInput(deadline.message(self.path.name))
                 if isinstance(rec, PfifNote):
                     loose.setdefault(rec.fields.get("person_record_id", ""), []).append(rec)
