@@ -292,11 +292,17 @@ def test_malformed_and_unknown_version_are_unusable(db_engine: Engine, tmp_path:
     for content in (
         "<pfif:pfif xmlns:pfif='http://zesty.ca/pfif/1.4'>",
         "<pfif:pfif xmlns:pfif='http://zesty.ca/pfif/2.0'/>",
+        '<?xml version="1.0"?>\n<!DOCTYPE z [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+        "<pfif:pfif xmlns:pfif='http://zesty.ca/pfif/1.4'>"
+        + person14(extra="<pfif:age>&b;</pfif:age>")
+        + "</pfif:pfif>",
     ):
         f = tmp_path / "u.xml"
         f.write_text(content, encoding="utf-8")
         r = import_file(db_engine, f, opts())
         assert r.outcome == "unusable" and r.exit_code == 2
+        assert r.message and "u.xml" in r.message
+    assert "DOCTYPE" in (r.message or "")  # the entity bomb, last: refused, never expanded
     assert rows(db_engine, "SELECT COUNT(*) FROM record")[0][0] == 0
 
 
