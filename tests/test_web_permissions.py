@@ -357,6 +357,14 @@ MATRIX = [
     Call("GET", "/stats", roles(Permission.READ_AGGREGATES), 200),
     Call("GET", "/users", roles(Permission.MANAGE_USERS), 200),
     Call("POST", "/users", roles(Permission.MANAGE_USERS), 201, build=_form(_new_user)),
+    Call("GET", "/sources", roles(Permission.MANAGE_USERS), 200),
+    Call(
+        "POST",
+        "/sources/pfif",
+        roles(Permission.MANAGE_USERS),
+        200,
+        build=_form(lambda: {"source": "partner.example", "decision": "allow", "reason": "MoU"}),
+    ),
 ]
 #: these end or start the caller's session; they are exercised last, on their own client
 SESSION_CALLS = [

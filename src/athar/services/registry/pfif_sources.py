@@ -11,13 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from athar.errors import NotFound
 from athar.services.actor import Actor
 from athar.services.audit import AuditAction, append_event
 from athar.store import statements as sql
 from athar.store.engine import begin_write
+from athar.store.models import Source
 
 
 class UnknownSource(LookupError, NotFound):
@@ -63,3 +65,15 @@ def set_death_authorised(
             detail={"authorised": authorised, "reason": reason},
         )
     return AuthorisationChange(source, authorised, True, seq)
+
+
+@dataclass(frozen=True)
+class SourceState:
+    code: str
+    death_authorised: bool
+
+
+def source_states(db: Session) -> list[SourceState]:
+    """Every source and whether it may assert deaths through PFIF (codes only: not sensitive)."""
+    rows = db.execute(select(Source.code, Source.pfif_death_authorised).order_by(Source.code))
+    return [SourceState(str(code), bool(flag)) for code, flag in rows]
