@@ -485,3 +485,27 @@ def test_a_pfif_file_past_the_time_limit_is_unusable(db_engine: Engine) -> None:
     r = import_file(db_engine, FIX / "valid-1.4.xml", slow)
     assert r.outcome == "unusable" and r.exit_code == 2
     assert rows(db_engine, "SELECT COUNT(*) FROM record")[0][0] == 0
+
+
+def test_pfif_age_keeps_the_form_or_gives_the_range() -> None:
+    from athar.services.sharing.export_pfif import pfif_age
+
+    assert pfif_age("30-35", 30, 35) == "30-35"
+    assert pfif_age("30 - 35", 30, 35) == "30-35"
+    assert pfif_age("about thirty", 30, 30) == "30"
+    assert pfif_age("ثلاثون تقريباً", 28, 32) == "28-32"
+    assert pfif_age(None, None, None) is None
+
+
+def test_a_source_code_that_cannot_be_a_pfif_domain_is_refused(
+    db_engine: Engine, tmp_path: Path
+) -> None:
+    from athar.services.sharing.export_common import ExportError
+
+    src = tmp_path / "l.csv"
+    src.write_text("source,record_id,given_name\nمصدر,1,Omar\n", encoding="utf-8")
+    assert import_file(db_engine, src, opts()).outcome == "stored"
+    out = tmp_path / "o.xml"
+    with pytest.raises(ExportError, match="cannot be PFIF domains"):
+        export_pfif(db_engine, out, scope="partners", recipient="R", actor=ADMIN, all_sources=True)
+    assert not out.exists()

@@ -24,6 +24,7 @@ from athar.services.actor import Actor
 from athar.services.audit import AuditAction, append_event
 from athar.services.sharing.export_common import resolve_sources
 from athar.services.sharing.export_partner import PARTNER_SCOPES
+from athar.services.sharing.export_pfif import check_source_codes
 from athar.store.engine import write_session
 from athar.store.models import ApiKey
 
@@ -85,6 +86,7 @@ def create_api_key(
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with write_session(engine) as db:
         chosen = resolve_sources(db.connection(), sources, all_sources)
+        check_source_codes(chosen)
         key = ApiKey(
             prefix=token[:12],
             token_sha256=token_hash(token),

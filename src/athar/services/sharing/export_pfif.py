@@ -41,6 +41,7 @@ from athar.ingest.pfif import (
     UNKNOWN_NAME,
     describe,
     format_datetime,
+    split_record_id,
 )
 from athar.services.actor import Actor
 from athar.services.casework.tracing_intake import FAMILY_SOURCE
@@ -70,6 +71,27 @@ def _when(value: Any) -> datetime:
     return value
 
 
+def pfif_age(text: Any, low: int | None, high: int | None) -> str | None:
+    """PFIF's ``age`` (``N`` or ``N-M``): the source's text when it has that form, else the
+    range Athar read from it."""
+    if text is not None and AGE_RE.match(str(text).replace(" ", "")):
+        return str(text).replace(" ", "")
+    if low is None:
+        return None
+    return str(low) if high is None or high == low else f"{low}-{high}"
+
+
+def check_source_codes(codes: Sequence[str]) -> None:
+    """Refuse sources whose code cannot be the domain of a PFIF record id."""
+    bad = [c for c in codes if split_record_id(f"{c}/x") is None]
+    if bad:
+        raise ExportError(
+            f"source code(s) {', '.join(repr(c) for c in bad)} cannot be PFIF domains "
+            "(letters, digits, '.', '_' and '-', starting with a letter or digit): a PFIF "
+            "record id is domain/local-id"
+        )
+
+
 def person_element(code: str, rec: Any, stamp: str) -> Any:
     """One record as a PFIF 1.4 ``person`` element (with its status note, if any)."""
     keep = FAMILY_FIELDS if code == FAMILY_SOURCE else COLUMNS.keys()
@@ -96,9 +118,8 @@ def person_element(code: str, rec: Any, stamp: str) -> Any:
     dob = cells.get("birth_date")
     if dob and DOB_RE.match(str(dob)):
         add(p, "date_of_birth", dob)
-    age = cells.get("age")
-    if age and AGE_RE.match(str(age).replace(" ", "")):
-        add(p, "age", str(age).replace(" ", ""))
+    if "age" in cells:
+        add(p, "age", pfif_age(cells.get("age"), rec.age_min, rec.age_max))
     add(
         p, "description", describe(cells, name_from_parts=bool(full and not cells.get("full_name")))
     )
@@ -139,6 +160,7 @@ def export_pfif(
 
     def write(conn: Connection, tmp: Path, report: ExportReport) -> int:
         chosen.extend(resolve_sources(conn, sources, all_sources))
+        check_source_codes(chosen)
         stamps = {
             int(i): format_datetime(_when(t))
             for i, t in conn.execute(select(ImportBatch.id, ImportBatch.imported_at))
