@@ -39,7 +39,7 @@ engine = make_engine(url)
 t0 = time.perf_counter()
 if phase == "export":
     from athar.services.sharing.export_pfif import export_pfif
-    r = export_pfif(engine, path, scope="partners", recipient="bench", actor=Actor("bench"),
+    r = export_pfif(engine, path, scope="partners", recipient="bench", actor=Actor("bench"), family_domain="bench.athar.example",
                     all_sources=True)
     n = r.rows
 else:

@@ -446,6 +446,7 @@ def test_csv_to_pfif_to_empty_store_round_trip(
         recipient="Partner P",
         actor=Actor("exporter"),
         all_sources=True,
+        family_domain="athar.example.org",
     )
     assert rep.rows == 4
     assert validate(out).valid, validate(out).problems
@@ -469,9 +470,23 @@ def test_export_refuses_a_wrong_name_or_scope(db_engine: Engine, tmp_path: Path)
     from athar.services.sharing.export_common import ExportError
 
     with pytest.raises(ExportError, match="XML"):
-        export_pfif(db_engine, tmp_path / "x.csv", scope="partners", recipient="R", actor=ADMIN)
+        export_pfif(
+            db_engine,
+            tmp_path / "x.csv",
+            scope="partners",
+            recipient="R",
+            actor=ADMIN,
+            family_domain="athar.example",
+        )
     with pytest.raises(ExportError, match="scope"):
-        export_pfif(db_engine, tmp_path / "x.xml", scope="research", recipient="R", actor=ADMIN)
+        export_pfif(
+            db_engine,
+            tmp_path / "x.xml",
+            scope="research",
+            recipient="R",
+            actor=ADMIN,
+            family_domain="athar.example",
+        )
 
 
 def test_a_pfif_file_past_the_time_limit_is_unusable(db_engine: Engine) -> None:
@@ -507,5 +522,25 @@ def test_a_source_code_that_cannot_be_a_pfif_domain_is_refused(
     assert import_file(db_engine, src, opts()).outcome == "stored"
     out = tmp_path / "o.xml"
     with pytest.raises(ExportError, match="cannot be PFIF domains"):
-        export_pfif(db_engine, out, scope="partners", recipient="R", actor=ADMIN, all_sources=True)
+        export_pfif(
+            db_engine,
+            out,
+            scope="partners",
+            recipient="R",
+            actor=ADMIN,
+            all_sources=True,
+            family_domain="athar.example",
+        )
     assert not out.exists()
+
+
+def test_no_pfif_file_writes_to_the_families_source(db_engine: Engine, tmp_path: Path) -> None:
+    from athar.ingest.pfif import RESERVED_SOURCE
+    from athar.services.casework.tracing_intake import FAMILY_SOURCE
+
+    assert RESERVED_SOURCE == FAMILY_SOURCE
+    f = tmp_path / "fam.xml"
+    f.write_text(doc("1.4", person14("family/T-2024-0001")), encoding="utf-8")
+    r = import_file(db_engine, f, opts())
+    assert r.outcome == "quarantined" and r.rows_new == 0
+    assert "a PFIF file cannot write to it" in r.problems[0].reason

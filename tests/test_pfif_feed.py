@@ -78,10 +78,20 @@ def test_pfif_export_follows_consent_and_holds_no_contact(
     fill(db_engine, tmp_path)
     out = tmp_path / "p.xml"
     rep = export_pfif(
-        db_engine, out, scope="partners", recipient="P", actor=ADMIN, sources=["ngo.example"]
+        db_engine,
+        out,
+        scope="partners",
+        recipient="P",
+        actor=ADMIN,
+        sources=["ngo.example"],
+        family_domain="athar.example.org",
     )
     ids = person_ids(out.read_bytes())
     assert rep.family_rows == 2 and rep.family_withheld == 2
+    # a family's record is this instance's own: never family/..., which an Athar importing it
+    # would take for its own families' records
+    fam = [i for i in ids if i.startswith("athar.example.org/family.")]
+    assert len(fam) == 2 and not any(i.startswith("family/") for i in ids)
     assert sorted(i for i in ids if i.startswith("ngo.example/")) == [
         "ngo.example/A-1",
         "ngo.example/A-2",
@@ -124,7 +134,8 @@ def test_feed_pages_by_entry_date_under_the_keys_scope(web: Web, tmp_path: Path)
     got = client.get("/api/v1/pfif/feed", headers={"X-Api-Key": token})
     assert got.status_code == 200 and got.headers["content-type"].startswith("application/atom+xml")
     all_ids = person_ids(got.content)
-    assert len(all_ids) == 4 and sum(i.startswith("family/") for i in all_ids) == 2
+    domain = web.settings.pfif_domain  # ATHAR_PFIF_DOMAIN: families' records are this instance's
+    assert len(all_ids) == 4 and sum(i.startswith(f"{domain}/family.") for i in all_ids) == 2
     assert not any(i.startswith("other.example/") for i in all_ids)
     assert "secret" not in got.text.lower()
 

@@ -129,6 +129,15 @@ SETTINGS: dict[str, Setting] = {
         "",
         "how families reach that organisation (e-mail, phone or address), shown beside its name",
     ),
+    "pfif_domain": _s(
+        "ATHAR_PFIF_DOMAIN",
+        "athar.invalid",
+        "this instance's domain in PFIF record ids: families' records go out as "
+        "DOMAIN/family.ID (set it to your organisation's domain)",
+        "str",
+        WEB,
+        CLI,
+    ),
     # -- not web settings ---------------------------------------------------------------------
     "actor": _s(
         "ATHAR_ACTOR",
@@ -245,6 +254,10 @@ def backup_passphrase(environ: Mapping[str, str] | None = None) -> str | None:
 
 def small_cell(environ: Mapping[str, str] | None = None) -> int:
     return as_int("small_cell", environ)
+
+
+def pfif_domain(environ: Mapping[str, str] | None = None) -> str:
+    return raw("pfif_domain", environ)
 
 
 def env_name(name: str) -> str:

@@ -133,6 +133,7 @@ def pfif(
             actor=Actor(actor or who),
             sources=sources,
             all_sources=all_sources,
+            family_domain=config.pfif_domain(),
         )
     )
     _summary(report)

@@ -420,6 +420,9 @@ PFIF_STATUS: dict[str, str] = {
     "deceased": "believed_dead",
     "unidentified_body": "believed_dead",
 }
+#: the source of families' records (``athar.services.casework.tracing_intake.FAMILY_SOURCE``;
+#: a test checks they agree): no PFIF file writes to it
+RESERVED_SOURCE = "family"
 #: ``full_name`` of a record with no name at all (PFIF 1.4 requires one); read back as no name
 UNKNOWN_NAME = "(name unknown)"
 #: the word written into the status cell for a default claim
@@ -537,6 +540,16 @@ def person_row(
                 f"person at line {person.line}: person_record_id {pid!r} is not domain/local-id",
             )
         )
+    elif ids[0] == RESERVED_SOURCE:
+        issues.append(
+            Issue(
+                "person_record_id",
+                f"person at line {person.line}: person_record_id {pid!r}: source "
+                f"{RESERVED_SOURCE!r} holds this store's families' records, which come only "
+                "from tracing requests; a PFIF file cannot write to it",
+            )
+        )
+        cells["source"], cells["record_id"] = ids
     else:
         cells["source"], cells["record_id"] = ids
     notes = [*person.notes, *extra_notes]

@@ -7,6 +7,7 @@ well-known secret key (the FastAPI full-stack template does the same).
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -56,6 +57,7 @@ class Settings:
     default_locale: str = "ar"
     organisation_name: str = ""
     organisation_contact: str = ""
+    pfif_domain: str = "athar.invalid"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -72,6 +74,8 @@ class Settings:
                 problems.append("ATHAR_SECRET_KEY must be at least 32 characters")
         if self.default_locale not in ("ar", "en"):
             problems.append("ATHAR_DEFAULT_LOCALE must be ar or en")
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", self.pfif_domain):
+            problems.append("ATHAR_PFIF_DOMAIN must be a domain name, such as ngo.example.org")
         for name in ("session_hours", "lockout_failures", "lockout_minutes", "login_rate_per_ip"):
             if getattr(self, name) < 1:
                 problems.append(f"{SETTINGS[name].env} must be at least 1")

@@ -81,6 +81,15 @@ def pfif_age(text: Any, low: int | None, high: int | None) -> str | None:
     return str(low) if high is None or high == low else f"{low}-{high}"
 
 
+def pfif_id(code: str, record_id: str, family_domain: str) -> str:
+    """A record's PFIF id: ``source/record_id``; a family's record is this instance's own
+    (``ATHAR_PFIF_DOMAIN``/family.record_id), never ``family/...``, which an importing Athar
+    would take for its own families' records."""
+    if code == FAMILY_SOURCE:
+        return f"{family_domain}/family.{record_id}"
+    return f"{code}/{record_id}"
+
+
 def check_source_codes(codes: Sequence[str]) -> None:
     """Refuse sources whose code cannot be the domain of a PFIF record id."""
     bad = [c for c in codes if split_record_id(f"{c}/x") is None]
@@ -92,11 +101,12 @@ def check_source_codes(codes: Sequence[str]) -> None:
         )
 
 
-def person_element(code: str, rec: Any, stamp: str) -> Any:
+def person_element(code: str, rec: Any, stamp: str, family_domain: str) -> Any:
     """One record as a PFIF 1.4 ``person`` element (with its status note, if any)."""
     keep = FAMILY_FIELDS if code == FAMILY_SOURCE else COLUMNS.keys()
     cells = {c: getattr(rec, COLUMNS[c]) for c in keep if c in COLUMNS}
-    pid = f"{code}/{rec.record_id}"
+    pid = pfif_id(code, str(rec.record_id), family_domain)
+    domain, local = pid.split("/", 1)
     p = etree.Element(_Q["person"], nsmap={"pfif": NS})
 
     def add(parent: Any, name: str, value: Any) -> None:
@@ -126,7 +136,7 @@ def person_element(code: str, rec: Any, stamp: str) -> Any:
     status = PFIF_STATUS.get(rec.status_code or "") if "status" in cells else None
     if status is not None:
         n = etree.SubElement(p, _Q["note"])
-        add(n, "note_record_id", f"{code}/status.{rec.record_id}")
+        add(n, "note_record_id", f"{domain}/status.{local}")
         add(n, "person_record_id", pid)
         add(n, "entry_date", stamp)
         add(n, "author_name", code)
@@ -145,8 +155,10 @@ def export_pfif(
     actor: Actor,
     sources: Sequence[str] = (),
     all_sources: bool = False,
+    family_domain: str,
 ) -> ExportReport:
-    """Write the records ``recipient`` may receive under consent ``scope`` as PFIF 1.4."""
+    """Write the records ``recipient`` may receive under consent ``scope`` as PFIF 1.4; a
+    family's record is ``family_domain``/family.ID (``ATHAR_PFIF_DOMAIN``)."""
     if scope not in PARTNER_SCOPES:
         raise ExportError(
             f"unknown partner scope {scope!r}; choose one of {', '.join(PARTNER_SCOPES)}"
@@ -160,7 +172,7 @@ def export_pfif(
 
     def write(conn: Connection, tmp: Path, report: ExportReport) -> int:
         chosen.extend(resolve_sources(conn, sources, all_sources))
-        check_source_codes(chosen)
+        check_source_codes([*chosen, family_domain])
         stamps = {
             int(i): format_datetime(_when(t))
             for i, t in conn.execute(select(ImportBatch.id, ImportBatch.imported_at))
@@ -171,7 +183,7 @@ def export_pfif(
             with xf.element(_Q["pfif"], nsmap={"pfif": NS}):
                 for code, rec in eligible_records(conn, scope, chosen, report):
                     xf.write("\n  ")
-                    xf.write(person_element(code, rec, stamps[int(rec.batch_id)]))
+                    xf.write(person_element(code, rec, stamps[int(rec.batch_id)], family_domain))
                     n += 1
                 xf.write("\n")
         return n

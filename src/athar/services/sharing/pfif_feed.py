@@ -80,6 +80,7 @@ def pfif_feed(
     max_results: int,
     feed_url: str,
     actor: Actor,
+    family_domain: str,
 ) -> Feed:
     """One page of the feed for ``key``'s partner; the request is audited."""
     if not 1 <= max_results <= MAX_RESULTS:
@@ -119,10 +120,10 @@ def pfif_feed(
                 if seen <= skip:
                     continue
                 stamp = format_datetime(_when(rec.stored_at))
-                person = person_element(code, rec, stamp)
+                person = person_element(code, rec, stamp, family_domain)
                 entry = etree.SubElement(root, _a("entry"))
                 entry.append(person)
-                pid = f"{code}/{rec.record_id}"
+                pid = person.findtext(f"{{{NS}}}person_record_id")
                 name = person.findtext(f"{{{NS}}}full_name")
                 etree.SubElement(entry, _a("id")).text = f"pfif:{pid}"
                 etree.SubElement(entry, _a("title")).text = name

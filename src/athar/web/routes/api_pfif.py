@@ -71,5 +71,6 @@ def feed(
         max_results=max_results,
         feed_url=str(request.url.remove_query_params(["skip"])),
         actor=key_actor(key),
+        family_domain=request.app.state.settings.pfif_domain,
     )
     return Response(got.body, media_type="application/atom+xml; charset=utf-8")
