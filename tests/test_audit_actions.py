@@ -61,6 +61,11 @@ STORED = {
     "store.restore",
     "keys.reencrypt.start",
     "keys.reencrypt.done",
+    "source.pfif_death_authorise",
+    "export.pfif",
+    "export.pfif_feed",
+    "api_key.create",
+    "api_key.revoke",
 }
 
 

@@ -34,6 +34,7 @@ NO_STORE = {
     "dna fam",
     "dna power",
     "dna import-profiles",
+    "pfif validate",
 }
 #: commands that create the store when it is missing (tested elsewhere)
 CREATES_STORE = {"db upgrade", "restore"}
@@ -62,6 +63,11 @@ STORE_COMMANDS: dict[str, list[str]] = {
     "export partner": ["{tmp}/out/p.csv", "--scope", "partners", "--recipient", "R"],
     "export research": ["{tmp}/out/r.csv"],
     "odk import": ["--folder", "{tmp}/in"],
+    "export pfif": ["{tmp}/out/p.xml", "--scope", "partners", "--recipient", "R"],
+    "pfif authorise": ["some-source", "--reason", "test"],
+    "api-keys create": ["--recipient", "R", "--scope", "partners"],
+    "api-keys list": [],
+    "api-keys revoke": ["1", "--reason", "test"],
 }
 
 

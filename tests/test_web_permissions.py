@@ -257,6 +257,8 @@ MATRIX = [
     ),
     Call("POST", "/api/v1/imports", roles(Permission.IMPORT_LISTS), 201, build=_upload),
     Call("GET", "/api/v1/stats", roles(Permission.READ_AGGREGATES), 200),
+    # a partner's API key reads it, never a session (tests/test_pfif.py)
+    Call("GET", "/api/v1/pfif/feed", frozenset(), 200),
     Call("GET", "/api/v1/review/queue", roles(Permission.REVIEW), 200),
     Call("GET", "/api/v1/review/pair", roles(Permission.REVIEW), 200, build=_pair),
     Call("POST", "/api/v1/review/decisions", roles(Permission.REVIEW), 201, build=_decision_json),
@@ -355,6 +357,14 @@ MATRIX = [
     Call("GET", "/stats", roles(Permission.READ_AGGREGATES), 200),
     Call("GET", "/users", roles(Permission.MANAGE_USERS), 200),
     Call("POST", "/users", roles(Permission.MANAGE_USERS), 201, build=_form(_new_user)),
+    Call("GET", "/sources", roles(Permission.MANAGE_USERS), 200),
+    Call(
+        "POST",
+        "/sources/pfif",
+        roles(Permission.MANAGE_USERS),
+        200,
+        build=_form(lambda: {"source": "partner.example", "decision": "allow", "reason": "MoU"}),
+    ),
 ]
 #: these end or start the caller's session; they are exercised last, on their own client
 SESSION_CALLS = [

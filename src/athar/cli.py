@@ -31,6 +31,8 @@ COMMANDS: dict[str, str] = {
     "export": "athar.commands.export:export",
     "dna": "athar.commands.dna:dna",
     "odk": "athar.commands.odk:odk",
+    "pfif": "athar.commands.pfif:pfif",
+    "api-keys": "athar.commands.apikeys:api_keys",
 }
 
 

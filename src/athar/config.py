@@ -136,6 +136,15 @@ SETTINGS: dict[str, Setting] = {
         "Asia/Damascus",
         "time zone in which pages show times (an IANA name); the store keeps UTC",
     ),
+    "pfif_domain": _s(
+        "ATHAR_PFIF_DOMAIN",
+        "athar.invalid",
+        "this instance's domain in PFIF record ids: families' records go out as "
+        "DOMAIN/family.ID (set it to your organisation's domain)",
+        "str",
+        WEB,
+        CLI,
+    ),
     # -- not web settings ---------------------------------------------------------------------
     "actor": _s(
         "ATHAR_ACTOR",
@@ -279,6 +288,8 @@ def log_file(environ: Mapping[str, str] | None = None) -> str:
         return os.path.expanduser(configured)
     state = env.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
     return os.path.join(state, "athar", "athar.log")
+def pfif_domain(environ: Mapping[str, str] | None = None) -> str:
+    return raw("pfif_domain", environ)
 
 
 def env_name(name: str) -> str:

@@ -104,6 +104,43 @@ def partner(
         _explain_empty(report)
 
 
+@export.command("pfif")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--scope",
+    required=True,
+    type=click.Choice([c for c, _ in CONSENT_SCOPES if c != "research"]),
+    help="The consent scope the recipient falls under.",
+)
+@click.option("--recipient", required=True, help="Who receives the file (recorded in the audit).")
+@_with_sources
+def pfif(
+    out: Path,
+    scope: str,
+    recipient: str,
+    sources: tuple[str, ...],
+    all_sources: bool,
+    actor: str | None,
+) -> None:
+    """Write PFIF 1.4 XML OUT for RECIPIENT: the partner export's records, as PFIF persons."""
+    from athar.services.actor import Actor
+    from athar.services.sharing.export_pfif import export_pfif
+
+    report = _run(
+        lambda engine, who: export_pfif(
+            engine,
+            out,
+            scope=scope,
+            recipient=recipient,
+            actor=Actor(actor or who),
+            sources=sources,
+            all_sources=all_sources,
+            family_domain=config.pfif_domain(),
+        )
+    )
+    _summary(report)
+
+
 @export.command("research")
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(

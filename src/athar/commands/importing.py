@@ -63,7 +63,7 @@ def import_command(
     keep_extra: bool,
     report: Path | None,
 ) -> None:
-    """Import lists (interchange CSV, XLSX, JSON, or any layout with --mapping).
+    """Import lists (interchange CSV, XLSX, JSON, PFIF 1.1-1.4 XML, or any layout with --mapping).
 
     Each file is one batch in one transaction. Exit status: 0 every row stored (or already
     stored), 1 some rows quarantined, 2 a file was unusable (unreadable, wrong encoding, no

@@ -51,6 +51,12 @@ class RawRow(NamedTuple):
     number: int
     raw: Any  # usually dict[str, Any]: column as written -> value as received
     issues: Sequence[Issue] = ()
+    #: status claims the row makes besides its ``status`` cell (PFIF: its earlier notes), each
+    #: (status as written, ISO date it was said or None)
+    claims: tuple[tuple[str, str | None], ...] = ()
+    #: other records the row's source says may be the same person (PFIF:
+    #: ``linked_person_record_id``), each (``source/record_id``, the note's id, the note's text)
+    hints: tuple[tuple[str, str | None, str | None], ...] = ()
 
 
 class Table(Protocol):
@@ -572,6 +578,7 @@ def open_table(
     mapping: Mapping | None = None,
     limits: InputLimits | None = None,
     deadline: Deadline = NO_DEADLINE,
+    pfif_authorised: frozenset[str] = frozenset(),
 ) -> Table:
     """Open ``path`` with the reader its extension calls for, within ``limits``.
 
@@ -584,6 +591,10 @@ def open_table(
             return XlsxTable(path, mapping.sheet if mapping else None, limits, deadline)
         if suffix == ".json":
             return JsonTable(path, limits)
+        if suffix == ".xml":  # PFIF 1.1-1.4 (the only XML Athar reads)
+            from athar.ingest.pfif import PfifTable
+
+            return PfifTable(path, pfif_authorised, deadline=deadline)
         return CsvTable(path, mapping.delimiter if mapping else ",", limits)
     except OSError as e:
         raise UnusableInput(f"{path}: cannot read: {e}") from e

@@ -68,6 +68,7 @@ class AuditAction(StrEnum):
     IMPORT_BATCH = "import.batch"
     PERSON_VIEW = "person.view"
     VOCAB_FACILITIES_SYNC = "vocab.facilities.sync"
+    SOURCE_PFIF_DEATH_AUTHORISE = "source.pfif_death_authorise"
     ESTIMATE_RUN = "estimate.run"
     # linking
     LINK_RUN = "link.run"
@@ -99,6 +100,10 @@ class AuditAction(StrEnum):
     # sharing
     EXPORT_PARTNER = "export.partner"
     EXPORT_RESEARCH = "export.research"
+    EXPORT_PFIF = "export.pfif"
+    EXPORT_PFIF_FEED = "export.pfif_feed"
+    API_KEY_CREATE = "api_key.create"
+    API_KEY_REVOKE = "api_key.revoke"
     # safekeeping
     STORE_BACKUP = "store.backup"
     STORE_RESTORE = "store.restore"

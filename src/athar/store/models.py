@@ -61,6 +61,10 @@ class Source(Base):
     code: Mapped[str] = mapped_column(Text, unique=True)
     name: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(TS)
+    #: an administrator allowed this source's PFIF ``believed_dead`` notes to be death claims
+    pfif_death_authorised: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
 
 
 class ImportBatch(Base):
@@ -309,3 +313,37 @@ class AuditHead(Base):
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+
+class ApiKey(Base):
+    """A partner's key for the PFIF feed: only the token's SHA-256 is kept (shown once)."""
+
+    __tablename__ = "api_key"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prefix: Mapped[str] = mapped_column(
+        String(16)
+    )  # the token's first characters, to tell keys apart
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    recipient: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(String(32))  # the consent scope the partner falls under
+    sources: Mapped[list[str]] = mapped_column(JSON)  # non-family sources the key may read
+    created_at: Mapped[datetime] = mapped_column(TS)
+    created_by: Mapped[str] = mapped_column(Text)
+    revoked_at: Mapped[datetime | None] = mapped_column(TS)
+    revoked_by: Mapped[str | None] = mapped_column(Text)
+
+
+class LinkHint(Base):
+    """A source says its record may be the same person as another record (PFIF's
+    ``linked_person_record_id``): kept as said, for reviewers; never a link decision."""
+
+    __tablename__ = "link_hint"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"))
+    linked_source: Mapped[str] = mapped_column(Text)
+    linked_record_id: Mapped[str] = mapped_column(Text)
+    note_id: Mapped[str | None] = mapped_column(Text)  # the PFIF note that says it
+    note: Mapped[str | None] = mapped_column(Text)  # its text (why the source thinks so)
+    created_at: Mapped[datetime] = mapped_column(TS)
+    __table_args__ = (Index(None, "linked_source", "linked_record_id"),)

@@ -190,3 +190,6 @@ PG_INSERT_AUDIT_EVENT = (
     "%(entity_id)s, %(detail)s, %(prev_hash)s, %(hash)s)"
 )
 PG_SET_AUDIT_HEAD_HASH = "UPDATE audit_head SET hash = %(hash)s WHERE id = 1"
+
+PFIF_AUTHORISED_SOURCES = text("SELECT code FROM source WHERE pfif_death_authorised")
+SET_PFIF_AUTHORISED = text("UPDATE source SET pfif_death_authorised = :a WHERE id = :s")

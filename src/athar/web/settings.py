@@ -7,6 +7,7 @@ well-known secret key (the FastAPI full-stack template does the same).
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -58,6 +59,7 @@ class Settings:
     organisation_name: str = ""
     organisation_contact: str = ""
     timezone: str = "Asia/Damascus"
+    pfif_domain: str = "athar.invalid"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -81,6 +83,8 @@ class Settings:
                 f"ATHAR_TIMEZONE must be an IANA time zone such as Asia/Damascus, "
                 f"not {self.timezone[:40]!r}"
             )
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", self.pfif_domain):
+            problems.append("ATHAR_PFIF_DOMAIN must be a domain name, such as ngo.example.org")
         for name in ("session_hours", "lockout_failures", "lockout_minutes", "login_rate_per_ip"):
             if getattr(self, name) < 1:
                 problems.append(f"{SETTINGS[name].env} must be at least 1")

@@ -105,6 +105,15 @@ QUARANTINE_COLUMNS = (
     "created_at",
 )
 CHANGE_COLUMNS = ("batch_id", "old_record_id", "new_record_id", "changes", "created_at")
+HINT_COLUMNS = (
+    "record_id",
+    "batch_id",
+    "linked_source",
+    "linked_record_id",
+    "note_id",
+    "note",
+    "created_at",
+)
 
 
 @dataclass(frozen=True)
@@ -445,6 +454,7 @@ class _Batch:
         out: list[tuple[Any, ...]] = []
         superseded: list[tuple[int, int]] = []  # (old id, new id)
         statuses: list[tuple[Any, ...]] = []
+        hints: list[tuple[Any, ...]] = []
         new_ids = iter(self.ids.take(len(pending)))
         for (sid, _), row in zip(keys, pending, strict=True):
             parsed, chash = row.parsed, row.content_hash
@@ -492,6 +502,13 @@ class _Batch:
                         self.stamp,
                     )
                 )
+            for code, said, said_on in row.claims:
+                day = said_on if said_on and len(said_on) == 10 else None
+                statuses.append(
+                    (rid, sid, code, said, day, "day" if day else None, None, self.stamp)
+                )
+            for src, linked, note_id, note in row.hints:
+                hints.append((rid, self.batch_id, src, linked, note_id, note, self.stamp))
         c = self.conn
         if superseded:
             c.execute(
@@ -500,6 +517,8 @@ class _Batch:
             )
         bulk_insert(c, "record", RECORD_COLUMNS, out)
         bulk_insert(c, "status_event", STATUS_COLUMNS, statuses)
+        if hints:
+            bulk_insert(c, "link_hint", HINT_COLUMNS, hints)
         if superseded:
             c.execute(
                 sql.SET_SUPERSEDED_BY,
@@ -538,19 +557,65 @@ class Prepared(NamedTuple):
     extra_json: str | None
     issues: list[Issue]
     content_hash: str
+    #: claims besides the status cell's (PFIF notes): (status code, as written, ISO date)
+    claims: tuple[tuple[str, str, str | None], ...] = ()
+    #: (source, record id, note id, note) of records the row's source says may be the same
+    hints: tuple[tuple[str, str, str | None, str | None], ...] = ()
+
+
+def _side_facts(
+    row: RawRow,
+) -> tuple[
+    tuple[tuple[str, str, str | None], ...],
+    tuple[tuple[str, str, str | None, str | None], ...],
+    list[Issue],
+    str,
+]:
+    """A row's further claims and link hints (PFIF notes), their problems, and the text they
+    add to the row's content hash (so a new note is a new version)."""
+    from athar.domain.vocab import map_status
+
+    claims = []
+    issues = []
+    for text, when in row.claims:
+        code = map_status(text).code
+        if code is None:
+            issues.append(Issue("status", f"claim {quote(text)} is not a known status", WARNING))
+            continue
+        claims.append((code, text, when))
+    hints = []
+    for ref, note_id, note in row.hints:
+        src, _, rid = ref.partition("/")
+        if src and rid:
+            hints.append((src, rid, note_id, note))
+    extra = json.dumps([claims, hints], ensure_ascii=False) if claims or hints else ""
+    return tuple(claims), tuple(hints), issues, extra
 
 
 def _prepare(plan: ColumnPlan, today: date, order: str, row: RawRow) -> Prepared:
     """Map, parse and validate one row (pure: no database)."""
     cells, extra, issues = plan.apply(row.raw)
     parsed, row_issues = parse_row(cells, today, order)
+    if not (row.claims or row.hints):
+        return Prepared(
+            row.number,
+            _json(row.raw),
+            parsed,
+            _json(extra) if extra else None,
+            [*row.issues, *issues, *row_issues] if issues or row.issues else row_issues,
+            _content_hash(cells, extra),
+        )
+    claims, hints, side_issues, side_text = _side_facts(row)
+    chash = hashlib.sha256((_content_hash(cells, extra) + side_text).encode()).hexdigest()
     return Prepared(
         row.number,
         _json(row.raw),
         parsed,
         _json(extra) if extra else None,
-        [*row.issues, *issues, *row_issues] if issues or row.issues else row_issues,
-        _content_hash(cells, extra),
+        [*row.issues, *issues, *row_issues, *side_issues],
+        chash,
+        claims,
+        hints,
     )
 
 
@@ -636,7 +701,8 @@ def import_file(engine: Engine, path: Path, opts: ImportOptions | None = None) -
     deadline = Deadline(opts.time_limit)
     try:
         mapping = load_mapping(opts.mapping, limits) if opts.mapping else None
-        table = open_table(Path(path), mapping, limits, deadline)
+        authorised = pfif_authorised(engine) if Path(path).suffix.lower() == ".xml" else frozenset()
+        table = open_table(Path(path), mapping, limits, deadline, authorised)
     except (UnusableInput, MappingError) as e:
         result.outcome, result.message = "unusable", str(e)
         return result
@@ -644,6 +710,13 @@ def import_file(engine: Engine, path: Path, opts: ImportOptions | None = None) -
         return _import_table(engine, table, mapping, result, opts, limits, today, deadline)
     finally:
         table.close()
+
+
+def pfif_authorised(engine: Engine) -> frozenset[str]:
+    """Codes of the sources whose PFIF ``believed_dead`` notes may be death claims."""
+    require_current(engine)
+    with engine.connect() as conn:
+        return frozenset(str(c) for c in conn.execute(sql.PFIF_AUTHORISED_SOURCES).scalars())
 
 
 def _import_table(

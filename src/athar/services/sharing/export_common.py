@@ -43,7 +43,11 @@ from athar.store.engine import begin_write
 from athar.store.models import Record, Source
 
 #: the audit action of each kind of export
-EXPORT_ACTIONS = {"partner": AuditAction.EXPORT_PARTNER, "research": AuditAction.EXPORT_RESEARCH}
+EXPORT_ACTIONS = {
+    "partner": AuditAction.EXPORT_PARTNER,
+    "research": AuditAction.EXPORT_RESEARCH,
+    "pfif": AuditAction.EXPORT_PFIF,
+}
 
 
 class ExportError(ValueError, InvalidInput):

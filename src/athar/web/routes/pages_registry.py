@@ -7,18 +7,22 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from athar.domain.messages import N_
+from athar.errors import InvalidInput, NotFound
 from athar.security.auth import AccessError, Permission
 from athar.services.casework import tracing
 from athar.services.figures.overview import registry_overview
-from athar.web.deps import CsrfProtected, SessionDep, WebUser, requires
+from athar.services.registry.pfif_sources import set_death_authorised, source_states
+from athar.web.deps import CsrfProtected, EngineDep, SessionDep, WebUser, requires
 from athar.web.errors import ApiError
 from athar.web.presenters import estimate_plot, stats_out
-from athar.web.render import render
+from athar.web.render import language_of, render
 from athar.web.uploads import run_import
 
 router = APIRouter(include_in_schema=False)
 Importer = Annotated[WebUser, Depends(requires(Permission.IMPORT_LISTS))]
 Aggregates = Annotated[WebUser, Depends(requires(Permission.READ_AGGREGATES))]
+Admin = Annotated[WebUser, Depends(requires(Permission.MANAGE_USERS))]
 
 
 @router.get("/imports", response_class=HTMLResponse)
@@ -46,3 +50,59 @@ def stats_page(request: Request, db: SessionDep, user: Aggregates) -> Response:
     return render(
         request, "stats.html", stats=stats, plot=plot, status_labels=dict(tracing.STATUSES)
     )
+
+
+def _sources_page(
+    request: Request,
+    db: SessionDep,
+    *,
+    done: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "sources.html",
+        status_code=status_code,
+        sources=source_states(db),
+        done=done,
+        error=error,
+    )
+
+
+@router.get("/sources", response_class=HTMLResponse)
+def sources_page(request: Request, db: SessionDep, user: Admin) -> Response:
+    """Sources, and which may assert a death through PFIF (administrators)."""
+    return _sources_page(request, db)
+
+
+@router.post("/sources/pfif", response_class=HTMLResponse, dependencies=[CsrfProtected])
+async def sources_pfif_submit(
+    request: Request, db: SessionDep, engine: EngineDep, user: Admin
+) -> Response:
+    """Allow or withdraw a source's PFIF death claims, with a reason (audited)."""
+    form = await request.form()
+    fields = {
+        k: v.strip() if isinstance(v := form.get(k), str) else ""
+        for k in ("source", "decision", "reason")
+    }
+    lang = language_of(request)
+    if fields["decision"] not in ("allow", "withdraw") or not fields["source"]:
+        error = lang.gettext(N_("Choose a source and what to do."))
+        return _sources_page(request, db, error=error, status_code=422)
+    if not fields["reason"]:
+        error = lang.gettext(N_("Give a reason: the audit log records why."))
+        return _sources_page(request, db, error=error, status_code=422)
+    try:
+        set_death_authorised(
+            engine,
+            fields["source"],
+            fields["decision"] == "allow",
+            actor=user.actor,
+            reason=fields["reason"],
+        )
+    except (InvalidInput, NotFound):
+        error = lang.gettext(N_("There is no such source."))
+        return _sources_page(request, db, error=error, status_code=422)
+    done = lang.gettext(N_("Saved. The audit log records it."))
+    return _sources_page(request, db, done=done)

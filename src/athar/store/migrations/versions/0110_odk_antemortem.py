@@ -1,7 +1,7 @@
 """ODK intake: antemortem records of tracing requests, and the imported ODK submissions.
 
 Revision ID: 0110
-Revises: 0104
+Revises: 0109
 Create Date: 2026-12-02 13:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0110"
-down_revision = "0104"
+down_revision = "0109"
 branch_labels = None
 depends_on = None
 
