@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
 
-from athar.store.statements import REVIEW_QUEUE
+from athar.store.statements import REVIEW_QUEUE, RUNS_NEWEST_FIRST
 
 
 @dataclass
@@ -65,6 +65,16 @@ def summarise(conn: Connection) -> StoreSummary:
     return s
 
 
+def review_queue_start(conn: Connection) -> int | None:
+    """The link run the review queue starts at: the latest full run (incremental runs after
+    it add their pairs to its queue; a newer full run replaces it), or ``None``."""
+    for run_id, settings in conn.execute(RUNS_NEWEST_FIRST):
+        parsed = json.loads(settings) if isinstance(settings, str) else settings
+        if not (isinstance(parsed, dict) and parsed.get("incremental")):
+            return int(run_id)
+    return None
+
+
 def _linkage(conn: Connection, s: StoreSummary) -> None:
     run = conn.execute(
         text(
@@ -98,9 +108,9 @@ def _linkage(conn: Connection, s: StoreSummary) -> None:
         "incremental": bool((settings or {}).get("incremental", False)),
         "actor": run.actor,
     }
-    s.review_queue = len(
-        conn.execute(REVIEW_QUEUE, {"run": run.id, "t": run.threshold, "n": 10_000_000}).all()
-    )
+    start = review_queue_start(conn)
+    if start is not None:
+        s.review_queue = len(conn.execute(REVIEW_QUEUE, {"run": start, "n": 10_000_000}).all())
 
 
 def _estimate(conn: Connection, s: StoreSummary) -> None:
