@@ -81,6 +81,12 @@ if [ -z "$admin_password" ]; then
 fi
 echo "administrator 'admin' created"
 
+echo "== case work for the first login: staff, tracing requests, unidentified bodies"
+.venv/bin/python scripts/demo_casework.py "$DIR/world"
+# the new subjects get their candidates as the app would give them: on the model of run 1
+"$ATHAR" link --incremental --actor "$ATHAR_ACTOR" >"$DIR/link-incremental.json" 2>>"$DIR/link-log.txt"
+echo "candidates scored for the new requests and bodies (incremental link run)"
+
 echo "== 6/6 summary"
 "$ATHAR" db status
 error_line=$',error\r?$'  # the report is RFC 4180 CSV (CRLF line ends)

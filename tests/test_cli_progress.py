@@ -266,3 +266,33 @@ def test_backup_and_restore_count_their_tables(db_engine, tmp_path: Path) -> Non
     phases = [e[1] for e in rec.events if e[0] == "phase"]
     assert phases == [("restoring the tables", len(report.tables), "tables")]
     assert sum(n for kind, n in rec.events if kind == "advance") == len(report.tables)
+
+
+def test_db_status_shows_linkage_review_and_estimate(
+    db_url: str, world: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: `athar db status` shows the latest link run, persons, records not yet
+    linked, the review queue's size and the latest estimate."""
+    monkeypatch.setenv("ATHAR_DATABASE_URL", db_url)
+    monkeypatch.setenv("ATHAR_PROGRESS", "off")
+    runner = CliRunner()
+    assert runner.invoke(
+        main, ["import", str(world / "ngo_ar.csv"), str(world / "family.csv")]
+    ).exit_code in (0, 1)
+    r = runner.invoke(main, ["db", "status"])
+    assert r.exit_code == 0, r.output
+    assert "linkage: no link run yet (run `athar link`)" in r.stdout
+    assert "persons: 0; current records not yet linked: " in r.stdout
+    assert "estimate: none recorded yet" in r.stdout
+    assert runner.invoke(main, ["link", "--actor", "test"]).exit_code == 0
+    queue = runner.invoke(main, ["link", "review", "--limit", "100000"]).stdout.splitlines()
+    r = runner.invoke(
+        main, ["estimate", "--methods", "loglinear", "--min-list-persons", "0", "--actor", "t"]
+    )
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(main, ["db", "status"])
+    assert r.exit_code == 0, r.output
+    assert "latest link run: 1 (full, " in r.stdout and "by test" in r.stdout
+    assert "current records not yet linked: 0" in r.stdout
+    assert f"review queue: {len(queue)} pairs waiting for a reviewer" in r.stdout
+    assert "latest estimate: run 1 (" in r.stdout and "  loglinear " in r.stdout

@@ -234,3 +234,55 @@ def test_review_queue_holds_pairs_above_the_threshold_that_the_run_kept_apart(db
     with Session(db_engine) as db:
         queue = {frozenset((q["a"], q["b"])) for q in linking.review_queue(db, limit=100_000)}
     assert queue == apart | band
+
+
+def test_the_review_queue_outlives_incremental_runs(db_engine, world):
+    """Issue 15, item 4: every `athar link --incremental` (and every new request's scoring,
+    which is one) emptied the review queue, because the queue read only the latest run.
+    Undecided pairs stay until decided or replaced by a newer full run."""
+    _import(db_engine, world, ["ngo_ar", "ngo_en", "registry"])
+    linking.link_store(db_engine, cfg=FAST, actor=Actor("tester"))
+
+    def queue() -> set[tuple[str, str]]:
+        with Session(db_engine) as db:
+            return {(i["a"], i["b"]) for i in linking.review_queue(db, limit=100_000)}
+
+    first = queue()
+    assert first, "the world should leave some pairs uncertain"
+    decided = sorted(first)[0]
+    linking.record_decision(
+        db_engine, *decided, must_link=False, actor=Actor("reviewer"), reason="different mothers"
+    )
+    for source in ("family", "released", "morgue"):  # three incremental runs
+        _import(db_engine, world, [source])
+        linking.link_store(db_engine, cfg=FAST, actor=Actor("tester"), incremental=True)
+        now = queue()
+        assert first - {decided} <= now, f"pairs lost after the incremental run for {source}"
+        assert decided not in now
+    with Session(db_engine) as db:
+        runs = db.execute(text("SELECT COUNT(*) FROM link_run")).scalar_one()
+    assert runs == 4
+    # a newer full run replaces the queue with its own
+    full = linking.link_store(db_engine, cfg=FAST, actor=Actor("tester"))
+    with Session(db_engine) as db:
+        own = db.execute(
+            text(
+                "SELECT COUNT(*) FROM link_decision WHERE kind = 'automatic' "
+                "AND link_run_id < :r AND record_a_id IS NOT NULL"
+            ),
+            {"r": full["link_run"]},
+        ).scalar_one()
+    assert own > 0
+    latest = queue()
+    with Session(db_engine) as db:
+        runs_of_queue = {
+            r
+            for (r,) in db.execute(
+                text(
+                    "SELECT DISTINCT d.link_run_id FROM link_decision d WHERE d.kind = "
+                    "'automatic' AND d.link_run_id = :r"
+                ),
+                {"r": full["link_run"]},
+            )
+        }
+    assert latest and runs_of_queue == {full["link_run"]}

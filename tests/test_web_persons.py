@@ -80,3 +80,26 @@ def test_a_researcher_cannot_open_a_person_page(web: Web, tmp_path: Path) -> Non
     )
     page = client.get(f"/persons/{person_id}")
     assert page.status_code == 404 and "محمد" not in page.text
+
+
+def test_the_person_page_is_headed_by_a_name_and_says_what_each_list_claims_last(
+    web: Web, tmp_path: Path
+) -> None:
+    """Issue 14: the best-known name as the heading (never an internal number), and the
+    latest claim of each source, in words."""
+    person_id = make_person(web, tmp_path)
+    web.add_user("amira", Role.CASE_WORKER)
+    client = web.client()
+    api_login(client, "amira")
+    body = client.get(f"/api/v1/persons/{person_id}").json()
+    assert body["name"] == "محمد الحلبي"
+    assert [(c["source"], c["status"], c["date"]) for c in body["latest_claims"]] == [
+        ("ngo_ar", "released", "2014-03"),
+        ("registry", "deceased", "2013-11"),
+    ]
+    assert body["requests"] == []
+    page = client.get(f"/persons/{person_id}?lang=en")
+    heading = page.text.split("<h1>", 1)[1].split("</h1>", 1)[0]
+    assert "محمد الحلبي" in heading and str(person_id) not in heading
+    assert "says: deceased" in page.text and "Sednaya Military Prison" in page.text
+    assert "says: released" in page.text

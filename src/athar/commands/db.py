@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 
 from athar.services.actor import Actor, default_actor
+
+
+def _utc(value: object) -> str:
+    """A stored UTC time (a datetime, or text on SQLite) as ``2026-12-02 14:05 UTC``."""
+    if value is None:
+        return ""
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 @click.group("db")
@@ -60,3 +73,28 @@ def status() -> None:
     if s.status_claims:
         claims = ", ".join(f"{c} {n}" for c, n in s.status_claims.items())
         click.echo(f"status claims on current records (claims, not facts): {claims}")
+    run = s.latest_link_run
+    if run is None:
+        click.echo("linkage: no link run yet (run `athar link`)")
+    else:
+        when = _utc(run["finished"]) or "unfinished"
+        kind = "incremental" if run["incremental"] else "full"
+        click.echo(
+            f"latest link run: {run['id']} ({kind}, {when}, by {run['actor']}, "
+            f"threshold {run['threshold']:g})"
+        )
+    click.echo(f"persons: {s.persons}; current records not yet linked: {s.unlinked_records}")
+    click.echo(f"review queue: {s.review_queue} pairs waiting for a reviewer")
+    est = s.latest_estimate
+    if est is None:
+        click.echo("estimate: none recorded yet (run `athar estimate`)")
+    else:
+        when = _utc(est["created"])
+        click.echo(
+            f"latest estimate: run {est['id']} ({when}, by {est['actor']}, on link run "
+            f"{est['link_run']}, {s.latest_estimate_observed} persons observed)"
+        )
+        for method, v in dict(est["estimates"]).items():  # type: ignore[call-overload]
+            lo, hi = v.get("lower"), v.get("upper")
+            interval = f" [{lo:,.0f}, {hi:,.0f}]" if lo is not None and hi is not None else ""
+            click.echo(f"  {method:<10} {v['estimate']:,.0f}{interval}")

@@ -62,12 +62,17 @@ INSERT_LINK_DECISION = text(
     "decided_at) VALUES (:k, :a, :b, :who, :why, :t) RETURNING id"
 )
 LATEST_RUN = text("SELECT id, threshold FROM link_run ORDER BY id DESC LIMIT 1")
+#: the link runs, newest first, with whether each was incremental (in its settings)
+RUNS_NEWEST_FIRST = text("SELECT id, settings FROM link_run ORDER BY id DESC")
+#: undecided uncertain pairs of the runs from ``:run`` (the latest full run) on: the full run's
+#: and those of the incremental runs after it, each judged by its own run's threshold
 REVIEW_QUEUE = text(
     "SELECT d.record_a_id, d.record_b_id, d.score, sa.code || ':' || ra.record_id, "
-    "sb.code || ':' || rb.record_id FROM link_decision d JOIN record ra ON ra.id = "
+    "sb.code || ':' || rb.record_id FROM link_decision d JOIN link_run lr ON lr.id = "
+    "d.link_run_id JOIN record ra ON ra.id = "
     "d.record_a_id JOIN source sa ON sa.id = ra.source_id JOIN record rb ON rb.id = "
     "d.record_b_id JOIN source sb ON sb.id = rb.source_id WHERE d.kind = 'automatic' "
-    "AND d.link_run_id = :run AND (d.score < :t OR NOT EXISTS (SELECT 1 FROM "
+    "AND d.link_run_id >= :run AND (d.score < lr.threshold OR NOT EXISTS (SELECT 1 FROM "
     "person_record pa JOIN person_record pb ON pb.person_id = pa.person_id WHERE "
     "pa.record_id = d.record_a_id AND pb.record_id = d.record_b_id)) AND NOT EXISTS "
     "(SELECT 1 FROM link_decision h WHERE h.kind <> 'automatic' AND ((h.record_a_id = "

@@ -211,6 +211,14 @@ class PersonOut(BaseModel):
     conflicts: list[dict[str, list[str]]] = Field(
         description="claims that cannot all be true (released and deceased), with their records"
     )
+    name: str | None = Field(description="the fullest name any of the records gives")
+    latest_claims: list[StatusClaimOut] = Field(
+        description="each source's latest status claim (claims, not facts)"
+    )
+    requests: list[str] = Field(
+        description="references of tracing requests linked into this person (roles that work "
+        "on requests only)"
+    )
 
 
 class UnidentifiedIn(BaseModel):

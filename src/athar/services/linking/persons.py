@@ -7,7 +7,7 @@ person that does not exist.  Every view is audited.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from athar.security.auth import NotFound, Permission, has_permission
 from athar.services.actor import Actor
 from athar.services.audit import AuditAction, audit_read
 from athar.services.linking.review import PAIR_FIELDS
+from athar.store.casework import TracingRequest
 from athar.store.models import ImportBatch, Person, PersonRecord, Record, Source, StatusEvent
 
 #: statuses that cannot all be true at once for the same person
@@ -47,6 +48,37 @@ class PersonView:
     timeline: list[StatusClaim]
     #: each conflict: the exclusive statuses claimed, and which records claim each
     conflicts: list[dict[str, list[str]]]
+    #: the best-known name: the fullest name any record gives (None: no record names them)
+    name: str | None = None
+    #: each source's latest claim (by date; undated claims count as oldest), source order
+    latest_claims: list[StatusClaim] = field(default_factory=list)
+    #: references of the tracing requests whose record is in this person (for roles that
+    #: work on requests; empty otherwise)
+    requests: list[str] = field(default_factory=list)
+
+
+NAME_PARTS = ("given_name", "father_name", "grandfather_name", "family_name")
+
+
+def best_name(records: list[PersonRecordView]) -> str | None:
+    """The fullest name the records give: a full name as written, or the name parts joined;
+    the one with the most words wins, then the first in source order."""
+    best: tuple[int, str] | None = None
+    for r in records:
+        full = (r.fields.get("full_name") or "").strip()
+        parts = " ".join(p for f in NAME_PARTS if (p := (r.fields.get(f) or "").strip()))
+        for name in (full, parts):
+            if name and (best is None or len(name.split()) > best[0]):
+                best = (len(name.split()), name)
+    return None if best is None else best[1]
+
+
+def latest_by_source(timeline: list[StatusClaim]) -> list[StatusClaim]:
+    """Each source's most recent claim (the timeline is in date order, undated first)."""
+    latest: dict[str, StatusClaim] = {}
+    for claim in sorted(timeline, key=lambda c: (c.date is not None, c.date or "")):
+        latest[claim.source] = claim
+    return [latest[s] for s in sorted(latest)]
 
 
 def person_for(db: Session, actor: Actor, person_id: int) -> PersonView:
@@ -96,6 +128,17 @@ def person_for(db: Session, actor: Actor, person_id: int) -> PersonView:
         if claim.status in EXCLUSIVE:
             by_status.setdefault(claim.status, []).append(claim.record)
     conflicts = [dict(sorted(by_status.items()))] if len(by_status) > 1 else []
+    requests: list[str] = []
+    if has_permission(actor.role, Permission.WORK_REQUESTS):
+        # the reference only: no contact or other encrypted column is loaded
+        requests = list(
+            db.scalars(
+                select(TracingRequest.reference)
+                .join(PersonRecord, PersonRecord.record_id == TracingRequest.record_id)
+                .where(PersonRecord.person_id == person_id)
+                .order_by(TracingRequest.reference)
+            )
+        )
     audit_read(
         db,
         actor=actor,
@@ -104,4 +147,12 @@ def person_for(db: Session, actor: Actor, person_id: int) -> PersonView:
         entity_id=person_id,
         detail={"records": [r.key for r in records]},
     )
-    return PersonView(person_id, records, timeline, conflicts)
+    return PersonView(
+        person_id,
+        records,
+        timeline,
+        conflicts,
+        name=best_name(records),
+        latest_claims=latest_by_source(timeline),
+        requests=requests,
+    )

@@ -38,6 +38,7 @@ from athar.services.audit import AuditAction, append_event
 from athar.store import statements as sql
 from athar.store.bulk import IdAllocator, bulk_insert
 from athar.store.engine import begin_write
+from athar.store.summary import review_queue_start
 
 #: interchange column -> record column it is read from
 STORE_COLUMNS: dict[str, str] = linkage_columns()
@@ -365,16 +366,15 @@ def latest_run_id(db: Session) -> int | None:
 
 
 def review_queue(db: Session, limit: int = 100) -> list[dict[str, Any]]:
-    """The latest run's uncertain pairs that no reviewer has decided yet: those in the
-    review band, and those at or above the threshold that the run did not join."""
+    """Uncertain pairs that no reviewer has decided yet: those in the review band, and those
+    at or above the threshold that the run did not join, of the latest full run and of every
+    incremental run since (each new request's or body's scoring is one), so that scoring a
+    new subject never empties the queue; a newer full run replaces it (issue 15)."""
     conn = db.connection()
-    run = conn.execute(sql.LATEST_RUN).one_or_none()
-    if run is None:
+    start = review_queue_start(conn)
+    if start is None:
         return []
-    rows = conn.execute(
-        sql.REVIEW_QUEUE,
-        {"run": run[0], "t": run[1], "n": limit},
-    ).all()
+    rows = conn.execute(sql.REVIEW_QUEUE, {"run": start, "n": limit}).all()
     return [
         {"record_a": a, "record_b": b, "score": float(s), "a": ka, "b": kb}
         for a, b, s, ka, kb in rows
