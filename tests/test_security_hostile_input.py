@@ -10,6 +10,7 @@ these cases is ``.venv/bin/python -m bench fuzz`` (see docs/security.md).
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 import tracemalloc
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -338,3 +339,75 @@ def test_a_hostile_upload_is_refused_by_the_api_quickly(web: Web) -> None:
         error = response.json()["error"]
         assert error["code"] == "unusable_file" and message in error["message"]
     assert _stored(web.engine) == (0, 0, 0)
+
+
+# -- issue 18, finding 13: the research extract's person pseudonym ---------------------------
+
+
+def _linked_store(engine: Engine, tmp_path: Path) -> None:
+    """Two lists of six people each, every person linked across both (a two-row person)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy.orm import Session
+
+    from athar.store.models import Person, PersonRecord, Record
+
+    for code in ("ngo_a", "ngo_b"):
+        path = tmp_path / f"{code}.csv"
+        body = "".join(f"{code},{code}-{i},Person {i},M,1980\n" for i in range(6))
+        path.write_text(HEADER + body, encoding="utf-8")
+        assert import_file(engine, path, ImportOptions(actor=Actor("t"))).outcome == "stored"
+    now = datetime.now(UTC)
+    with Session(engine) as db:
+        ids = db.scalars(select(Record.id).order_by(Record.id)).all()
+        assert len(ids) == 12
+        for a, b in zip(ids[:6], ids[6:], strict=True):
+            person = Person(created_at=now)
+            db.add(person)
+            db.flush()
+            db.add_all(PersonRecord(person_id=person.id, record_id=r, created_at=now) for r in (a, b))
+        db.commit()
+
+
+def test_the_research_extract_leaves_the_person_pseudonym_out_unless_asked(
+    db_url: str, db_engine: Engine, tmp_path: Path
+) -> None:
+    """Before the fix the person column was in every extract unless ``--no-person``."""
+    import csv
+
+    from click.testing import CliRunner
+
+    from athar.cli import main
+    from athar.services.sharing.export_research import export_research
+
+    _linked_store(db_engine, tmp_path)
+
+    def header(path: Path) -> list[str]:
+        with path.open(encoding="utf-8", newline="") as fh:
+            return next(csv.reader(fh))
+
+    default, asked = tmp_path / "default.csv", tmp_path / "asked.csv"
+    export_research(db_engine, default, actor=Actor("op"), all_sources=True, k=2)
+    assert "person" not in header(default)
+    export_research(db_engine, asked, actor=Actor("op"), all_sources=True, k=2, with_person=True)
+    assert header(asked)[:2] == ["record", "person"]
+    env = {"ATHAR_DATABASE_URL": db_url, "ATHAR_ACTOR": "cli-operator"}
+    for flags, has_person in (([], False), (["--with-person"], True), (["--no-person"], False)):
+        out = tmp_path / f"cli{len(flags)}{has_person}.csv"
+        result = CliRunner().invoke(
+            main, ["export", "research", str(out), "--all-sources", *flags], env=env
+        )
+        assert result.exit_code == 0, result.output
+        assert ("person" in header(out)) is has_person, flags
+    from athar.store.models import AuditEvent
+
+    with db_engine.connect() as conn:
+        details = [
+            json.loads(d)
+            for d in conn.scalars(
+                select(AuditEvent.detail)
+                .where(AuditEvent.action == "export.research")
+                .order_by(AuditEvent.seq)
+            )
+        ]
+    assert [d["with_person"] for d in details] == [False, True, False, True, False]
