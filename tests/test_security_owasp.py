@@ -33,9 +33,11 @@ from web_fixtures import (  # noqa: F401
     Web,
     api_login,
     csrf,
+    image_bytes,
     intake_json,
     keyring,
     settings,
+    stored_photo,
     web,
 )
 
@@ -308,7 +310,7 @@ def test_photos_are_judged_by_content_and_served_as_what_they_are(web: Web) -> N
         assert r.status_code in (413, 422), (upload[0], r.status_code)
     with Session(web.engine) as db:
         assert db.scalar(select(func.count()).select_from(Record)) == 0
-    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    png = image_bytes("PNG")
     r = client.post(
         "/request",
         data={**form, "csrf_token": token},
@@ -324,7 +326,7 @@ def test_photos_are_judged_by_content_and_served_as_what_they_are(web: Web) -> N
         f"/requests/{reference.group(1)}/photo",
     ):
         photo = staff.get(url)
-        assert photo.status_code == 200 and photo.content == png
+        assert photo.status_code == 200 and photo.content == stored_photo(png)
         assert photo.headers["content-type"] == "image/png"
         assert photo.headers["x-content-type-options"] == "nosniff"
 
