@@ -6,7 +6,7 @@
 | session fixation (A07) | a session id planted before login is never the one after, and never authenticates as the victim | ``test_web_auth.py``: rotation at login, revocation at logout |
 | authorisation bypass by changing ids (A01) | every record route of the matrix, for every role that may not see it, answers a real id exactly like a missing one (status, type, body); a partner cannot overwrite another partner's record | ``test_web_permissions.py`` (the whole matrix), ``test_web_errors.py`` |
 | rate limits (A04/A07) | login: the page and the API share one per-address budget, and the right password does not pass while limited; candidate search: requests and the unidentified share one per-user budget | ``test_web_auth.py``: the API limits alone |
-| uploads (A04) | lists and photos: too large is refused before it is stored, the type is judged by content not by name, a stored photo is served with its sniffed type and ``nosniff`` | ``test_web_intake.py``: photo size/type through the API |
+| uploads (A04) | lists and photos: too large is refused before it is stored, the type is judged by content not by name, a stored photo is served with its sniffed type and ``nosniff`` | ``test_web_intake.py``: photo size/type through the API; ``test_security_hostile_input.py``: photos re-encoded without metadata, pixel bombs, the intake throttle and spam (issue 18) |
 | security headers (A05) | CSP without inline script or style, ``frame-ancestors 'none'``, ``nosniff``, ``Referrer-Policy``, ``X-Frame-Options`` on pages, API answers, errors and static files; no template has inline script, style or event handlers | |
 """
 
