@@ -5,7 +5,12 @@ A request is two rows written in one transaction:
 * a :class:`~athar.store.models.Record` of the ``family`` source holding the missing person's
   details in interchange form, so linkage treats it like a row of any other list;
 * a :class:`~athar.store.casework.TracingRequest` with what only the family knows: who asks,
-  how to reach them (encrypted), their account, the photo (encrypted) and their consent.
+  how to reach them, other names and residence, their account (all encrypted), and their
+  consent; a photo, re-encoded without metadata and encrypted, is a
+  :class:`~athar.store.casework.RequestPhoto` row of its own.
+
+A request an administrator marks as spam (:func:`mark_spam`) keeps its rows and its history;
+its record is withdrawn from linkage and the figures until it is marked as not spam.
 
 The public answer to an intake is only a reference.  Nothing here ever tells the public whether
 the person is known.  :func:`get_request_for` answers a request the actor may not see exactly
