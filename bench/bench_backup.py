@@ -53,12 +53,17 @@ for f in sorted(world.glob("*.csv")):
 from athar.services.casework.tracing import submit_request
 from athar.services.casework.tracing_intake import validate_intake
 from athar.services.actor import PUBLIC
+import io, random
+from PIL import Image
+_px = io.BytesIO()
+Image.frombytes("RGB", (96, 96), random.Random(1).randbytes(96 * 96 * 3)).save(_px, format="JPEG")
+PHOTO = _px.getvalue()  # a real photo: intake decodes and re-encodes it (issue 18, finding 12)
 for i in range(n_req):
     intake = validate_intake(
         {"requester_name": f"Synthetic Relative {i}", "relationship": "sibling",
          "contact_phone": f"+963 944 {i:06d}", "full_name": "محمد أحمد الحلبي",
          "circumstances": "synthetic account " * 20},
-        ["partners"], b"\xff\xd8\xff" + bytes(range(256)) * 40, photo_max_bytes=10**6)
+        ["partners"], PHOTO, photo_max_bytes=10**6)
     submit_request(engine, actor=PUBLIC, intake=intake, language="ar")
 engine.dispose()
 """

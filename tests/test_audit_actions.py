@@ -48,6 +48,8 @@ STORED = {
     "tracing_request.history_view",
     "tracing_request.family_informed",
     "tracing_request.candidates_view",
+    "tracing_request.spam",
+    "tracing_request.not_spam",
     "unidentified.create",
     "unidentified.list",
     "unidentified.view",

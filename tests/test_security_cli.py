@@ -66,7 +66,7 @@ def test_keys_rotate_status_retire_on_tracing_requests(env: dict[str, str], db_u
     assert "every encrypted value is sealed by k-new" in res.output
     usage = key_usage(engine, md)
     assert usage["tracing_request.contact_phone"] == {"k-new": 12}
-    assert usage["tracing_request.photo"] == {"k-new": 12}
+    assert usage["request_photo.data"] == {"k-new": 12}
     status = athar("keys", "status", db=db_url)
     assert "tracing_request.contact_phone: k-new: 12" in status.output
 

@@ -339,7 +339,8 @@ def test_research_extract_holds_no_identifying_text(
     for secret in secrets:
         assert secret not in csv_text, secret
         assert secret not in xlsx_text, secret
-    assert csv_text.splitlines()[0].split(",") == list(HEADER)
+    # no person pseudonym unless asked for (issue 18, finding 13)
+    assert csv_text.splitlines()[0].split(",") == [c for c in HEADER if c != "person"]
     rows = rows_of(csv_out)
     # family records only with research consent; here every named source is in
     assert Counter(r["source"] for r in rows)["family"] == len(with_consent(store, "research"))
@@ -378,8 +379,10 @@ def test_pseudonyms_stable_within_an_export_and_different_across(
         ).all()
     link(store.engine, [[ids[0], ids[1], ids[2]], [ids[3], ids[4]]])
     one, two = tmp_path / "1.csv", tmp_path / "2.csv"
-    export_research(store.engine, one, actor=Actor("op"), sources=["ngo_ar"], k=2)
-    export_research(store.engine, two, actor=Actor("op"), sources=["ngo_ar"], k=2)
+    for out in (one, two):
+        export_research(
+            store.engine, out, actor=Actor("op"), sources=["ngo_ar"], k=2, with_person=True
+        )
     first, second = rows_of(one), rows_of(two)
     persons = Counter(r["person"] for r in first if r["person"])
     assert sorted(persons.values()) == [2, 3]  # one pseudonym per linked person
@@ -506,7 +509,6 @@ def test_asking_for_fewer_columns_suppresses_less(store: Store, tmp_path: Path) 
     export_research(store.engine, few, actor=Actor("op"), all_sources=True, k=3, columns=columns)
     assert few.read_text(encoding="utf-8").splitlines()[0].split(",") == [
         "record",
-        "person",
         "source",
         *columns,
     ]

@@ -6,7 +6,7 @@
 | session fixation (A07) | a session id planted before login is never the one after, and never authenticates as the victim | ``test_web_auth.py``: rotation at login, revocation at logout |
 | authorisation bypass by changing ids (A01) | every record route of the matrix, for every role that may not see it, answers a real id exactly like a missing one (status, type, body); a partner cannot overwrite another partner's record | ``test_web_permissions.py`` (the whole matrix), ``test_web_errors.py`` |
 | rate limits (A04/A07) | login: the page and the API share one per-address budget, and the right password does not pass while limited; candidate search: requests and the unidentified share one per-user budget | ``test_web_auth.py``: the API limits alone |
-| uploads (A04) | lists and photos: too large is refused before it is stored, the type is judged by content not by name, a stored photo is served with its sniffed type and ``nosniff`` | ``test_web_intake.py``: photo size/type through the API |
+| uploads (A04) | lists and photos: too large is refused before it is stored, the type is judged by content not by name, a stored photo is served with its sniffed type and ``nosniff`` | ``test_web_intake.py``: photo size/type through the API; ``test_security_hostile_input.py``: photos re-encoded without metadata, pixel bombs, the intake throttle and spam (issue 18) |
 | security headers (A05) | CSP without inline script or style, ``frame-ancestors 'none'``, ``nosniff``, ``Referrer-Policy``, ``X-Frame-Options`` on pages, API answers, errors and static files; no template has inline script, style or event handlers | |
 """
 
@@ -33,9 +33,11 @@ from web_fixtures import (  # noqa: F401
     Web,
     api_login,
     csrf,
+    image_bytes,
     intake_json,
     keyring,
     settings,
+    stored_photo,
     web,
 )
 
@@ -308,7 +310,7 @@ def test_photos_are_judged_by_content_and_served_as_what_they_are(web: Web) -> N
         assert r.status_code in (413, 422), (upload[0], r.status_code)
     with Session(web.engine) as db:
         assert db.scalar(select(func.count()).select_from(Record)) == 0
-    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    png = image_bytes("PNG")
     r = client.post(
         "/request",
         data={**form, "csrf_token": token},
@@ -324,7 +326,7 @@ def test_photos_are_judged_by_content_and_served_as_what_they_are(web: Web) -> N
         f"/requests/{reference.group(1)}/photo",
     ):
         photo = staff.get(url)
-        assert photo.status_code == 200 and photo.content == png
+        assert photo.status_code == 200 and photo.content == stored_photo(png)
         assert photo.headers["content-type"] == "image/png"
         assert photo.headers["x-content-type-options"] == "nosniff"
 

@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 
 from athar.security.crypto import KeyRing
 from athar.store import migrate
-from athar.store.casework import TracingRequest
+from athar.store.casework import RequestPhoto, TracingRequest
 from athar.store.engine import make_engine
 from athar.web.app import create_app
 from test_web_intake import png_bytes
-from web_fixtures import settings
+from web_fixtures import settings, stored_photo
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -120,4 +120,6 @@ def test_family_files_a_request_in_arabic(server: tuple[str, object], tmp_path: 
     with Session(engine) as db:  # type: ignore[call-overload]
         stored = db.query(TracingRequest).one()
         assert stored.reference == reference and stored.language == "ar"
-        assert stored.contact_phone == "+963 944 555 012" and stored.photo == png_bytes()
+        assert stored.contact_phone == "+963 944 555 012" and stored.photo_id is not None
+        photo = db.get(RequestPhoto, stored.photo_id)
+        assert photo is not None and photo.data == stored_photo(png_bytes())

@@ -12,9 +12,18 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from athar.security.auth import Role
-from athar.store.casework import TracingRequest
+from athar.store.casework import RequestPhoto, TracingRequest
 from athar.store.models import AuditEvent, Record, Source, StatusEvent
-from web_fixtures import Web, api_login, csrf, intake_json, keyring, web  # noqa: F401
+from web_fixtures import (  # noqa: F401
+    Web,
+    api_login,
+    csrf,
+    image_bytes,
+    intake_json,
+    keyring,
+    stored_photo,
+    web,
+)
 
 __all__ = ["keyring", "web"]
 
@@ -81,8 +90,10 @@ def test_arabic_form_is_rtl_and_files_a_request(web: Web) -> None:
         request = db.scalars(select(TracingRequest)).one()
         assert request.reference == reference.group(1)
         assert request.language == "ar" and request.consent == ["partners", "research"]
-        assert request.contact_phone == PHONE and request.photo == png_bytes()
-        assert request.photo_type == "image/png"
+        assert request.contact_phone == PHONE and request.photo_id is not None
+        photo = db.get(RequestPhoto, request.photo_id)
+        assert photo is not None and photo.data == stored_photo(png_bytes())
+        assert photo.content_type == "image/png" and photo.size == len(photo.data)
         record = db.get(Record, request.record_id)
         assert record is not None and record.record_id == request.reference
         assert db.get(Source, record.source_id).code == "family"  # type: ignore[union-attr]
@@ -115,7 +126,9 @@ def test_contact_and_photo_are_never_stored_in_plaintext(web: Web) -> None:
     dumped = " ".join(repr(v) for v in row.values())
     for secret in ("944 123 456", "944123456", "layla@example.org", "Layla Haddad", "checkpoint"):
         assert secret not in dumped
-    assert png_bytes()[8:] not in (row["photo"] or b"")
+    with web.engine.connect() as conn:
+        photo_row = conn.execute(text("SELECT * FROM request_photo")).mappings().one()
+    assert stored_photo(png_bytes())[8:40] not in photo_row["data"]
     if web.engine.dialect.name == "sqlite":
         raw_file = web.engine.url.database
         assert raw_file
@@ -193,8 +206,8 @@ def test_photo_size_and_type_checked_by_content(web: Web) -> None:
             headers={"X-CSRF-Token": token},
         )
         assert r.status_code == 422, fake
-    webp = b"RIFF\x10\x00\x00\x00WEBPVP8 " + b"\0" * 8
-    jpeg = b"\xff\xd8\xff\xe0" + b"\0" * 16
+    webp = image_bytes("WEBP")
+    jpeg = image_bytes("JPEG")
     for image in (webp, jpeg):
         r = client.post(
             "/api/v1/tracing-requests",
@@ -203,9 +216,10 @@ def test_photo_size_and_type_checked_by_content(web: Web) -> None:
         )
         assert r.status_code == 201
     with Session(web.engine) as db:
-        assert sorted(t.photo_type or "" for t in db.scalars(select(TracingRequest))) == [
+        # both re-encoded as JPEG, without metadata (issue 18, finding 12)
+        assert sorted(db.scalars(select(RequestPhoto.content_type))) == [
             "image/jpeg",
-            "image/webp",
+            "image/jpeg",
         ]
 
 

@@ -27,7 +27,16 @@ from athar.services.actor import CLI
 from athar.services.casework.unidentified import register, validate
 from athar.store.models import Person
 from athar.web.app import routers
-from web_fixtures import PASSWORD, Web, api_login, csrf, intake_json, keyring, web  # noqa: F401
+from web_fixtures import (  # noqa: F401
+    PASSWORD,
+    Web,
+    api_login,
+    csrf,
+    image_bytes,
+    intake_json,
+    keyring,
+    web,
+)
 
 __all__ = ["keyring", "web"]
 
@@ -133,7 +142,7 @@ def _other_form(client: TestClient, token: str, ref: str) -> dict[str, Any]:
     return {"data": {**body, "csrf_token": token}}
 
 
-PHOTO = base64.b64encode(b"\xff\xd8\xff\xe0" + b"\0" * 32).decode()
+PHOTO = base64.b64encode(image_bytes("JPEG")).decode()
 
 MATRIX = [
     # JSON API
@@ -167,6 +176,14 @@ MATRIX = [
         200,
         RECORD,
         _json(lambda: {"status": "in_progress"}),
+    ),
+    Call(
+        "PUT",
+        "/api/v1/tracing-requests/{reference}/spam",
+        roles(Permission.MARK_SPAM),
+        200,
+        RECORD,
+        _json(lambda: {"spam": False, "reason": "checked: a real request"}),
     ),
     Call(
         "PUT",
@@ -287,6 +304,14 @@ MATRIX = [
         303,
         RECORD,
         _form(lambda: {"status": "in_progress"}),
+    ),
+    Call(
+        "POST",
+        "/requests/{reference}/spam",
+        roles(Permission.MARK_SPAM),
+        303,
+        RECORD,
+        _form(lambda: {"spam": "no", "reason": "checked: a real request"}),
     ),
     Call(
         "POST",

@@ -46,6 +46,10 @@ class Web:
 
 
 def settings(db_url: str, **changes: object) -> Settings:
+    # the tests file many requests from one test client: the intake throttle is tested on
+    # its own (test_security_hostile_input.py), with its limits set there
+    for name in ("intake_per_client_per_hour", "intake_per_minute", "intake_per_hour"):
+        changes.setdefault(name, 100_000)
     return Settings.from_env(
         {},
         environment="test",
@@ -108,3 +112,22 @@ def intake_json(**changes: object) -> dict[str, object]:
     }
     body.update(changes)
     return body
+
+
+def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (8, 6), **save: object) -> bytes:
+    """A real, small image in ``fmt`` (Pillow), for uploads that must decode."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    mode = "RGBA" if fmt == "PNG" and save.pop("alpha", False) else "RGB"
+    Image.new(mode, size, (120, 60, 30)).save(out, format=fmt, **save)  # type: ignore[arg-type]
+    return out.getvalue()
+
+
+def stored_photo(upload: bytes) -> bytes:
+    """What Athar stores of ``upload``: decoded and re-encoded without metadata."""
+    from athar.services.casework.photos import clean_photo
+
+    return clean_photo(upload, max_pixels=16_000_000).data

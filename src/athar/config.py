@@ -96,6 +96,30 @@ SETTINGS: dict[str, Setting] = {
         WEB,
         CLI,
     ),
+    "photo_max_pixels": _s(
+        "ATHAR_PHOTO_MAX_PIXELS",
+        str(16_000_000),
+        "largest photo accepted, in pixels (width times height), checked before decoding",
+        "int",
+    ),
+    "intake_per_client_per_hour": _s(
+        "ATHAR_INTAKE_PER_CLIENT_PER_HOUR",
+        "10",
+        "tracing requests one client address may send per hour (form and API together)",
+        "int",
+    ),
+    "intake_per_minute": _s(
+        "ATHAR_INTAKE_PER_MINUTE",
+        "30",
+        "tracing requests accepted per minute from everyone together",
+        "int",
+    ),
+    "intake_per_hour": _s(
+        "ATHAR_INTAKE_PER_HOUR",
+        "300",
+        "tracing requests accepted per hour from everyone together",
+        "int",
+    ),
     "import_max_bytes": _s(
         "ATHAR_IMPORT_MAX_BYTES",
         str(50 * 1024 * 1024),

@@ -166,9 +166,12 @@ def pfif(
     "Fewer columns, less suppression.",
 )
 @click.option(
-    "--no-person",
-    is_flag=True,
-    help="Leave out the person pseudonym (it joins one person's rows across sources).",
+    "--with-person/--no-person",
+    default=False,
+    show_default=True,
+    help="Add the person pseudonym. It joins one person's rows across sources, and that "
+    "combination can make a person unique although every row is in a large enough group: "
+    "leave it out (the default) unless the study needs capture histories.",
 )
 @_with_sources
 def research(
@@ -176,7 +179,7 @@ def research(
     dates: str,
     k: int | None,
     columns: str | None,
-    no_person: bool,
+    with_person: bool,
     sources: tuple[str, ...],
     all_sources: bool,
     actor: str | None,
@@ -196,7 +199,7 @@ def research(
             dates=dates,
             k=threshold,
             columns=None if columns is None else [c.strip() for c in columns.split(",")],
-            with_person=not no_person,
+            with_person=with_person,
         )
     )
     _summary(report)

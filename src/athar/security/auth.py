@@ -55,6 +55,8 @@ class Permission(enum.StrEnum):
     IMPORT_LISTS = "import_lists"
     #: pseudonymised, aggregate figures
     READ_AGGREGATES = "read_aggregates"
+    #: mark a tracing request as spam (out of linkage, figures and estimates) or as not spam
+    MARK_SPAM = "mark_spam"
 
 
 _ALL = frozenset(Role)
@@ -70,6 +72,9 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.READ_PERSONS: frozenset({Role.ADMIN, Role.CASE_WORKER, Role.REVIEWER}),
     Permission.IMPORT_LISTS: frozenset({Role.ADMIN, Role.DATA_PARTNER}),
     Permission.READ_AGGREGATES: _ALL - {Role.DATA_PARTNER},
+    # an administrator, not the case worker who handles the request: a second pair of eyes
+    # before a family's request leaves linkage and the figures (issue 18, finding 3)
+    Permission.MARK_SPAM: frozenset({Role.ADMIN}),
 }
 
 

@@ -90,6 +90,8 @@ class AuditAction(StrEnum):
     TRACING_REQUEST_HISTORY_VIEW = "tracing_request.history_view"
     TRACING_REQUEST_FAMILY_INFORMED = "tracing_request.family_informed"
     TRACING_REQUEST_CANDIDATES_VIEW = "tracing_request.candidates_view"
+    TRACING_REQUEST_SPAM = "tracing_request.spam"
+    TRACING_REQUEST_NOT_SPAM = "tracing_request.not_spam"
     UNIDENTIFIED_CREATE = "unidentified.create"
     UNIDENTIFIED_LIST = "unidentified.list"
     UNIDENTIFIED_VIEW = "unidentified.view"

@@ -4,9 +4,15 @@ They share the registry's declarative ``Base`` (and so its metadata and naming c
 migration ``0101_users_sessions_tracing`` creates them.
 
 What is encrypted (with :mod:`athar.security.crypto`, key outside the database): the relative's
-name and every contact detail, the free-text account of what happened, and the photo.  The
-missing person's own details live in the ``family`` source :class:`~athar.store.models.Record`
-that every request creates, so linkage sees them like any other list.
+name and every contact detail, the other names and the place of residence the family gave
+(issue 18, finding 21), the free-text account of what happened, and the photo (its own table,
+:class:`RequestPhoto`, since issue 18 finding 3).  The missing person's own details live in the
+``family`` source :class:`~athar.store.models.Record` that every request creates, so linkage
+sees them like any other list; linkage reads nothing of the request row itself.
+
+The encrypted columns are *deferred*: a query for requests loads none of them (a list of
+requests decrypts nothing); they are loaded, and decrypted, when a view first touches one of
+its group (``contact`` or ``account``), which the services audit.
 """
 
 from __future__ import annotations
@@ -73,30 +79,66 @@ class TracingRequest(Base):
     status: Mapped[str] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(8))
     requester_name: Mapped[str] = mapped_column(
-        EncryptedText(context="tracing_request.requester_name")
+        EncryptedText(context="tracing_request.requester_name"),
+        deferred=True,
+        deferred_group="contact",
     )
     relationship: Mapped[str] = mapped_column(String(32))
     contact_phone: Mapped[str | None] = mapped_column(
-        EncryptedText(context="tracing_request.contact_phone")
+        EncryptedText(context="tracing_request.contact_phone"),
+        deferred=True,
+        deferred_group="contact",
     )
     contact_email: Mapped[str | None] = mapped_column(
-        EncryptedText(context="tracing_request.contact_email")
+        EncryptedText(context="tracing_request.contact_email"),
+        deferred=True,
+        deferred_group="contact",
     )
     contact_other: Mapped[str | None] = mapped_column(
-        EncryptedText(context="tracing_request.contact_other")
+        EncryptedText(context="tracing_request.contact_other"),
+        deferred=True,
+        deferred_group="contact",
     )
-    other_names: Mapped[str | None] = mapped_column(Text)
-    residence_place: Mapped[str | None] = mapped_column(Text)
+    other_names: Mapped[str | None] = mapped_column(
+        EncryptedText(context="tracing_request.other_names"),
+        deferred=True,
+        deferred_group="account",
+    )
+    residence_place: Mapped[str | None] = mapped_column(
+        EncryptedText(context="tracing_request.residence_place"),
+        deferred=True,
+        deferred_group="account",
+    )
     circumstances: Mapped[str | None] = mapped_column(
-        EncryptedText(context="tracing_request.circumstances")
+        EncryptedText(context="tracing_request.circumstances"),
+        deferred=True,
+        deferred_group="account",
     )
-    photo: Mapped[bytes | None] = mapped_column(EncryptedBytes(context="tracing_request.photo"))
-    photo_type: Mapped[str | None] = mapped_column(String(16))
+    #: the status a request had when it was marked as spam (``status`` is then ``spam``)
+    status_before_spam: Mapped[str | None] = mapped_column(String(16))
+    #: the photo, kept out of this row (issue 18, finding 3)
+    photo_id: Mapped[int | None] = mapped_column(ForeignKey("request_photo.id"), unique=True)
     #: list of consent scope codes (see :data:`athar.services.casework.tracing.CONSENT_SCOPES`)
     consent: Mapped[list[str]] = mapped_column(JSON)
     consent_updated_at: Mapped[datetime] = mapped_column(TS)
     created_at: Mapped[datetime] = mapped_column(TS)
     updated_at: Mapped[datetime] = mapped_column(TS)
+
+
+class RequestPhoto(Base):
+    """A request's photo: re-encoded without metadata at intake, then encrypted.
+
+    Its own table, so that reading requests never reads (or decrypts) a photo; ``size`` and
+    ``sha256`` are of the stored (re-encoded, decrypted) image.
+    """
+
+    __tablename__ = "request_photo"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(EncryptedBytes(context="request_photo.data"), deferred=True)
+    content_type: Mapped[str] = mapped_column(String(16))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(TS)
 
 
 class RequestNote(Base):

@@ -107,7 +107,9 @@ LATEST_EVENT_OF_ACTION = text(
 FIGURES_VERSION = text(
     "SELECT (SELECT MAX(id) FROM record), (SELECT COUNT(*) FROM record), (SELECT "
     "MAX(id) FROM status_event), (SELECT MAX(id) FROM person_record), (SELECT "
-    "COUNT(*) FROM person_record), (SELECT MAX(id) FROM link_run)"
+    "COUNT(*) FROM person_record), (SELECT MAX(id) FROM link_run), "
+    # a request marked as spam (or not) withdraws (or restores) its record without a new one
+    "(SELECT MAX(updated_at) FROM tracing_request)"
 )
 
 #: SQL: the record carries a name or a detainee number (what linkage can match on)

@@ -25,7 +25,7 @@ from athar.web.apidocs import install_api_docs
 from athar.web.deps import ANON_COOKIE, SESSION_COOKIE, WebUser
 from athar.web.errors import install_error_handlers
 from athar.web.i18n import LANG_COOKIE, LOCALES, load_languages, negotiate
-from athar.web.ratelimit import SlidingWindow
+from athar.web.ratelimit import IntakeThrottle, SlidingWindow
 from athar.web.render import build_environments
 from athar.web.settings import Settings
 
@@ -197,6 +197,9 @@ def create_app(
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker(engine, expire_on_commit=False)
     app.state.limiters = {"candidates": SlidingWindow(settings.search_rate_per_minute)}
+    app.state.intake_throttle = IntakeThrottle(
+        settings.intake_per_client_per_hour, settings.intake_per_minute, settings.intake_per_hour
+    )
     app.state.figures_cache = FiguresCache()  # the person figures, until the store changes
     app.state.languages = load_languages()
     app.state.jinja = build_environments(app.state.languages, settings.timezone)

@@ -41,10 +41,18 @@ class ApiError(AtharError):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, fields: list[dict[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        fields: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.fields = fields or []
+        #: extra response headers (``Retry-After`` of a 429)
+        self.headers = headers
 
 
 class NotAuthenticated(ApiError):
@@ -117,7 +125,9 @@ def _respond(
         return JSONResponse(error_body(code, message, fields), status_code=status, headers=headers)
     from athar.web.render import render_error  # late: the renderer needs the app state
 
-    return render_error(request, status, code, fields)
+    page = render_error(request, status, code, fields)
+    page.headers.update(headers or {})
+    return page
 
 
 def api_error_for(exc: AtharError) -> tuple[int, str, str]:
@@ -136,7 +146,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> Response:
-        return _respond(request, exc.status, exc.code, exc.message, exc.fields)
+        return _respond(request, exc.status, exc.code, exc.message, exc.fields, exc.headers)
 
     @app.exception_handler(AccessError)
     async def _access_error(request: Request, exc: AccessError) -> Response:

@@ -130,6 +130,19 @@ class StatusIn(BaseModel):
     status: str
 
 
+class SpamIn(BaseModel):
+    """Mark a request as spam (``spam: true``) or as not spam, with the reason."""
+
+    model_config = ConfigDict(extra="forbid")
+    spam: bool
+    reason: str
+
+
+class SpamOut(BaseModel):
+    spam: bool
+    status: str
+
+
 class ConsentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     consent: list[str] = Field(description="partners, humanitarian, un_missing, research")

@@ -51,6 +51,10 @@ class Settings:
     login_rate_per_ip: int = 20
     login_rate_window_minutes: int = 5
     photo_max_bytes: int = 2 * 1024 * 1024
+    photo_max_pixels: int = 16_000_000
+    intake_per_client_per_hour: int = 10
+    intake_per_minute: int = 30
+    intake_per_hour: int = 300
     import_max_bytes: int = 50 * 1024 * 1024
     small_cell: int = 5
     search_rate_per_minute: int = 120
@@ -85,7 +89,16 @@ class Settings:
             )
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", self.pfif_domain):
             problems.append("ATHAR_PFIF_DOMAIN must be a domain name, such as ngo.example.org")
-        for name in ("session_hours", "lockout_failures", "lockout_minutes", "login_rate_per_ip"):
+        for name in (
+            "session_hours",
+            "lockout_failures",
+            "lockout_minutes",
+            "login_rate_per_ip",
+            "photo_max_pixels",
+            "intake_per_client_per_hour",
+            "intake_per_minute",
+            "intake_per_hour",
+        ):
             if getattr(self, name) < 1:
                 problems.append(f"{SETTINGS[name].env} must be at least 1")
         if problems:

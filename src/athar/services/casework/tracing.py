@@ -5,7 +5,12 @@ A request is two rows written in one transaction:
 * a :class:`~athar.store.models.Record` of the ``family`` source holding the missing person's
   details in interchange form, so linkage treats it like a row of any other list;
 * a :class:`~athar.store.casework.TracingRequest` with what only the family knows: who asks,
-  how to reach them (encrypted), their account, the photo (encrypted) and their consent.
+  how to reach them, other names and residence, their account (all encrypted), and their
+  consent; a photo, re-encoded without metadata and encrypted, is a
+  :class:`~athar.store.casework.RequestPhoto` row of its own.
+
+A request an administrator marks as spam (:func:`mark_spam`) keeps its rows and its history;
+its record is withdrawn from linkage and the figures until it is marked as not spam.
 
 The public answer to an intake is only a reference.  Nothing here ever tells the public whether
 the person is known.  :func:`get_request_for` answers a request the actor may not see exactly
@@ -14,6 +19,7 @@ like one that does not exist.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -39,7 +45,7 @@ from athar.services.registry.form_records import (
     source_row,
     store_form_record,
 )
-from athar.store.casework import TracingRequest
+from athar.store.casework import RequestPhoto, TracingRequest
 from athar.store.engine import write_session
 from athar.store.models import PersonRecord, Record
 
@@ -53,6 +59,28 @@ STATUSES: tuple[tuple[str, str], ...] = (
     ("family_informed", N_("Family informed")),
     ("closed", N_("Closed")),
 )
+#: the status of a request an administrator marked as spam (:func:`mark_spam`): not one a
+#: case worker chooses, and left out of the default list, linkage, figures and estimates
+SPAM = "spam"
+SPAM_LABEL = N_("Spam")
+#: the longest reason accepted for marking a request as spam or not spam
+MAX_REASON = 500
+
+
+def _store_photo(db: Session, intake: Intake, at: datetime) -> int | None:
+    """The photo in its own row (encrypted); its id, or ``None`` without a photo."""
+    if intake.photo is None or intake.photo_type is None:
+        return None
+    photo = RequestPhoto(
+        data=intake.photo,
+        content_type=intake.photo_type,
+        size=len(intake.photo),
+        sha256=hashlib.sha256(intake.photo).hexdigest(),
+        created_at=at,
+    )
+    db.add(photo)
+    db.flush()
+    return photo.id
 
 
 def submit_request(
@@ -100,8 +128,7 @@ def submit_request(
             other_names=values["other_names"],
             residence_place=values["residence_place"],
             circumstances=values["circumstances"],
-            photo=intake.photo,
-            photo_type=intake.photo_type,
+            photo_id=_store_photo(db, intake, at),
             consent=list(intake.consent),
             consent_updated_at=at,
             created_at=at,
@@ -141,11 +168,13 @@ class RequestSummary:
 PERSON_COLUMNS: tuple[str, ...] = tuple(f.shown_column for f in form_record_fields(TRACING_REQUEST))
 
 
-def _display_name(record: Record) -> str | None:
-    if record.full_name:
-        return record.full_name
-    parts = [record.given_name, record.father_name, record.grandfather_name, record.family_name]
-    joined = " ".join(p for p in parts if p)
+_NAME_COLUMNS = ("full_name", "given_name", "father_name", "grandfather_name", "family_name")
+
+
+def _name_of(names: dict[str, str | None]) -> str | None:
+    if names["full_name"]:
+        return names["full_name"]
+    joined = " ".join(p for c in _NAME_COLUMNS[1:] if (p := names[c]))
     return joined or None
 
 
@@ -154,11 +183,18 @@ def list_requests(
 ) -> tuple[list[RequestSummary], int]:
     """Requests newest first, and the total count; audited with the references shown."""
     require(actor.role, Permission.READ_REQUESTS)
-    query = select(TracingRequest, Record).join(Record, Record.id == TracingRequest.record_id)
+    # only the shown columns: no contact, no account, no photo is read or decrypted (finding 3)
+    query = select(
+        TracingRequest.reference,
+        TracingRequest.status,
+        TracingRequest.created_at,
+        *(getattr(Record, c) for c in _NAME_COLUMNS),
+    ).join(Record, Record.id == TracingRequest.record_id)
     count_query = select(func.count()).select_from(TracingRequest)
-    if status:
-        query = query.where(TracingRequest.status == status)
-        count_query = count_query.where(TracingRequest.status == status)
+    # spam only when asked for (status="spam"); the default list leaves it out
+    shown = TracingRequest.status == status if status else TracingRequest.status != SPAM
+    query = query.where(shown)
+    count_query = count_query.where(shown)
     rows = db.execute(
         query.order_by(TracingRequest.created_at.desc(), TracingRequest.id.desc())
         .limit(limit)
@@ -166,7 +202,10 @@ def list_requests(
     ).all()
     total = int(db.scalar(count_query) or 0)
     items = [
-        RequestSummary(r.reference, r.status, r.created_at, _display_name(rec)) for r, rec in rows
+        RequestSummary(
+            row[0], row[1], row[2], _name_of(dict(zip(_NAME_COLUMNS, row[3:], strict=True)))
+        )
+        for row in rows
     ]
     audit_read(
         db,
@@ -235,7 +274,7 @@ def get_request_for(db: Session, actor: Actor, reference: str) -> RequestView:
         other_names=request.other_names,
         residence_place=request.residence_place,
         circumstances=request.circumstances,
-        has_photo=request.photo is not None,
+        has_photo=request.photo_id is not None,
         record_id=record.id,
         person_id=db.scalar(
             select(PersonRecord.person_id)
@@ -285,9 +324,10 @@ def get_contact_for(db: Session, actor: Actor, reference: str) -> Contact:
 
 def get_photo_for(db: Session, actor: Actor, reference: str) -> tuple[bytes, str]:
     request, _ = visible_request(db, actor, reference, Permission.READ_REQUESTS)
-    if request.photo is None or request.photo_type is None:
+    stored = None if request.photo_id is None else db.get(RequestPhoto, request.photo_id)
+    if stored is None:
         raise NotFound(NOT_FOUND)
-    photo, photo_type = request.photo, request.photo_type
+    photo, photo_type = stored.data, stored.content_type
     audit_read(
         db,
         actor=actor,
@@ -304,6 +344,14 @@ def set_status(engine: Engine, *, actor: Actor, reference: str, status: str) -> 
         raise IntakeInvalid({"status": N_("Unknown status.")})
     with write_session(engine) as db:
         request, _ = visible_request(db, actor, reference, Permission.WORK_REQUESTS)
+        if request.status == SPAM:
+            raise IntakeInvalid(
+                {
+                    "status": N_(
+                        "This request is marked as spam: an administrator must mark it as not spam first."
+                    )
+                }
+            )
         old = request.status
         request.status = status
         request.updated_at = datetime.now(UTC)
@@ -342,9 +390,57 @@ def set_consent(engine: Engine, *, actor: Actor, reference: str, consent: list[s
     return chosen
 
 
+def _reason(reason: str) -> str:
+    text = reason.strip()
+    if not text:
+        raise IntakeInvalid({"reason": N_("Please give a reason.")})
+    if len(text) > MAX_REASON:
+        raise IntakeInvalid({"reason": N_("This is too long.")})
+    return text
+
+
+def mark_spam(engine: Engine, *, actor: Actor, reference: str, spam: bool, reason: str) -> str:
+    """Mark a request as spam (``spam=True``) or as not spam, with a reason; returns its status.
+
+    Spam: the status becomes :data:`SPAM` (the previous one is kept) and the request's
+    ``family`` record is withdrawn (``is_current`` cleared, no successor), so it leaves link
+    runs, candidate scoring, the figures, estimates and exports at once, as a superseded
+    record does.  Not spam: the previous status and the record come back.  Nothing is
+    deleted; both are audited with the reason.  Marking a request as what it already is
+    changes nothing and writes nothing.
+    """
+    text = _reason(reason)
+    with write_session(engine) as db:
+        request, record = visible_request(db, actor, reference, Permission.MARK_SPAM)
+        if (request.status == SPAM) == spam:
+            return request.status
+        old = request.status
+        if spam:
+            request.status_before_spam, request.status = old, SPAM
+        else:
+            request.status = request.status_before_spam or "registered"
+            request.status_before_spam = None
+        record.is_current = not spam
+        request.updated_at = datetime.now(UTC)
+        append_event(
+            db.connection(),
+            actor=actor.label,
+            action=AuditAction.TRACING_REQUEST_SPAM
+            if spam
+            else AuditAction.TRACING_REQUEST_NOT_SPAM,
+            entity_type="tracing_request",
+            entity_id=reference,
+            detail={"from": old, "to": request.status, "record_id": record.id, "reason": text},
+        )
+        return request.status
+
+
 def count_by_status(conn: Connection) -> dict[str, int]:
-    """How many requests are in each status (aggregate: no names, no references)."""
+    """How many requests are in each status (aggregate: no names, no references); spam is
+    not a request and is not counted."""
     rows = conn.execute(
-        select(TracingRequest.status, func.count()).group_by(TracingRequest.status)
+        select(TracingRequest.status, func.count())
+        .where(TracingRequest.status != SPAM)
+        .group_by(TracingRequest.status)
     ).all()
     return {str(status): int(n) for status, n in rows}

@@ -16,6 +16,7 @@ from athar.domain.fields import TRACING_REQUEST, form_names, form_record_fields
 from athar.domain.messages import N_
 from athar.domain.record import parse_row
 from athar.errors import InvalidInput
+from athar.services.casework.photos import PhotoRefused, clean_photo
 
 FAMILY_SOURCE = "family"
 
@@ -76,26 +77,20 @@ class Intake:
     photo_type: str | None = None
 
 
-def sniff_photo(data: bytes) -> str | None:
-    """The image type from the file's first bytes (JPEG, PNG or WebP), else ``None``."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
 def validate_intake(
     raw: dict[str, Any],
     consent: list[str],
     photo: bytes | None,
     *,
     photo_max_bytes: int,
+    photo_max_pixels: int = 16_000_000,
     today: date | None = None,
 ) -> Intake:
-    """Check every field and collect every problem before failing."""
+    """Check every field and collect every problem before failing.
+
+    A photo is decoded within ``photo_max_pixels`` and re-encoded without any metadata
+    (:func:`athar.services.casework.photos.clean_photo`); what is kept is the re-encoded one.
+    """
     errors: dict[str, str] = {}
     values: dict[str, str | None] = {}
     for name in TEXT_FIELDS:
@@ -147,13 +142,17 @@ def validate_intake(
         errors["consent"] = N_("Unknown consent choice.")
 
     photo_type = None
+    clean: bytes | None = None
     if photo:
         if len(photo) > photo_max_bytes:
             errors["photo"] = N_("The photo is too large.")
         else:
-            photo_type = sniff_photo(photo)
-            if photo_type is None:
-                errors["photo"] = N_("The photo must be a JPEG, PNG or WebP image.")
+            try:
+                cleaned = clean_photo(photo, max_pixels=photo_max_pixels)
+            except PhotoRefused as refused:
+                errors["photo"] = refused.message
+            else:
+                clean, photo_type = cleaned.data, cleaned.content_type
     if errors:
         raise IntakeInvalid(errors)
-    return Intake(values, chosen, photo or None, photo_type)
+    return Intake(values, chosen, clean, photo_type)

@@ -203,7 +203,8 @@ def registry_view(conn: Connection) -> RegistryView:
 
 def figures_version(conn: Connection) -> tuple[Any, ...]:
     """Changes whenever the figures can: a new record version, status claim, link run or
-    membership (ids only grow; a full run replaces every membership with new ids)."""
+    membership (ids only grow; a full run replaces every membership with new ids), or a
+    request marked as spam or not spam (its ``updated_at``)."""
     return tuple(conn.execute(sql.FIGURES_VERSION).one())
 
 

@@ -3,12 +3,16 @@
 One row per current record that may go out (family records only with ``research`` consent;
 other sources only when named, see :mod:`athar.services.sharing.export_common`), with:
 
-* **pseudonyms, not ids**: ``record`` and ``person`` are HMAC-SHA256 values keyed with a
-  random salt made for this export and then thrown away (never stored, printed or logged).
-  Within one extract the same record, and the records linked into the same person, carry the
-  same pseudonym, so a researcher can count people and their capture histories; two extracts
-  share no pseudonym, so extracts cannot be joined with each other or traced back to Athar's
-  ids, and a record id or reference never appears;
+* **pseudonyms, not ids**: ``record`` (and, only when asked for, ``person``) are HMAC-SHA256
+  values keyed with a random salt made for this export and then thrown away (never stored,
+  printed or logged).  Within one extract the same record carries the same pseudonym; two
+  extracts share no pseudonym, so extracts cannot be joined with each other or traced back to
+  Athar's ids, and a record id or reference never appears;
+* **no person pseudonym by default** (issue 18, finding 13): the ``person`` column joins the
+  records linked into one person, and the combination of a person's rows is far rarer than any
+  one row (891 of 938 multi-row persons were unique in a test world), which small-cell
+  suppression per row does not protect.  ``with_person=True`` (``--with-person``) adds it for
+  a study that needs capture histories, and the audit event records the choice;
 * **no name, no contact detail, no free text, no detainee number, no place below the
   governorate**: only the coded fields of :data:`HEADER`, and of those only the ones a study
   asks for (``columns``);
@@ -180,13 +184,14 @@ def export_research(
     dates: str = "month",
     k: int = 5,
     columns: Sequence[str] | None = None,
-    with_person: bool = True,
+    with_person: bool = False,
 ) -> ExportReport:
     """Write a pseudonymised extract to ``out`` (``.csv`` or ``.xlsx``); audited.
 
     ``columns`` names the quasi-identifiers to carry (default: all of them); asking only for
-    what a study needs leaves larger groups, so less is suppressed.  ``with_person=False``
-    leaves out the ``person`` column, which joins a person's rows across sources.
+    what a study needs leaves larger groups, so less is suppressed.  ``with_person=True`` adds
+    the ``person`` column, which joins a person's rows across sources and so can make a person
+    unique although every row is in a group of ``k``: off by default (issue 18, finding 13).
     """
     suffix = Path(out).suffix.lower()
     if suffix not in (".csv", ".xlsx"):
@@ -257,6 +262,7 @@ def export_research(
             "columns": header,
             "dates": dates,
             "small_cell": k,
+            "with_person": with_person,
             "counts": counts,
         },
     )

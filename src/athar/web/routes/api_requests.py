@@ -25,10 +25,13 @@ from athar.web.deps import (
     requires,
 )
 from athar.web.errors import InvalidInput
+from athar.web.ratelimit import check_intake
 from athar.web.schemas import (
     ConsentIn,
     ContactOut,
     ErrorOut,
+    SpamIn,
+    SpamOut,
     StatusIn,
     TracingRequestCreate,
     TracingRequestList,
@@ -57,12 +60,15 @@ def invalid(errors: dict[str, str]) -> InvalidInput:
     response_model=TracingRequestReceipt,
     status_code=201,
     dependencies=[CsrfProtected],
-    responses={413: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+    responses={413: {"model": ErrorOut}, 422: {"model": ErrorOut}, 429: {"model": ErrorOut}},
 )
 def file_request(
     body: TracingRequestCreate, request: Request, engine: EngineDep
 ) -> TracingRequestReceipt:
-    """File a tracing request (no login).  The answer is a reference, nothing more."""
+    """File a tracing request (no login).  The answer is a reference, nothing more.
+
+    Throttled per client address and for everyone together (429 with ``Retry-After``)."""
+    check_intake(request)
     settings = request.app.state.settings
     photo = None
     if body.photo_base64:
@@ -75,7 +81,11 @@ def file_request(
     raw = body.model_dump(exclude={"consent", "photo_base64", "language"})
     try:
         intake = tracing_intake.validate_intake(
-            raw, body.consent, photo, photo_max_bytes=settings.photo_max_bytes
+            raw,
+            body.consent,
+            photo,
+            photo_max_bytes=settings.photo_max_bytes,
+            photo_max_pixels=settings.photo_max_pixels,
         )
     except tracing.IntakeInvalid as exc:
         raise invalid(exc.errors) from None
@@ -139,6 +149,26 @@ def put_status(reference: str, body: StatusIn, engine: EngineDep, user: CurrentU
     except tracing.IntakeInvalid as exc:
         raise invalid(exc.errors) from None
     return StatusIn(status=status)
+
+
+@router.put(
+    "/{reference}/spam",
+    response_model=SpamOut,
+    dependencies=[CsrfProtected],
+    responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+)
+def put_spam(reference: str, body: SpamIn, engine: EngineDep, user: CurrentUser) -> SpamOut:
+    """Mark a request as spam or as not spam (administrators); audited with the reason.
+
+    A spam request leaves the default list, link runs, candidates, figures and estimates;
+    not spam brings it back with the status it had."""
+    try:
+        status = tracing.mark_spam(
+            engine, actor=user.actor, reference=reference, spam=body.spam, reason=body.reason
+        )
+    except tracing.IntakeInvalid as exc:
+        raise invalid(exc.errors) from None
+    return SpamOut(spam=status == tracing.SPAM, status=status)
 
 
 @router.put(

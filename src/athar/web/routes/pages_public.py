@@ -5,6 +5,7 @@ Every form carries a CSRF token; all of it works without JavaScript.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,9 +16,10 @@ from starlette.datastructures import UploadFile
 from athar.domain.messages import N_
 from athar.services.casework import tracing, tracing_intake
 from athar.web.deps import CsrfProtected, EngineDep, OptionalUser, actor_of
-from athar.web.errors import ApiError, TooLarge
+from athar.web.errors import ApiError, RateLimited, TooLarge
 from athar.web.login import log_in, log_out, set_session_cookie
 from athar.web.presenters import ROLE_LABELS
+from athar.web.ratelimit import check_intake
 from athar.web.render import language_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -56,6 +58,18 @@ def intake_form(request: Request) -> Response:
 @router.post("/request", response_class=HTMLResponse, dependencies=[CsrfProtected])
 async def intake_submit(request: Request, engine: EngineDep) -> Response:
     settings = request.app.state.settings
+    try:
+        check_intake(request)  # before the body is read: a refusal costs nothing (finding 3)
+    except RateLimited as busy:
+        headers = busy.headers or {}
+        page = render(
+            request,
+            "intake_busy.html",
+            status_code=busy.status,
+            minutes=max(1, -(-int(headers.get("Retry-After", "60")) // 60)),
+        )
+        page.headers.update(headers)
+        return page
     declared = request.headers.get("content-length")
     if (
         declared
@@ -76,8 +90,16 @@ async def intake_submit(request: Request, engine: EngineDep) -> Response:
     if isinstance(upload, UploadFile) and upload.filename:
         photo = await upload.read(settings.photo_max_bytes + 1)
     try:
-        intake = tracing_intake.validate_intake(
-            values, consent, photo, photo_max_bytes=settings.photo_max_bytes
+        # in a worker thread: a photo is decoded and re-encoded (finding 12)
+        intake = await run_in_threadpool(
+            partial(
+                tracing_intake.validate_intake,
+                values,
+                consent,
+                photo,
+                photo_max_bytes=settings.photo_max_bytes,
+                photo_max_pixels=settings.photo_max_pixels,
+            )
         )
     except tracing.IntakeInvalid as exc:
         return _intake_page(request, values, exc.errors, status_code=422)

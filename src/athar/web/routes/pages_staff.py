@@ -44,7 +44,8 @@ def requests_page(
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
         status=status or "",
-        statuses=tracing.STATUSES,
+        # the list's filter offers spam too (the default list leaves it out)
+        statuses=(*tracing.STATUSES, (tracing.SPAM, tracing.SPAM_LABEL)),
     )
 
 
@@ -78,6 +79,29 @@ async def status_submit(
         reference=reference,
         status=value if isinstance(value, str) else "",
     )
+    return RedirectResponse(f"/requests/{reference}", status_code=303)
+
+
+@router.post("/requests/{reference}/spam", dependencies=[CsrfProtected])
+async def spam_submit(
+    reference: str, request: Request, db: SessionDep, engine: EngineDep, user: CurrentUser
+) -> Response:
+    """Mark the request as spam (``spam=yes``) or as not spam, with a reason."""
+    form = await request.form()
+    spam, reason = form.get("spam"), form.get("reason")
+    try:
+        tracing.mark_spam(
+            engine,
+            actor=user.actor,
+            reference=reference,
+            spam=spam == "yes",
+            reason=reason if isinstance(reason, str) else "",
+        )
+    except tracing.IntakeInvalid as exc:
+        values = {"reason": reason if isinstance(reason, str) else ""}
+        return render_request(
+            request, db, user, reference, errors=exc.errors, form=values, status_code=422
+        )
     return RedirectResponse(f"/requests/{reference}", status_code=303)
 
 
