@@ -58,6 +58,9 @@ STORED = {
     "store.restore",
     "keys.reencrypt.start",
     "keys.reencrypt.done",
+    "job.queue",
+    "job.start",
+    "job.finish",
 }
 
 

@@ -24,6 +24,7 @@ from athar.domain.fields import TRACING_REQUEST, form_record_fields
 from athar.domain.messages import N_
 from athar.security.auth import NotFound, Permission, has_permission, require
 from athar.services.actor import Actor
+from athar.services import jobs
 from athar.services.audit import AuditAction, append_event, audit_read
 from athar.services.casework.tracing_intake import (
     CONSENT_SCOPES,
@@ -101,13 +102,26 @@ def submit_request(
         )
         db.add(request)
         db.flush()
+        # its candidates are sought at once, by a job that commits with the request
+        job = jobs.queue_in(
+            db.connection(),
+            kind=jobs.SCORE_SUBJECT,
+            args={"subject_kind": "request", "reference": reference},
+            actor=actor,
+            subject=f"{FAMILY_SOURCE}:{reference}",
+        )
         append_event(
             db.connection(),
             actor=actor.label,
             action=AuditAction.TRACING_REQUEST_CREATE,
             entity_type="tracing_request",
             entity_id=reference,
-            detail={"record_id": record.id, "consent": list(intake.consent), "language": language},
+            detail={
+                "record_id": record.id,
+                "consent": list(intake.consent),
+                "language": language,
+                "job": job,
+            },
         )
     return request
 

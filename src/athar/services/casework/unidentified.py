@@ -24,6 +24,7 @@ from athar.domain.record import parse_row
 from athar.errors import InvalidInput
 from athar.security.auth import NotFound, Permission, has_permission, require
 from athar.services.actor import Actor
+from athar.services import jobs
 from athar.services.audit import AuditAction, append_event, audit_read
 from athar.services.registry.form_records import (
     FormRecordInvalid,
@@ -144,13 +145,20 @@ def register(engine: Engine, *, actor: Actor, values: dict[str, str | None]) -> 
             )
         except FormRecordInvalid as exc:
             raise DescriptorsInvalid(exc.errors) from None
+        job = jobs.queue_in(
+            db.connection(),
+            kind=jobs.SCORE_SUBJECT,
+            args={"subject_kind": "unidentified", "reference": reference},
+            actor=actor,
+            subject=f"{SOURCE}:{reference}",
+        )
         append_event(
             db.connection(),
             actor=actor.label,
             action=AuditAction.UNIDENTIFIED_CREATE,
             entity_type="record",
             entity_id=f"{SOURCE}:{reference}",
-            detail={"record_id": record.id, "kind": kind},
+            detail={"record_id": record.id, "kind": kind, "job": job},
         )
     return reference
 
