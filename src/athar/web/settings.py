@@ -50,6 +50,7 @@ class Settings:
     login_rate_window_minutes: int = 5
     photo_max_bytes: int = 2 * 1024 * 1024
     import_max_bytes: int = 50 * 1024 * 1024
+    import_time_limit: int = 300
     small_cell: int = 5
     search_rate_per_minute: int = 120
     cookie_secure: bool = True
@@ -72,7 +73,13 @@ class Settings:
                 problems.append("ATHAR_SECRET_KEY must be at least 32 characters")
         if self.default_locale not in ("ar", "en"):
             problems.append("ATHAR_DEFAULT_LOCALE must be ar or en")
-        for name in ("session_hours", "lockout_failures", "lockout_minutes", "login_rate_per_ip"):
+        for name in (
+            "session_hours",
+            "lockout_failures",
+            "lockout_minutes",
+            "login_rate_per_ip",
+            "import_time_limit",
+        ):
             if getattr(self, name) < 1:
                 problems.append(f"{SETTINGS[name].env} must be at least 1")
         if problems:

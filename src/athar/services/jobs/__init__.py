@@ -222,9 +222,7 @@ def claim(engine: Engine, *, job_id: int | None = None, actor: Actor = WORKER) -
         if row is None:
             return None
         now = datetime.now(UTC)
-        conn.execute(
-            update(_JOB).where(_JOB.c.id == row.id).values(state=RUNNING, started_at=now)
-        )
+        conn.execute(update(_JOB).where(_JOB.c.id == row.id).values(state=RUNNING, started_at=now))
         append_event(
             conn,
             actor=actor.label,

@@ -340,15 +340,19 @@ def candidates_for(db: Session, actor: Actor, subject: Subject, reference: str) 
 def current_record_id(db: Session, subject: Subject, reference: str) -> int | None:
     """The row id of the subject's current record, or ``None``."""
     r = Record.__table__
-    return db.connection().execute(
-        select(r.c.id)
-        .join(_SOURCE, _SOURCE.c.id == r.c.source_id)
-        .where(
-            _SOURCE.c.code == subject.source,
-            r.c.record_id == reference,
-            r.c.is_current.is_(True),
+    return (
+        db.connection()
+        .execute(
+            select(r.c.id)
+            .join(_SOURCE, _SOURCE.c.id == r.c.source_id)
+            .where(
+                _SOURCE.c.code == subject.source,
+                r.c.record_id == reference,
+                r.c.is_current.is_(True),
+            )
         )
-    ).scalar()
+        .scalar()
+    )
 
 
 def count_for(db: Session, subject: Subject, reference: str) -> int | None:

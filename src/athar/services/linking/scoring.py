@@ -52,7 +52,9 @@ def _placed(engine: Engine, rid: int) -> bool:
     """Whether a link run has already placed record ``rid`` in a person."""
     pr = PersonRecord.__table__
     with engine.connect() as conn:
-        return conn.execute(select(pr.c.id).where(pr.c.record_id == rid).limit(1)).first() is not None
+        return (
+            conn.execute(select(pr.c.id).where(pr.c.record_id == rid).limit(1)).first() is not None
+        )
 
 
 def score_subject(engine: Engine, job: JobView) -> dict[str, Any]:

@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from athar.errors import AtharError
 from athar.ingest.limits import InputLimits, current_limits
-from athar.security.auth import Role
+from athar.security.auth import NotFound, Permission, Role, require
 from athar.services import jobs
 from athar.services.actor import Actor
 from athar.services.jobs import JobFailed, JobTimedOut, JobView
@@ -45,6 +46,12 @@ def _context() -> Any:
         ctx.set_forkserver_preload(["athar.services.registry.upload_jobs"])
         _CONTEXT = ctx
     return _CONTEXT
+
+
+class UnusableUpload(JobFailed):
+    """The uploaded file (or its mapping) cannot be read; nothing was stored."""
+
+    code = "unusable_file"
 
 
 def _actor_args(actor: Actor) -> dict[str, Any]:
@@ -96,6 +103,20 @@ def queue_upload(
     )
 
 
+def import_job_for(db: Session, actor: Actor, job_id: int) -> JobView:
+    """An import job, for the person who uploaded the file or an administrator; any other job
+    answers :class:`NotFound`, like a missing one."""
+    require(actor.role, Permission.IMPORT_LISTS)
+    job = jobs.get_job(db, job_id)
+    if (
+        job is None
+        or job.kind != jobs.IMPORT_LIST
+        or (actor.role is not Role.ADMIN and job.actor != actor.label)
+    ):
+        raise NotFound("no such import")
+    return job
+
+
 def summary(result: FileResult) -> dict[str, Any]:
     """What a job keeps of an import's result (JSON)."""
     return {
@@ -117,7 +138,9 @@ def summary(result: FileResult) -> dict[str, Any]:
     }
 
 
-def _child(url: str, args: dict[str, Any], limits: InputLimits, parse_limit: float, out: Pipe) -> None:
+def _child(
+    url: str, args: dict[str, Any], limits: InputLimits, parse_limit: float, out: Pipe
+) -> None:
     """In the child process: import the file and send back what happened."""
     engine = make_engine(url)
     try:
@@ -173,6 +196,8 @@ def import_upload(engine: Engine, job: JobView) -> dict[str, Any]:
         child.join(60)
         if kind != "ok":
             raise JobFailed(str(payload))
+        if payload["outcome"] == "unusable":
+            raise UnusableUpload(payload["message"] or "the file cannot be read")
         return {"file_name": args.get("file_name"), "source": args.get("source"), **payload}
     finally:
         receive.close()
