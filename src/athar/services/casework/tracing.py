@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from athar.domain.fields import TRACING_REQUEST, form_record_fields
 from athar.domain.messages import N_
 from athar.security.auth import NotFound, Permission, has_permission, require
-from athar.services.actor import Actor
 from athar.services import jobs
+from athar.services.actor import Actor
 from athar.services.audit import AuditAction, append_event, audit_read
 from athar.services.casework.tracing_intake import (
     CONSENT_SCOPES,

@@ -23,8 +23,8 @@ from athar.domain.messages import N_
 from athar.domain.record import parse_row
 from athar.errors import InvalidInput
 from athar.security.auth import NotFound, Permission, has_permission, require
-from athar.services.actor import Actor
 from athar.services import jobs
+from athar.services.actor import Actor
 from athar.services.audit import AuditAction, append_event, audit_read
 from athar.services.registry.form_records import (
     FormRecordInvalid,

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from athar.errors import AtharError
@@ -51,7 +51,7 @@ SCORE_SUBJECT = "score_subject"
 IMPORT_LIST = "import_list"
 KINDS = (SCORE_SUBJECT, IMPORT_LIST)
 
-_JOB = Job.__table__
+_JOB: Table = Job.__table__  # type: ignore[assignment]
 
 
 class JobFailed(AtharError):
