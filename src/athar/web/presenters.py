@@ -24,6 +24,7 @@ from athar.services.figures.overview import Overview
 from athar.services.jobs import SUCCEEDED, JobView
 from athar.services.linking import review
 from athar.services.linking.candidates import REQUEST, UNIDENTIFIED, Candidate, Subject
+from athar.services.linking.scoring import scoring_job_for
 from athar.services.registry.importer import FileResult
 from athar.web.deps import WebUser
 from athar.web.render import render
@@ -112,6 +113,7 @@ def render_request(
     """The request page: the request, its case history and the forms to add to it."""
     view = tracing.get_request_for(db, user.actor, reference)
     history = casenotes.history(db, user.actor, reference)
+    scoring = scoring_job_for(db, user.actor, REQUEST, reference)
     return render(
         request,
         "request.html",
@@ -130,6 +132,7 @@ def render_request(
         outcome_labels=dict(casenotes.OUTCOMES),
         errors=errors or {},
         form=form or {},
+        scoring=scoring,
     )
 
 

@@ -25,7 +25,13 @@ from athar.services.jobs import JobView
 from athar.services.registry.upload_jobs import queue_upload
 from athar.services.worker import run_job
 from athar.web.deps import WebUser
-from athar.web.errors import InvalidInput, TooLarge, UnusableFile
+from athar.web.errors import (
+    ImportFailed,
+    ImportTimedOut,
+    InvalidInput,
+    TooLarge,
+    UnusableFile,
+)
 from athar.web.presenters import import_job_out
 from athar.web.schemas import ImportOut
 
@@ -119,7 +125,7 @@ async def run_import(request: Request, user: WebUser) -> ImportOut:
     if job.state == jobs.FAILED and (job.result or {}).get("code") == "unusable_file":
         raise UnusableFile(job.message or "the file cannot be read")
     if job.state == jobs.TIMED_OUT:
-        raise jobs.JobTimedOut(job.message or "the import took too long and was stopped")
+        raise ImportTimedOut(job.message or "the import took too long and was stopped")
     if job.state != jobs.SUCCEEDED:
-        raise jobs.JobFailed(job.message or "the import failed")
+        raise ImportFailed(job.message or "the import failed")
     return import_job_out(job)

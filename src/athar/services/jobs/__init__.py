@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from athar.errors import AtharError
+from athar.errors import AtharError, Failed
 from athar.services.actor import WORKER, Actor
 from athar.services.audit import AuditAction, append_event
 from athar.store.engine import begin_write
@@ -54,25 +54,22 @@ KINDS = (SCORE_SUBJECT, IMPORT_LIST)
 _JOB: Table = Job.__table__  # type: ignore[assignment]
 
 
-class JobFailed(AtharError):
+class JobFailed(Failed):
     """A job could not do its work; the message says why, for the person who reads it."""
 
     code = "job_failed"
-    status = 422
 
 
-class JobTimedOut(AtharError):
+class JobTimedOut(Failed):
     """A job ran past its time limit and was stopped; nothing it was writing was kept."""
 
     code = "job_timed_out"
-    status = 504
 
 
-class UnknownJobKind(AtharError):
+class UnknownJobKind(Failed):
     """A job of a kind that no handler runs (a programming error, reported on the job)."""
 
     code = "job_kind_unknown"
-    status = 500
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,12 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from athar.services.actor import WORKER
+from athar.security.auth import NotFound, has_permission
+from athar.services import jobs
+from athar.services.actor import WORKER, Actor
+from athar.services.casework.tracing import NOT_FOUND
 from athar.services.jobs import JobFailed, JobView
-from athar.services.linking.candidates import SUBJECTS, count_for, current_record_id
+from athar.services.linking.candidates import SUBJECTS, Subject, count_for, current_record_id
 from athar.services.linking.runs import LinkingError, link_store
 from athar.store import statements as sql
 from athar.store.models import PersonRecord
@@ -82,3 +85,12 @@ def score_subject(engine: Engine, job: JobView) -> dict[str, Any]:
     with Session(engine) as db:
         found = count_for(db, subject, reference)
     return {"candidates": found or 0, "link_run": run}
+
+
+def scoring_job_for(db: Session, actor: Actor, subject: Subject, reference: str) -> JobView | None:
+    """The latest job that sought the subject's candidates (its state for the subject's page),
+    or ``None``; for an actor who may read the subject's candidates (else :class:`NotFound`,
+    like a missing subject)."""
+    if actor.role is None or not has_permission(actor.role, subject.read):
+        raise NotFound(NOT_FOUND)
+    return jobs.latest_for(db, subject.key(reference), kind=jobs.SCORE_SUBJECT)
