@@ -82,7 +82,13 @@ def main(argv: list[str]) -> None:
                 "contact_phone": "+963 944 000 000",
                 **{
                     k: row[k] or None
-                    for k in ("given_name", "father_name", "family_name", "mother_name")
+                    for k in (
+                        "full_name",
+                        "given_name",
+                        "father_name",
+                        "family_name",
+                        "mother_name",
+                    )
                 },
                 "birth_date": row["birth_date"] or None,
             }

@@ -150,7 +150,10 @@ def test_a_failing_job_shows_its_reason(web: Web, running_worker: jobs.Worker) -
     assert _state(page) == "failed", page
     assert "Finding candidates failed" in page and "have not been linked yet" in page
     ar = staff.get(f"/unidentified/{reference}?lang=ar").text
-    assert "تعذّر البحث عن المرشحين" in ar
+    assert "تعذّر البحث عن المرشحين" in ar and "لم تُربط القوائم بعد" in ar  # in Arabic too
+    with Session(web.engine) as db:
+        job = jobs.latest_for(db, f"unidentified:{reference}")
+    assert job is not None and job.result == {"code": "not_linked_yet"}
 
 
 def _big_list(path: Path, rows: int) -> None:

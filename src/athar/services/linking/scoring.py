@@ -35,6 +35,12 @@ LINK_LOCK = 0x4154484C4B
 _LOCAL_LOCK = threading.Lock()
 
 
+class NotLinkedYet(JobFailed):
+    """No full link run has been made yet: an incremental run has no model to score with."""
+
+    code = "not_linked_yet"
+
+
 @contextmanager
 def _one_link_run_at_a_time(engine: Engine) -> Iterator[None]:
     with _LOCAL_LOCK:
@@ -77,11 +83,13 @@ def score_subject(engine: Engine, job: JobView) -> dict[str, Any]:
             try:
                 run = int(link_store(engine, actor=WORKER, incremental=True)["link_run"])
             except LinkingError as exc:
-                raise JobFailed(
-                    "the store's records have not been linked yet, so there is nothing to "
-                    "compare with: an administrator runs the first full link (athar link) "
-                    f"once ({exc})"
-                ) from exc
+                if "earlier full run" in str(exc):
+                    raise NotLinkedYet(
+                        "the store's records have not been linked yet, so there is nothing "
+                        "to compare with: an administrator runs the first full link "
+                        "(athar link) once"
+                    ) from exc
+                raise JobFailed(str(exc)) from exc
     with Session(engine) as db:
         found = count_for(db, subject, reference)
     return {"candidates": found or 0, "link_run": run}
