@@ -238,3 +238,63 @@ def _small(tmp_path: Path) -> Path:
         encoding="utf-8",
     )
     return path
+
+
+def _queue(engine, n: int) -> list[int]:  # type: ignore[no-untyped-def]
+    return [
+        jobs.enqueue(engine, kind=jobs.SCORE_SUBJECT, args={"n": i}, actor=Actor("test"))
+        for i in range(n)
+    ]
+
+
+def test_workers_never_take_the_same_job(db_engine) -> None:  # type: ignore[no-untyped-def]
+    queued = _queue(db_engine, 12)
+    taken: list[int] = []
+    lock = threading.Lock()
+
+    def take() -> None:
+        while (job := jobs.claim(db_engine)) is not None:
+            with lock:
+                taken.append(job.id)
+
+    threads = [threading.Thread(target=take) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(taken) == queued  # each job once, none left behind
+    with Session(db_engine) as db:
+        assert jobs.count_by_state(db) == {jobs.RUNNING: 12}
+
+
+def test_how_a_job_ends_is_recorded_and_audited(db_engine) -> None:  # type: ignore[no-untyped-def]
+    ok, refused, stopped, crashed = _queue(db_engine, 4)
+
+    def handler(engine, job):  # type: ignore[no-untyped-def]
+        n = job.args["n"]
+        if n == 1:
+            raise jobs.JobFailed("the list names no source")
+        if n == 2:
+            raise jobs.JobTimedOut("took longer than its limit")
+        if n == 3:
+            raise RuntimeError("secret detail that must not reach a page")
+        return {"candidates": 3}
+
+    for _ in range(4):
+        assert jobs.run_one(db_engine, {jobs.SCORE_SUBJECT: handler}) is not None
+    assert jobs.run_one(db_engine, {jobs.SCORE_SUBJECT: handler}) is None  # queue empty
+    with Session(db_engine) as db:
+        got = {j.id: j for j in jobs.recent_jobs(db)}
+        audit = db.execute(
+            select(jobs_audit.c.action, jobs_audit.c.actor).where(jobs_audit.c.entity_type == "job")
+        ).all()
+    assert got[ok].state == jobs.SUCCEEDED and got[ok].result == {"candidates": 3}
+    assert got[refused].state == jobs.FAILED and got[refused].message == "the list names no source"
+    assert got[stopped].state == jobs.TIMED_OUT
+    assert got[crashed].state == jobs.FAILED and "secret" not in (got[crashed].message or "")
+    assert "RuntimeError" in (got[crashed].message or "")
+    assert all(j.started_at and j.finished_at for j in got.values())
+    actions = [a for a, _ in audit]
+    assert actions.count("job.queue") == 4 and actions.count("job.start") == 4
+    assert actions.count("job.finish") == 4
+    assert {who for a, who in audit if a != "job.queue"} == {"system:worker"}
