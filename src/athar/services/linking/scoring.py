@@ -66,6 +66,12 @@ def _placed(engine: Engine, rid: int) -> bool:
         )
 
 
+def _linked_before(engine: Engine) -> bool:
+    """Whether a link run has been recorded (an incremental run scores with its model)."""
+    with engine.connect() as conn:
+        return conn.execute(sql.LATEST_RUN).first() is not None
+
+
 def score_subject(engine: Engine, job: JobView) -> dict[str, Any]:
     """The ``score_subject`` job: place the subject's record by an incremental link run (unless
     a run has placed it already) and count its candidates."""
@@ -80,15 +86,14 @@ def score_subject(engine: Engine, job: JobView) -> dict[str, Any]:
     run: int | None = None
     with _one_link_run_at_a_time(engine):
         if not _placed(engine, rid):
+            if not _linked_before(engine):
+                raise NotLinkedYet(
+                    "the store's records have not been linked yet, so there is nothing to "
+                    "compare with: an administrator runs the first full link (athar link) once"
+                )
             try:
                 run = int(link_store(engine, actor=WORKER, incremental=True)["link_run"])
             except LinkingError as exc:
-                if "earlier full run" in str(exc):
-                    raise NotLinkedYet(
-                        "the store's records have not been linked yet, so there is nothing "
-                        "to compare with: an administrator runs the first full link "
-                        "(athar link) once"
-                    ) from exc
                 raise JobFailed(str(exc)) from exc
     with Session(engine) as db:
         found = count_for(db, subject, reference)
