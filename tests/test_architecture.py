@@ -34,6 +34,7 @@ FLOOR = {
 WING_ORDER = [
     "actor",
     "audit",
+    "jobs",
     "access",
     "registry",
     "safekeeping",
@@ -41,6 +42,7 @@ WING_ORDER = [
     "linking",
     "sharing",
     "figures",
+    "worker",
 ]
 
 

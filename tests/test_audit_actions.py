@@ -68,6 +68,9 @@ STORED = {
     "export.pfif_feed",
     "api_key.create",
     "api_key.revoke",
+    "job.queue",
+    "job.start",
+    "job.finish",
 }
 
 

@@ -44,6 +44,8 @@ STORE_COMMANDS: dict[str, list[str]] = {
     "import": ["{tmp}/in/list.csv"],
     "db status": [],
     "audit verify": [],
+    "jobs list": [],
+    "jobs work": ["--once"],
     "link run": [],
     "link explain": ["a:1", "b:2"],
     "link decide": ["a:1", "b:2", "--must-link", "--who", "tester", "--why", "test"],

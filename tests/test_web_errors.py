@@ -24,6 +24,8 @@ CODES = {
     "unsupported_media_type",
     "invalid_input",
     "unusable_file",
+    "import_timed_out",
+    "import_failed",
     "internal_error",
 }
 

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "backup": "athar.commands.backup:backup_command",
     "restore": "athar.commands.backup:restore_command",
     "serve": "athar.commands.serve:serve",
+    "jobs": "athar.commands.jobs:jobs",
     "users": "athar.commands.users:users",
     "export": "athar.commands.export:export",
     "dna": "athar.commands.dna:dna",

@@ -126,6 +126,13 @@ SETTINGS: dict[str, Setting] = {
         "largest list file accepted for import",
         "int",
     ),
+    "import_time_limit": _s(
+        "ATHAR_IMPORT_TIME_LIMIT",
+        "300",
+        "seconds an uploaded list's import job may run before it is stopped (and marked timed "
+        "out, nothing of the file stored)",
+        "int",
+    ),
     "small_cell": _s(
         "ATHAR_SMALL_CELL",
         "5",
@@ -170,6 +177,21 @@ SETTINGS: dict[str, Setting] = {
         CLI,
     ),
     # -- not web settings ---------------------------------------------------------------------
+    "jobs_worker": _s(
+        "ATHAR_JOBS_WORKER",
+        "true",
+        "false: `athar serve` runs no job worker in its process (run `athar jobs work` beside "
+        "it instead)",
+        "bool",
+        CLI,
+    ),
+    "jobs_poll_seconds": _s(
+        "ATHAR_JOBS_POLL_SECONDS",
+        "1",
+        "how often an idle job worker looks for queued jobs",
+        "int",
+        CLI,
+    ),
     "actor": _s(
         "ATHAR_ACTOR",
         "",
@@ -297,6 +319,15 @@ def actor(environ: Mapping[str, str] | None = None) -> str:
 
 def backup_passphrase(environ: Mapping[str, str] | None = None) -> str | None:
     return raw("backup_passphrase", environ) or None
+
+
+def jobs_worker(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether ``athar serve`` runs the job worker in its own process."""
+    return as_bool(raw("jobs_worker", environ), env_name("jobs_worker"))
+
+
+def jobs_poll_seconds(environ: Mapping[str, str] | None = None) -> int:
+    return as_int("jobs_poll_seconds", environ)
 
 
 def small_cell(environ: Mapping[str, str] | None = None) -> int:

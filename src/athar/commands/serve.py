@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
+
+if TYPE_CHECKING:
+    from athar.web.settings import Settings
 
 
 @click.command("serve")
@@ -21,14 +26,12 @@ import click
     help="Server processes (uvicorn workers); rate limits then count per process.",
 )
 def serve(host: str, port: int, dev: bool, workers: int) -> None:
-    """Serve the web app and JSON API (settings from ATHAR_* variables; see docs/operators.md)."""
-    import os
-    import secrets
-
-    import uvicorn
-
+    """Serve the web app and JSON API, and run the job worker (settings from ATHAR_* variables;
+    see docs/operators.md)."""
+    from athar import config
     from athar.commands._store import open_store
-    from athar.web.app import create_app
+    from athar.services.worker import worker
+    from athar.store.engine import make_engine
     from athar.web.settings import Settings
 
     # A SettingsError, KeyConfigError or SchemaNotReady is an AtharError: athar.cli shows
@@ -39,6 +42,29 @@ def serve(host: str, port: int, dev: bool, workers: int) -> None:
     settings = Settings.from_env(None, **overrides)
     with open_store():  # refuses a store that is not ready before anything creates a file
         pass
+    # the job worker (candidates for new subjects, uploaded imports) runs in this process,
+    # beside the server's: one per `athar serve`, however many server processes it starts
+    job_worker = None
+    if config.jobs_worker():
+        job_worker = worker(
+            make_engine(settings.database_url), poll_seconds=config.jobs_poll_seconds()
+        )
+        job_worker.start()
+    try:
+        _run(settings, host, port, dev, workers)
+    finally:
+        if job_worker is not None:
+            job_worker.stop()
+
+
+def _run(settings: Settings, host: str, port: int, dev: bool, workers: int) -> None:
+    import os
+    import secrets
+
+    import uvicorn
+
+    from athar.web.app import create_app
+
     app = create_app(settings)
     click.echo(f"Athar on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
     if workers == 1:

@@ -36,3 +36,5 @@ def default_actor() -> str:
 
 PUBLIC = Actor("public:web")
 CLI = Actor(SYSTEM_ACTOR, Role.ADMIN)
+#: the background worker (:mod:`athar.services.jobs`): who a job's writes are made by
+WORKER = Actor("system:worker", Role.ADMIN)

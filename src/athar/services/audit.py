@@ -111,6 +111,10 @@ class AuditAction(StrEnum):
     STORE_RESTORE = "store.restore"
     KEYS_REENCRYPT_START = "keys.reencrypt.start"
     KEYS_REENCRYPT_DONE = "keys.reencrypt.done"
+    # jobs
+    JOB_QUEUE = "job.queue"
+    JOB_START = "job.start"
+    JOB_FINISH = "job.finish"
 
 
 def canonical(fields: dict[str, Any]) -> bytes:

@@ -271,6 +271,35 @@ class EstimateRun(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
 
 
+class Job(Base):
+    """One background job (:mod:`athar.services.jobs`): what to do, and how it went.
+
+    ``state`` goes ``queued`` -> ``running`` -> ``succeeded``, ``failed`` (``message`` says why,
+    in words a person can read) or ``timed_out``.  ``subject`` names what the job is about
+    (``family:T-...``, ``unidentified:U-...``), so a subject's page finds its latest job.
+    """
+
+    __tablename__ = "job"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str | None] = mapped_column(String(200), index=True)
+    args: Mapped[dict[str, object]] = mapped_column(JSON)
+    result: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    message: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(Text)
+    time_limit: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(TS)
+    started_at: Mapped[datetime | None] = mapped_column(TS)
+    finished_at: Mapped[datetime | None] = mapped_column(TS)
+    __table_args__ = (
+        Index("ix_job_state_id", "state", "id"),
+        CheckConstraint(
+            "state IN ('queued', 'running', 'succeeded', 'failed', 'timed_out')", name="state"
+        ),
+    )
+
+
 class Facility(Base):
     """A detention facility (seeded from ``athar/domain/data/facilities.yaml``)."""
 

@@ -150,6 +150,9 @@ SET_BATCH_COUNTS = text(
 )
 SOURCE_ID_BY_CODE = text("SELECT id FROM source WHERE code = :c")
 TAKE_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+#: a session-level advisory lock (PostgreSQL), held across several transactions
+TAKE_SESSION_LOCK = text("SELECT pg_advisory_lock(:k)")
+RELEASE_SESSION_LOCK = text("SELECT pg_advisory_unlock(:k)")
 INSERT_SOURCE = text(
     "INSERT INTO source (code, created_at) VALUES (:c, :t) ON CONFLICT (code) DO "
     "NOTHING RETURNING id"

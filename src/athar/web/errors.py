@@ -95,6 +95,20 @@ class UnusableFile(ApiError):
     code = "unusable_file"
 
 
+class ImportTimedOut(ApiError):
+    """An uploaded list's import job ran past ``ATHAR_IMPORT_TIME_LIMIT`` and was stopped."""
+
+    status = 422
+    code = "import_timed_out"
+
+
+class ImportFailed(ApiError):
+    """An uploaded list's import job failed (the message says why); nothing was stored."""
+
+    status = 422
+    code = "import_failed"
+
+
 class TooLarge(ApiError):
     status = 413
     code = "too_large"

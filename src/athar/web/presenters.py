@@ -21,8 +21,10 @@ from athar.services.casework import casenotes, tracing, tracing_intake
 from athar.services.casework.tracing import Contact
 from athar.services.figures import statistics
 from athar.services.figures.overview import Overview
+from athar.services.jobs import SUCCEEDED, JobView
 from athar.services.linking import review
 from athar.services.linking.candidates import REQUEST, UNIDENTIFIED, Candidate, Subject
+from athar.services.linking.scoring import scoring_job_for
 from athar.services.registry.importer import FileResult
 from athar.web.deps import WebUser
 from athar.web.render import render
@@ -111,6 +113,7 @@ def render_request(
     """The request page: the request, its case history and the forms to add to it."""
     view = tracing.get_request_for(db, user.actor, reference)
     history = casenotes.history(db, user.actor, reference)
+    scoring = scoring_job_for(db, user.actor, REQUEST, reference)
     return render(
         request,
         "request.html",
@@ -130,6 +133,7 @@ def render_request(
         outcome_labels=dict(casenotes.OUTCOMES),
         errors=errors or {},
         form=form or {},
+        scoring=scoring,
     )
 
 
@@ -159,6 +163,41 @@ def import_out(result: FileResult, file_name: str, source: str | None) -> Import
             for p in result.problems[:MAX_PROBLEMS_SHOWN]
         ],
     )
+
+
+def import_job_out(job: JobView) -> ImportOut:
+    """The result of a finished import job, as the API shows an import."""
+    r = job.result or {}
+    return ImportOut(
+        outcome=str(r.get("outcome", job.state)),
+        file_name=str(r.get("file_name") or job.args.get("file_name") or ""),
+        source=r.get("source", job.args.get("source")),
+        batch_id=r.get("batch_id"),
+        rows_total=int(r.get("rows_total", 0)),
+        rows_new=int(r.get("rows_new", 0)),
+        rows_new_version=int(r.get("rows_new_version", 0)),
+        rows_unchanged=int(r.get("rows_unchanged", 0)),
+        rows_duplicate=int(r.get("rows_duplicate", 0)),
+        rows_quarantined=int(r.get("rows_quarantined", 0)),
+        warnings=int(r.get("warnings", 0)),
+        errors=int(r.get("errors", 0)),
+        message=r.get("message"),
+        problems=[ProblemOut(**p) for p in r.get("problems", [])[:MAX_PROBLEMS_SHOWN]],
+        job_id=job.id,
+    )
+
+
+def import_job_view(job: JobView) -> dict[str, Any]:
+    """An import job for its page: its state, and its result once it has succeeded."""
+    return {
+        "id": job.id,
+        "state": job.state,
+        "done": job.done,
+        "file_name": job.args.get("file_name") or "",
+        "message": job.message,
+        "time_limit": job.time_limit,
+        "result": import_job_out(job) if job.state == SUCCEEDED else None,
+    }
 
 
 def stats_out(overview: Overview) -> StatsOut:

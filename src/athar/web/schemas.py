@@ -298,6 +298,8 @@ class ImportOut(BaseModel):
     errors: int
     message: str | None
     problems: list[ProblemOut]
+    #: the import job that ran it (its state: the import page /imports/jobs/{job_id})
+    job_id: int | None = None
 
 
 Cells = dict[str, int | None]

@@ -56,6 +56,7 @@ class Settings:
     intake_per_minute: int = 30
     intake_per_hour: int = 300
     import_max_bytes: int = 50 * 1024 * 1024
+    import_time_limit: int = 300
     small_cell: int = 5
     search_rate_per_minute: int = 120
     cookie_secure: bool = True
@@ -98,6 +99,7 @@ class Settings:
             "intake_per_client_per_hour",
             "intake_per_minute",
             "intake_per_hour",
+            "import_time_limit",
         ):
             if getattr(self, name) < 1:
                 problems.append(f"{SETTINGS[name].env} must be at least 1")

@@ -1,9 +1,17 @@
-"""An uploaded list, received from a multipart form and stored through the importer: shared by
-the import API and the import page."""
+"""An uploaded list, received from a multipart form and queued as an import job: shared by the
+import API and the import page.
+
+The file is saved in a spool directory of its own (the job removes it when it ends) and an
+``import_list`` job is queued (:mod:`athar.services.registry.upload_jobs`); the import itself
+runs in a child process within ``ATHAR_IMPORT_TIME_LIMIT`` seconds, so no upload can hold up
+case work.  The page answers at once with the job's page; the API waits for the job's end.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -11,12 +19,20 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from athar.ingest.limits import current_limits
 from athar.security.auth import import_source_for
-from athar.services.registry.importer import ImportOptions, import_file
+from athar.services import jobs
+from athar.services.jobs import JobView
+from athar.services.registry.upload_jobs import queue_upload
+from athar.services.worker import run_job
 from athar.web.deps import WebUser
-from athar.web.errors import InvalidInput, TooLarge, UnusableFile
-from athar.web.presenters import import_out
+from athar.web.errors import (
+    ImportFailed,
+    ImportTimedOut,
+    InvalidInput,
+    TooLarge,
+    UnusableFile,
+)
+from athar.web.presenters import import_job_out
 from athar.web.schemas import ImportOut
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -35,8 +51,8 @@ async def _save_mapping(upload: UploadFile, directory: Path) -> Path:
     return path
 
 
-async def run_import(request: Request, user: WebUser) -> ImportOut:
-    """Store the uploaded ``file`` through the importer; shared by the API and the page."""
+async def queue_import(request: Request, user: WebUser) -> int:
+    """Save the uploaded ``file`` (and ``mapping``) and queue its import; return the job id."""
     settings = request.app.state.settings
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > settings.import_max_bytes + 65536:
@@ -51,8 +67,9 @@ async def run_import(request: Request, user: WebUser) -> ImportOut:
     )
     name = _SAFE_NAME.sub("_", Path(upload.filename).name).lstrip(".") or "upload.csv"
     mapping_upload = form.get("mapping")
-    with tempfile.TemporaryDirectory(prefix="athar-import-") as tmp:
-        path = Path(tmp) / name
+    spool = Path(tempfile.mkdtemp(prefix="athar-import-"))
+    try:
+        path = spool / name
         written = 0
         with path.open("wb") as fh:
             while chunk := await upload.read(1024 * 1024):
@@ -62,15 +79,53 @@ async def run_import(request: Request, user: WebUser) -> ImportOut:
                 fh.write(chunk)
         mapping_path = None
         if isinstance(mapping_upload, UploadFile) and mapping_upload.filename:
-            mapping_path = await _save_mapping(mapping_upload, Path(tmp))
-        opts = ImportOptions(
-            source=source,
-            mapping=mapping_path,
-            actor=user.actor,
-            # bounded: the limits bound each step, this the whole read (issue 18)
-            time_limit=current_limits().upload_parse_seconds,
+            mapping_path = await _save_mapping(mapping_upload, spool)
+        return await run_in_threadpool(
+            lambda: queue_upload(
+                request.app.state.engine,
+                spool=spool,
+                path=path,
+                file_name=name,
+                source=source,
+                mapping=mapping_path,
+                actor=user.actor,
+                time_limit=float(settings.import_time_limit),
+            )
         )
-        result = await run_in_threadpool(import_file, request.app.state.engine, path, opts)
-    if result.outcome == "unusable":
-        raise UnusableFile(result.message or "the file cannot be read")
-    return import_out(result, name, source)
+    except BaseException:
+        shutil.rmtree(spool, ignore_errors=True)
+        raise
+
+
+def start_job(request: Request, job_id: int) -> None:
+    """Run the job in this process now (a thread of its own), unless a worker took it first."""
+    run_job(request.app.state.engine, job_id)
+
+
+async def wait_for_job(request: Request, job_id: int) -> JobView:
+    """Run the job in a worker thread of this process (unless a worker took it first) and
+    wait for its end, reading its state from the store."""
+    engine = request.app.state.engine
+    await run_in_threadpool(run_job, engine, job_id)
+    while True:
+        job = await run_in_threadpool(_read_job, request, job_id)
+        if job is not None and job.done:
+            return job
+        await asyncio.sleep(0.5)
+
+
+def _read_job(request: Request, job_id: int) -> JobView | None:
+    with request.app.state.sessionmaker() as db:
+        return jobs.get_job(db, job_id)
+
+
+async def run_import(request: Request, user: WebUser) -> ImportOut:
+    """Queue the upload's import, wait for the job and return its result (the API)."""
+    job = await wait_for_job(request, await queue_import(request, user))
+    if job.state == jobs.FAILED and (job.result or {}).get("code") == "unusable_file":
+        raise UnusableFile(job.message or "the file cannot be read")
+    if job.state == jobs.TIMED_OUT:
+        raise ImportTimedOut(job.message or "the import took too long and was stopped")
+    if job.state != jobs.SUCCEEDED:
+        raise ImportFailed(job.message or "the import failed")
+    return import_job_out(job)

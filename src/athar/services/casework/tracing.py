@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from athar.domain.fields import TRACING_REQUEST, form_record_fields
 from athar.domain.messages import N_
 from athar.security.auth import NotFound, Permission, has_permission, require
+from athar.services import jobs
 from athar.services.actor import Actor
 from athar.services.audit import AuditAction, append_event, audit_read
 from athar.services.casework.odk_provenance import Provenance, record_provenance
@@ -136,12 +137,21 @@ def submit_request(
         )
         db.add(request)
         db.flush()
+        # its candidates are sought at once, by a job that commits with the request
+        job = jobs.queue_in(
+            db.connection(),
+            kind=jobs.SCORE_SUBJECT,
+            args={"subject_kind": "request", "reference": reference},
+            actor=actor,
+            subject=f"{FAMILY_SOURCE}:{reference}",
+        )
         detail = {"record_id": record.id, "consent": list(intake.consent), "language": language}
         if provenance:
             record_provenance(
                 db, provenance, form=TRACING_REQUEST, reference=reference, actor=actor, at=at
             )
             detail["odk_instance_id"] = provenance.instance_id
+        detail["job"] = job
         append_event(
             db.connection(),
             actor=actor.label,

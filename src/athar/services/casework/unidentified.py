@@ -24,6 +24,7 @@ from athar.domain.messages import N_
 from athar.domain.record import parse_row
 from athar.errors import InvalidInput
 from athar.security.auth import NotFound, Permission, has_permission, require
+from athar.services import jobs
 from athar.services.actor import Actor
 from athar.services.audit import AuditAction, append_event, audit_read
 from athar.services.casework.odk_provenance import Provenance, record_provenance
@@ -154,12 +155,20 @@ def register(
             )
         except FormRecordInvalid as exc:
             raise DescriptorsInvalid(exc.errors) from None
+        job = jobs.queue_in(
+            db.connection(),
+            kind=jobs.SCORE_SUBJECT,
+            args={"subject_kind": "unidentified", "reference": reference},
+            actor=actor,
+            subject=f"{SOURCE}:{reference}",
+        )
         detail: dict[str, Any] = {"record_id": record.id, "kind": kind}
         if provenance:
             record_provenance(
                 db, provenance, form=UNIDENTIFIED, reference=reference, actor=actor, at=at
             )
             detail["odk_instance_id"] = provenance.instance_id
+        detail["job"] = job
         append_event(
             db.connection(),
             actor=actor.label,

@@ -337,6 +337,35 @@ def candidates_for(db: Session, actor: Actor, subject: Subject, reference: str) 
     return found
 
 
+def current_record_id(db: Session, subject: Subject, reference: str) -> int | None:
+    """The row id of the subject's current record, or ``None``."""
+    r = Record.__table__
+    return (
+        db.connection()
+        .execute(
+            select(r.c.id)
+            .join(_SOURCE, _SOURCE.c.id == r.c.source_id)
+            .where(
+                _SOURCE.c.code == subject.source,
+                r.c.record_id == reference,
+                r.c.is_current.is_(True),
+            )
+        )
+        .scalar()
+    )
+
+
+def count_for(db: Session, subject: Subject, reference: str) -> int | None:
+    """How many candidates the subject has, ``None`` if it does not exist.  A count only (no
+    names, no records): what a background job records of its work, not a view, so it is not
+    audited; a person sees the candidates through :func:`candidates_for`."""
+    rid = current_record_id(db, subject, reference)
+    if rid is None:
+        return None
+    found = _ranked(db, (_NEAR_RECORD, {"rid": rid}), reports_only=subject.reports_only)
+    return len(found) if found is not None else None
+
+
 def _guard(actor: Actor, permission: Permission) -> None:
     """A subject the actor may not see answers like one that does not exist."""
     if actor.role is None or not has_permission(actor.role, permission):

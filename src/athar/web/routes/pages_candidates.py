@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from athar.services.linking import candidates
 from athar.services.linking.candidates import REQUEST, SUBJECTS, Subject
+from athar.services.linking.scoring import scoring_job_for
 from athar.web.deps import CsrfProtected, CurrentUser, SessionDep, WebUser
 from athar.web.presenters import CANDIDATE_PAGES, candidate_rows, candidates_page, render_pair
 from athar.web.ratelimit import limited
@@ -30,7 +31,8 @@ def request_candidates_page(
 ) -> Response:
     found = candidates.candidates_for(db, user.actor, REQUEST, reference)
     rows = candidate_rows(REQUEST, reference, found)
-    return render(request, "candidates.html", reference=reference, rows=rows)
+    scoring = scoring_job_for(db, user.actor, REQUEST, reference)
+    return render(request, "candidates.html", reference=reference, rows=rows, scoring=scoring)
 
 
 def _add_flow(subject: Subject) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.background import BackgroundTask
 
 from athar.domain.messages import N_
 from athar.errors import InvalidInput, NotFound
@@ -13,11 +14,12 @@ from athar.security.auth import AccessError, Permission
 from athar.services.casework import tracing
 from athar.services.figures.overview import registry_overview
 from athar.services.registry.pfif_sources import set_death_authorised, source_states
+from athar.services.registry.upload_jobs import import_job_for
 from athar.web.deps import CsrfProtected, EngineDep, SessionDep, WebUser, requires
 from athar.web.errors import ApiError
-from athar.web.presenters import estimate_plot, stats_out
+from athar.web.presenters import estimate_plot, import_job_view, stats_out
 from athar.web.render import language_of, render
-from athar.web.uploads import run_import
+from athar.web.uploads import queue_import, start_job
 
 router = APIRouter(include_in_schema=False)
 Importer = Annotated[WebUser, Depends(requires(Permission.IMPORT_LISTS))]
@@ -27,19 +29,28 @@ Admin = Annotated[WebUser, Depends(requires(Permission.MANAGE_USERS))]
 
 @router.get("/imports", response_class=HTMLResponse)
 def imports_page(request: Request, user: Importer) -> Response:
-    return render(request, "imports.html", result=None, error=None)
+    return render(request, "imports.html", job=None, error=None)
 
 
 @router.post("/imports", response_class=HTMLResponse, dependencies=[CsrfProtected])
 async def imports_submit(request: Request, user: Importer) -> Response:
+    """Queue the upload's import and answer at once with the job's page."""
     try:
-        result = await run_import(request, user)
+        job_id = await queue_import(request, user)
     except (ApiError, AccessError) as exc:
-        return render(
-            request, "imports.html", status_code=exc.status, result=None, error=exc.message
-        )
-    status = 200 if result.outcome in ("unchanged", "already_imported") else 201
-    return render(request, "imports.html", status_code=status, result=result, error=None)
+        return render(request, "imports.html", status_code=exc.status, job=None, error=exc.message)
+    lang = request.query_params.get("lang")
+    target = f"/imports/jobs/{job_id}" + (f"?lang={lang}" if lang in ("ar", "en") else "")
+    return RedirectResponse(
+        target, status_code=303, background=BackgroundTask(start_job, request, job_id)
+    )
+
+
+@router.get("/imports/jobs/{job_id}", response_class=HTMLResponse)
+def import_job_page(request: Request, job_id: int, db: SessionDep, user: Importer) -> Response:
+    """An import job's state and, once it has ended, its result."""
+    job = import_job_for(db, user.actor, job_id)
+    return render(request, "imports.html", job=import_job_view(job), error=None)
 
 
 @router.get("/stats", response_class=HTMLResponse)

@@ -15,6 +15,7 @@ from athar.security.auth import Permission
 from athar.services.casework import tracing_intake, unidentified
 from athar.services.linking import candidates
 from athar.services.linking.candidates import UNIDENTIFIED
+from athar.services.linking.scoring import scoring_job_for
 from athar.web.deps import CsrfProtected, EngineDep, SessionDep, WebUser, requires
 from athar.web.presenters import candidate_rows
 from athar.web.ratelimit import limited
@@ -90,6 +91,12 @@ def view_page(reference: str, request: Request, db: SessionDep, user: Searcher) 
     view = unidentified.view_for(db, user.actor, reference)
     found = candidates.candidates_for(db, user.actor, UNIDENTIFIED, reference)
     rows = candidate_rows(UNIDENTIFIED, reference, found)
+    scoring = scoring_job_for(db, user.actor, UNIDENTIFIED, reference)
     return render(
-        request, "unidentified.html", view=view, rows=rows, kinds=dict(unidentified.KINDS)
+        request,
+        "unidentified.html",
+        view=view,
+        rows=rows,
+        kinds=dict(unidentified.KINDS),
+        scoring=scoring,
     )

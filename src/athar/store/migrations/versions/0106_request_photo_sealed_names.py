@@ -16,7 +16,7 @@ has the status ``spam`` and keeps the one it had, for "not spam" to restore.  Do
 restores that status and puts the request's record back (a downgraded store has no spam).
 
 Revision ID: 0106
-Revises: 0104
+Revises: 0105
 Create Date: 2026-12-02 13:00:00
 """
 
@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0106"
-down_revision = "0104"
+down_revision = "0105"
 branch_labels = None
 depends_on = None
 
