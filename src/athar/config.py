@@ -343,6 +343,8 @@ def log_file(environ: Mapping[str, str] | None = None) -> str:
         return os.path.expanduser(configured)
     state = env.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
     return os.path.join(state, "athar", "athar.log")
+
+
 def pfif_domain(environ: Mapping[str, str] | None = None) -> str:
     return raw("pfif_domain", environ)
 
