@@ -19,10 +19,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from athar.security.auth import Role
+from athar.store.casework import User
 from athar.store.engine import make_engine
 from athar.store.models import AuditEvent, Person, QuarantineRow, Record
 from athar.web.app import create_app
@@ -381,3 +382,96 @@ def test_no_template_needs_inline_script_or_style() -> None:
         f"{t.name}: {m.group(0)}" for t in templates for m in inline.finditer(t.read_text())
     ]
     assert offenders == []
+
+
+# --- reserved sources (issue 18, finding 6) --------------------------------------------------
+
+
+@pytest.mark.parametrize("reserved", ["family", "unidentified"])
+def test_reserved_sources_are_written_only_by_their_own_services(web: Web, reserved: str) -> None:
+    """A partner bound to ``family``/``unidentified`` could rewrite a tracing request's record
+    (a new version with a ``deceased`` claim) and probe which references exist."""
+    ids = seed_world(web)
+    target = ids["reference"] if reserved == "family" else ids["unidentified"]
+    with pytest.raises(ValueError, match="reserved"):
+        web.add_user("hijacker", Role.DATA_PARTNER, source_code=reserved)
+    # an account bound to it before the fix (written straight into the store) gets nowhere
+    web.add_user("hijacker", Role.DATA_PARTNER, source_code="ngo_h")
+    web.add_user("admin", Role.ADMIN)
+    with Session(web.engine) as db:
+        db.execute(update(User).where(User.username == "hijacker").values(source_code=reserved))
+        db.commit()
+    hijack = (
+        f"source,record_id,full_name,status\n{reserved},{target},HIJACKED NAME,deceased\n"
+        f"{reserved},T-NOPE-0000,Probe,deceased\n"
+    ).encode()
+
+    def snapshot() -> list[tuple[str, str | None, int, bool]]:
+        with Session(web.engine) as db:
+            return [
+                (r.record_id, r.full_name, r.version, r.is_current)
+                for r in db.scalars(select(Record).order_by(Record.id))
+            ]
+
+    before = snapshot()
+    partner = web.client()
+    token = api_login(partner, "hijacker")
+    r = partner.post(
+        "/api/v1/imports",
+        files={"file": ("list.csv", hijack, "text/csv")},
+        headers={"X-CSRF-Token": token},
+    )
+    assert r.status_code == 403 and "reserved" in r.json()["error"]["message"], r.text
+    # nor may an administrator import into it, by a row, by the mapping or by the form field
+    admin = web.client()
+    token = api_login(admin, "admin")
+    r = admin.post(
+        "/api/v1/imports",
+        files={"file": ("list.csv", hijack, "text/csv")},
+        headers={"X-CSRF-Token": token},
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["rows_quarantined"] == 2, body
+    assert body["rows_new"] == body["rows_new_version"] == body["rows_unchanged"] == 0
+    mapped = admin.post(
+        "/api/v1/imports",
+        files={
+            "file": ("list.csv", f"record_id,full_name\n{target},HIJACKED NAME\n".encode()),
+            "mapping": ("m.yaml", f"constants:\n  source: {reserved}\n".encode()),
+        },
+        headers={"X-CSRF-Token": token},
+    )
+    assert mapped.status_code == 201 and mapped.json()["rows_quarantined"] == 1, mapped.text
+    chosen = admin.post(
+        "/api/v1/imports",
+        files={"file": ("list.csv", f"record_id,full_name\n{target},HIJACKED NAME\n".encode())},
+        data={"source": reserved},
+        headers={"X-CSRF-Token": token},
+    )
+    assert chosen.status_code == 403 and "reserved" in chosen.text, chosen.text
+    assert snapshot() == before
+    assert all(name != "HIJACKED NAME" for _, name, _, _ in snapshot())
+
+
+def test_the_operators_import_never_rewrites_a_tracing_requests_record(
+    web: Web, tmp_path: Path
+) -> None:
+    """``athar import`` may load a legacy family list (new records), but a new version of a
+    stored family record (a tracing request's) is quarantined, not written."""
+    from athar.services.actor import Actor
+    from athar.services.registry.importer import ImportOptions, import_file
+
+    ids = seed_world(web)
+    path = tmp_path / "family.csv"
+    path.write_text(
+        f"source,record_id,full_name,status\nfamily,{ids['reference']},HIJACKED NAME,deceased\n"
+        "family,T-LEGACY-1,Legacy Name,detained\n",
+        encoding="utf-8",
+    )
+    result = import_file(web.engine, path, ImportOptions(actor=Actor("operator")))
+    assert (result.rows_new, result.rows_new_version, result.rows_quarantined) == (1, 0, 1)
+    assert any("reserved" in p.reason for p in result.problems)
+    with Session(web.engine) as db:
+        names = set(db.scalars(select(Record.full_name)))
+    assert "HIJACKED NAME" not in names and "Legacy Name" in names

@@ -69,6 +69,8 @@ async def run_import(request: Request, user: WebUser) -> ImportOut:
             actor=user.actor,
             # bounded: the limits bound each step, this the whole read (issue 18)
             time_limit=current_limits().upload_parse_seconds,
+            # a tracing request's or an intake's record is never uploaded (issue 18, 6)
+            reserved_sources=False,
         )
         result = await run_in_threadpool(import_file, request.app.state.engine, path, opts)
     if result.outcome == "unusable":

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from athar.domain.sources import is_reserved, reserved_message
 from athar.errors import NotAuthenticated
 from athar.security.auth import (
     NotFound,
@@ -93,6 +94,8 @@ def create_user(
         raise ValueError("the display name is empty")
     if role is Role.DATA_PARTNER and not source_code:
         raise ValueError("a data partner needs --source: the list they may import")
+    if source_code and is_reserved(source_code):
+        raise ValueError(reserved_message(source_code))
     secret = password or generate_password()
     password_hash = hash_password(secret)  # slow on purpose: before the write lock is taken
     with write_session(engine) as db:

@@ -15,9 +15,10 @@ from typing import Any
 from athar.domain.fields import TRACING_REQUEST, form_names, form_record_fields
 from athar.domain.messages import N_
 from athar.domain.record import parse_row
+from athar.domain.sources import FAMILY
 from athar.errors import InvalidInput
 
-FAMILY_SOURCE = "family"
+FAMILY_SOURCE = FAMILY
 
 
 #: relationship codes and their labels (translated where shown)

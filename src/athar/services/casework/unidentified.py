@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from athar.domain.messages import N_
 from athar.domain.record import parse_row
+from athar.domain.sources import UNIDENTIFIED
 from athar.errors import InvalidInput
 from athar.security.auth import NotFound, Permission, has_permission, require
 from athar.services.actor import Actor
@@ -34,7 +35,7 @@ from athar.services.registry.form_records import (
 from athar.store.engine import write_session
 from athar.store.models import Record, Source
 
-SOURCE = "unidentified"
+SOURCE = UNIDENTIFIED
 
 
 KINDS: tuple[tuple[str, str], ...] = (
