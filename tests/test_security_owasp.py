@@ -475,3 +475,52 @@ def test_the_operators_import_never_rewrites_a_tracing_requests_record(
     with Session(web.engine) as db:
         names = set(db.scalars(select(Record.full_name)))
     assert "HIJACKED NAME" not in names and "Legacy Name" in names
+
+
+# --- formulas in partner exports (issue 18, finding 5) ---------------------------------------
+
+HOSTILE_NAME = "Ahmad;=cmd|' /C calc'!A0"
+
+
+def _pieces(line: str) -> list[str]:
+    """A CSV line as a spreadsheet that splits at ``;`` (and ignores quoting) sees it."""
+    return [p.strip().strip('"').lstrip(" ") for p in line.split(";")]
+
+
+def test_a_formula_after_a_semicolon_never_reaches_a_partners_spreadsheet(
+    web: Web, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    from athar.ingest.safe_export import FORMULA_TRIGGERS
+    from athar.services.actor import Actor
+    from athar.services.registry.importer import ImportOptions, import_file
+    from athar.services.sharing.export_partner import export_partner
+
+    listed = tmp_path / "list.csv"
+    listed.write_text(
+        f'source,record_id,full_name,facility\nngo_x,X-1,"{HOSTILE_NAME}","Sednaya, +1"\n',
+        encoding="utf-8",
+    )
+    assert import_file(web.engine, listed, ImportOptions(actor=Actor("t"))).outcome == "stored"
+    out = tmp_path / "partner.csv"
+    export_partner(
+        web.engine, out, scope="partners", recipient="R", actor=Actor("op"), sources=["ngo_x"]
+    )
+    lines = out.read_text(encoding="utf-8").splitlines()
+    columns = lines[0].count(",") + 1
+    for line in lines[:2]:  # every field quoted, the header's too
+        assert line[0] == line[-1] == '"' and line.count('","') == columns - 1, line
+    for piece in _pieces(lines[1]) + [p.lstrip() for p in lines[1].split(",")]:
+        assert piece.strip('"')[:1] not in FORMULA_TRIGGERS, (piece, lines[1])
+    assert "Ahmad;'=cmd" in lines[1] and "Sednaya, '+1" in lines[1]
+
+    book = tmp_path / "partner.xlsx"
+    export_partner(
+        web.engine, book, scope="partners", recipient="R", actor=Actor("op"), sources=["ngo_x"]
+    )
+    sheet = load_workbook(book).active
+    assert sheet is not None
+    cells = [c for row in sheet.iter_rows() for c in row]
+    assert all(c.data_type != "f" for c in cells)
+    assert "Ahmad;'=cmd|' /C calc'!A0" in [c.value for c in cells]
