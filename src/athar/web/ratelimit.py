@@ -1,6 +1,7 @@
 """A small in-process sliding-window rate limiter (per user) for expensive or sensitive reads
 such as candidate search.  Per process: with several workers each counts on its own, so set the
-limit per worker.  Login attempts are limited in the database instead (see services.users)."""
+limit per worker.  Login attempts are limited in the database instead (see services.users).
+Every limiter keyed on the client's address takes it from :func:`client_address`."""
 
 from __future__ import annotations
 
@@ -13,6 +14,17 @@ from fastapi import Request
 
 from athar.web.deps import CurrentUser, WebUser
 from athar.web.errors import RateLimited
+
+
+def client_address(request: Request) -> str:
+    """The address of the client behind ``request``: the one every rate limiter keys on.
+
+    Behind a reverse proxy listed in ``ATHAR_TRUSTED_PROXIES`` this is the address the proxy
+    gives in ``X-Forwarded-For`` (the app factory installs uvicorn's proxy-headers
+    middleware for those proxies only, so the header of anyone else is ignored); otherwise
+    the socket's.  Without this, everyone behind the proxy shares one budget (issue 18,
+    finding 9)."""
+    return request.client.host if request.client else "unknown"
 
 
 class SlidingWindow:
