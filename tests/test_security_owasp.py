@@ -524,3 +524,258 @@ def test_a_formula_after_a_semicolon_never_reaches_a_partners_spreadsheet(
     cells = [c for row in sheet.iter_rows() for c in row]
     assert all(c.data_type != "f" for c in cells)
     assert "Ahmad;'=cmd|' /C calc'!A0" in [c.value for c in cells]
+
+
+# --- bodies refused by size as they stream (issue 18, finding 4) -----------------------------
+
+
+def _chunks(total: int, size: int = 64 * 1024) -> Iterator[bytes]:
+    """A body without a Content-Length (sent chunked)."""
+    sent = 0
+    while sent < total:
+        yield b"x" * min(size, total - sent)
+        sent += size
+
+
+def test_an_oversized_body_is_refused_before_csrf_or_parsing(
+    web: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from starlette.requests import Request
+
+    parsed: list[str] = []
+    real_form, real_body = Request.form, Request.body
+
+    def form(self: Request, *a: Any, **k: Any) -> Any:
+        parsed.append(self.url.path)
+        return real_form(self, *a, **k)
+
+    async def body(self: Request) -> bytes:
+        parsed.append(self.url.path)
+        return await real_body(self)
+
+    monkeypatch.setattr(Request, "form", form)
+    monkeypatch.setattr(Request, "body", body)
+    client = web.client()
+    limit = web.settings.max_body_bytes
+    # declared too large: 413, not the 403 of the missing token, and the body is never read
+    big_json = b'{"username": "' + b"a" * (limit + 10) + b'"}'
+    r = client.post(
+        "/api/v1/session", content=big_json, headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 413 and r.json()["error"]["code"] == "too_large", r.text
+    assert "KiB" in r.json()["error"]["message"]
+    r = client.post("/login", content=b"username=" + b"a" * (limit + 10))
+    assert r.status_code == 413 and parsed == []
+    # streamed without a length: counted as it comes, refused once past the limit
+    r = client.post(
+        "/api/v1/session",
+        content=_chunks(4 * limit),
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code == 413 and r.json()["error"]["code"] == "too_large", r.text
+    # a page in the reader's language
+    page = client.post(
+        "/login?lang=ar",
+        content=_chunks(4 * limit),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert page.status_code == 413 and 'lang="ar"' in page.text
+    # an upload's limit is the list's, not a form's: a list larger than a form is accepted ...
+    web.add_user("admin", Role.ADMIN)
+    token = api_login(client, "admin")
+    rows = "".join(f"ngo_x,X-{i},Omar Haddad {i}\n" for i in range(limit // 20))
+    listed = ("source,record_id,full_name\n" + rows).encode()
+    assert len(listed) > limit
+    r = client.post(
+        "/api/v1/imports",
+        files={"file": ("list.csv", listed, "text/csv")},
+        headers={"X-CSRF-Token": token},
+    )
+    assert r.status_code == 201, r.text
+    # ... and a forged upload is refused on its header or query token before it is spooled
+    parsed.clear()
+    for where in ({"headers": {"X-CSRF-Token": "forged"}}, {"params": {"csrf_token": "forged"}}):
+        r = client.post("/imports", files={"file": ("list.csv", listed, "text/csv")}, **where)  # type: ignore[arg-type]
+        assert r.status_code == 403, r.text
+    assert parsed == []
+
+
+def test_the_upload_forms_carry_their_csrf_token_ahead_of_the_body(web: Web) -> None:
+    web.add_user("admin", Role.ADMIN)
+    client = web.client()
+    page = client.get("/request")
+    assert re.search(r'action="/request\?csrf_token=[^"&]+"', page.text), page.text[:2000]
+    api_login(client, "admin")
+    page = client.get("/imports")
+    assert re.search(r'action="/imports\?csrf_token=[^"&]+"', page.text)
+
+
+# --- the API docs (issue 18, finding 7) ------------------------------------------------------
+
+
+def test_the_api_docs_run_nothing_from_elsewhere_and_can_be_turned_off(
+    db_url: str, keyring: Any
+) -> None:
+    engine = make_engine(db_url)
+    try:
+        on = TestClient(create_app(settings(db_url), engine=engine, keyring=keyring))
+        docs, home = on.get("/api/docs"), on.get("/")
+        assert docs.status_code == 200
+        assert docs.headers["content-security-policy"] == home.headers["content-security-policy"]
+        assert re.findall(r"(?:src|href)=\"([^\"]+)\"", docs.text)
+        for url in re.findall(r"(?:src|href)=\"([^\"]+)\"", docs.text):
+            assert url.startswith("/") and not url.startswith("//"), url
+            assert on.get(url).status_code == 200, url
+        assert "http://" not in docs.text and "https://" not in docs.text
+        assert on.get("/api/openapi.json").status_code == 200
+        off = TestClient(
+            create_app(settings(db_url, api_docs=False), engine=engine, keyring=keyring)
+        )
+        for url in ("/api/docs", "/api/docs/assets/swagger-ui-bundle.js", "/api/openapi.json"):
+            assert off.get(url).status_code == 404, url
+        assert off.get("/").status_code == 200
+    finally:
+        engine.dispose()
+
+
+# --- client addresses and the login delay (issue 18, finding 9) ------------------------------
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_login_budget(
+    db_url: str, keyring: Any
+) -> None:
+    from athar.web.ratelimit import client_address  # the one function every limiter uses
+
+    assert callable(client_address)
+    engine = make_engine(db_url)
+    s = settings(db_url, login_rate_per_ip=3, trusted_proxies="10.0.0.0/8")
+    app = create_app(s, engine=engine, keyring=keyring)
+    try:
+        create_user_for = Web(app, engine, s)
+        create_user_for.add_user("amira", Role.CASE_WORKER)
+
+        def attempts(peer: str, forwarded: str, n: int) -> list[int]:
+            client = TestClient(app, client=(peer, 40000))
+            codes = []
+            for _ in range(n):
+                token = csrf(client)
+                r = client.post(
+                    "/api/v1/session",
+                    json={"username": f"nobody{len(codes)}", "password": "wrong wrong"},
+                    headers={"X-CSRF-Token": token, "X-Forwarded-For": forwarded},
+                )
+                codes.append(r.status_code)
+            return codes
+
+        # two people behind the proxy: one's failures do not spend the other's budget
+        assert attempts("10.0.0.1", "203.0.113.5", 4) == [401, 401, 401, 429]
+        assert attempts("10.0.0.1", "203.0.113.6", 1) == [401]
+        # a peer that is not a trusted proxy cannot choose its address with the header
+        assert attempts("192.0.2.9", "198.51.100.1", 3) == [401, 401, 401]
+        assert attempts("192.0.2.9", "198.51.100.2", 1) == [429]
+    finally:
+        engine.dispose()
+
+
+def test_failed_logins_delay_the_account_but_never_lock_it(
+    web: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from athar.services.access import users
+
+    web.add_user("amira", Role.CASE_WORKER)
+    client = web.client()
+    token = csrf(client)
+    real_now = users.now
+    shift = timedelta(0)
+    monkeypatch.setattr(users, "now", lambda: real_now() + shift)
+
+    def attempt(password: str) -> tuple[int, str]:
+        r = client.post(
+            "/api/v1/session",
+            json={"username": "amira", "password": password},
+            headers={"X-CSRF-Token": token},
+        )
+        return r.status_code, r.json().get("error", {}).get("code", "ok")
+
+    for _ in range(web.settings.lockout_failures):
+        assert attempt("not the password") == (401, "invalid_credentials")
+    assert attempt(PASSWORD) == (429, "locked_out")  # too soon after the last failure
+    # an attacker who keeps trying while the account rests changes nothing ...
+    for _ in range(5):
+        assert attempt("still not it") == (429, "locked_out")
+    # ... and the owner who waits out the (short) delay gets in: no 15-minute lock
+    shift = timedelta(seconds=web.settings.login_max_delay_seconds + 1)
+    assert attempt(PASSWORD)[0] == 200
+
+
+# --- cookies and idle sessions (issue 18, finding 22) ----------------------------------------
+
+
+def test_over_https_cookies_are_host_prefixed_and_sessions_end_when_idle(
+    db_url: str, keyring: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from athar.services.access import users
+
+    engine = make_engine(db_url)
+    s = settings(db_url, session_idle_minutes=30, session_hours=2).with_changes(cookie_secure=True)
+    app = create_app(s, engine=engine, keyring=keyring)
+    real_now = users.now
+    shift = timedelta(0)
+    monkeypatch.setattr(users, "now", lambda: real_now() + shift)
+    try:
+        Web(app, engine, s).add_user("amira", Role.CASE_WORKER)
+        client = TestClient(app, base_url="https://testserver")
+        first = client.get("/api/v1/session")
+        anon = first.headers.get_list("set-cookie")
+        assert anon and all(c.startswith("__Host-") for c in anon), anon
+        r = client.post(
+            "/api/v1/session",
+            json={"username": "amira", "password": PASSWORD},
+            headers={"X-CSRF-Token": first.json()["csrf_token"]},
+        )
+        assert r.status_code == 200, r.text
+        cookie = next(c for c in r.headers.get_list("set-cookie") if "_session=" in c)
+        parts = [p.strip().lower() for p in cookie.split(";")]
+        assert parts[0].startswith("__host-athar_session=")
+        assert "secure" in parts and "path=/" in parts and "httponly" in parts
+        assert not any(p.startswith("domain") for p in parts)
+        assert client.get("/api/v1/me").status_code == 200
+        # used every 20 minutes: still live after 80
+        for minutes in (20, 40, 60, 80):
+            shift = timedelta(minutes=minutes)
+            assert client.get("/api/v1/me").status_code == 200, minutes
+        # left alone for 31 minutes: over
+        shift = timedelta(minutes=80 + 31)
+        assert client.get("/api/v1/me").status_code == 401
+    finally:
+        engine.dispose()
+
+
+def test_a_session_in_use_still_ends_at_its_absolute_lifetime(
+    db_url: str, keyring: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from athar.services.access import users
+
+    engine = make_engine(db_url)
+    s = settings(db_url, session_idle_minutes=30, session_hours=1)
+    app = create_app(s, engine=engine, keyring=keyring)
+    real_now = users.now
+    shift = timedelta(0)
+    monkeypatch.setattr(users, "now", lambda: real_now() + shift)
+    try:
+        Web(app, engine, s).add_user("amira", Role.CASE_WORKER)
+        client = TestClient(app)
+        api_login(client, "amira")
+        for minutes in (20, 40, 55):
+            shift = timedelta(minutes=minutes)
+            assert client.get("/api/v1/me").status_code == 200, minutes
+        shift = timedelta(minutes=61)
+        assert client.get("/api/v1/me").status_code == 401
+    finally:
+        engine.dispose()

@@ -153,7 +153,10 @@ async def csrf_protect(request: Request) -> AsyncIterator[None]:
     if any(early):
         if not csrf_valid(secret, csrf_binding(request), early):
             raise CsrfFailed("missing or invalid CSRF token; reload the page and try again")
-        yield
+        try:
+            yield
+        finally:
+            await request.close()  # the files of a form the route parsed, if it did
         return
     candidates: list[str | None] = []
     content_type = request.headers.get("content-type", "")
