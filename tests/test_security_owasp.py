@@ -779,3 +779,45 @@ def test_a_session_in_use_still_ends_at_its_absolute_lifetime(
         assert client.get("/api/v1/me").status_code == 401
     finally:
         engine.dispose()
+
+
+# --- the wrong key file (issue 18, finding 8) ------------------------------------------------
+
+
+def test_with_the_wrong_keys_nothing_starts_backs_up_or_exports(
+    web: Web, keyring: Any, tmp_path: Path
+) -> None:
+    from athar.errors import EXIT_FAILED, ConfigError
+    from athar.security import crypto
+    from athar.security.crypto import KeyRing
+    from athar.services.actor import Actor
+    from athar.services.safekeeping.backup import backup
+    from athar.services.sharing.export_partner import export_partner
+    from athar.store.keycheck import KeysDoNotMatch
+
+    seed_world(web)  # two tracing requests: contact details sealed with the "test" key
+    tmp_path = tmp_path / "out"
+    tmp_path.mkdir()
+    other_id = KeyRing.generate("other")
+    same_id_wrong_bytes = KeyRing.generate("test")
+    try:
+        for ring, says in ((other_id, "lacks key id(s) 'test'"), (same_id_wrong_bytes, "not the")):
+            with pytest.raises(KeysDoNotMatch, match="refusing to start the web app") as err:
+                create_app(web.settings, engine=web.engine, keyring=ring)
+            message = str(err.value)
+            assert says in message and "tracing_request." in message, message
+            assert isinstance(err.value, ConfigError) and err.value.exit_code == EXIT_FAILED
+            archive = tmp_path / "store.athar-backup"
+            with pytest.raises(KeysDoNotMatch, match="refusing to back up"):
+                backup(web.engine, archive, ring=ring)
+            crypto.configure(ring)
+            out = tmp_path / "partner.csv"
+            with pytest.raises(KeysDoNotMatch, match="refusing to export"):
+                export_partner(web.engine, out, scope="partners", recipient="R", actor=Actor("o"))
+            assert list(tmp_path.iterdir()) == []  # no archive, no export, no partial file
+        # the right ring (and a ring that also holds a newer key) passes
+        create_app(web.settings, engine=web.engine, keyring=keyring)
+        both = KeyRing({**keyring.keys, **other_id.keys}, "other")
+        create_app(web.settings, engine=web.engine, keyring=both)
+    finally:
+        crypto.configure(keyring)

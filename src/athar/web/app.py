@@ -21,6 +21,7 @@ from athar.security.auth import Role, csrf_token, new_token, token_digest
 from athar.services.access.users import keep_session_alive, session_user_columns
 from athar.services.figures.overview import FiguresCache
 from athar.store.engine import make_engine, reads_without_transaction
+from athar.store.keycheck import check_keys
 from athar.store.migrate import require_current
 from athar.web.apidocs import install_api_docs
 from athar.web.bodylimit import BodyLimit
@@ -191,9 +192,11 @@ def create_app(
     settings = settings or Settings.from_env()
     if keyring is not None:
         crypto.configure(keyring)
-    crypto.current_keyring()  # fail at start-up, not at the first request, without a key
+    ring = crypto.current_keyring()  # fail at start-up, not at the first request, without a key
     engine = engine or make_engine(settings.database_url)
     require_current(engine)
+    # and with the wrong key: never seal new contacts under it (issue 18, finding 8)
+    check_keys(engine, ring, doing="start the web app")
 
     app = FastAPI(
         title="Athar",
