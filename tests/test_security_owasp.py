@@ -687,9 +687,9 @@ def test_failed_logins_delay_the_account_but_never_lock_it(
     web.add_user("amira", Role.CASE_WORKER)
     client = web.client()
     token = csrf(client)
-    real_now = users.now
+    frozen = users.now()  # the clock stands still unless the test moves it
     shift = timedelta(0)
-    monkeypatch.setattr(users, "now", lambda: real_now() + shift)
+    monkeypatch.setattr(users, "now", lambda: frozen + shift)
 
     def attempt(password: str) -> tuple[int, str]:
         r = client.post(
