@@ -54,6 +54,8 @@ SERVER_ENV = {
     "ATHAR_SEARCH_RATE_PER_MINUTE": "1000000",
 }
 PASSWORD = "fuzz password that is long enough"
+#: routes that start or end a session: sent by the anonymous client only
+SESSION_ROUTES = frozenset({"/api/v1/session", "/login", "/logout"})
 
 
 def _free_port() -> int:
@@ -256,6 +258,11 @@ def run_web(seconds: float, seed: int, workdir: Path) -> dict[str, Any]:
             send("upload", what, client, "POST", "/api/v1/imports", files=files,
                  headers={"X-CSRF-Token": token})  # fmt: skip
 
+        def session_of(path: str) -> httpx.Client:
+            """The anonymous client for the routes that log in or out (the administrator's
+            session must last the run)."""
+            return anon if path in SESSION_ROUTES else client
+
         def json_bomb() -> None:
             method, path = rnd.choice(json_routes)
             limit = _limit(path)
@@ -267,7 +274,7 @@ def run_web(seconds: float, seed: int, workdir: Path) -> dict[str, Any]:
                     (b'{"given_name": "' + b"\\u0645" * (limit // 7) + b'"}', "long escaped text"),
                 ]
             )
-            send("json", what, client, method, path, content=body[: limit],
+            send("json", what, session_of(path), method, path, content=body[:limit],
                  headers={"X-CSRF-Token": token, "content-type": "application/json"})  # fmt: skip
 
         def oversized() -> None:
@@ -289,7 +296,7 @@ def run_web(seconds: float, seed: int, workdir: Path) -> dict[str, Any]:
             body = rnd.randbytes(rnd.choice([0, 10, 1000, 100_000]))
             ctype = rnd.choice(["application/json", "multipart/form-data; boundary=--x",
                                 "application/x-www-form-urlencoded", "text/csv", ""])  # fmt: skip
-            send("random", f"{len(body)} random bytes as {ctype or 'nothing'}", client, method,
+            send("random", f"{len(body)} random bytes as {ctype or 'nothing'}", session_of(path), method,
                  path, content=body, headers={"X-CSRF-Token": token, "content-type": ctype})  # fmt: skip
 
         # every route gets an oversized body at least once, both ways
