@@ -658,7 +658,8 @@ def main(argv: list[str]) -> None:
             "",
             f"Live server ({web['seconds']:.0f} s, uvicorn, one process, a fresh SQLite store; "
             f"{web['routes_with_a_body']} state-changing routes).  Bounds: no crash (5xx, dropped "
-            "connection, timeout), every oversized body answered 413, the slowest request under "
+            "connection, timeout), every oversized body refused (declared: 413 before it is read; "
+            "streamed: 413, or 4xx before it is read), the slowest request under "
             f"{b['slowest_seconds']:g} s, the server's peak RSS under {b['peak_rss_mib']:g} MiB.",
             "",
             "| requests | crashes | oversized not refused | slowest request | server peak RSS MiB "
