@@ -8,6 +8,13 @@
 | rate limits (A04/A07) | login: the page and the API share one per-address budget, and the right password does not pass while limited; candidate search: requests and the unidentified share one per-user budget | ``test_web_auth.py``: the API limits alone |
 | uploads (A04) | lists and photos: too large is refused before it is stored, the type is judged by content not by name, a stored photo is served with its sniffed type and ``nosniff`` | ``test_web_intake.py``: photo size/type through the API |
 | security headers (A05) | CSP without inline script or style, ``frame-ancestors 'none'``, ``nosniff``, ``Referrer-Policy``, ``X-Frame-Options`` on pages, API answers, errors and static files; no template has inline script, style or event handlers | |
+| issue 18, finding 4 (A04) | an oversized body, declared or streamed, is refused with 413 before CSRF or any parsing; a forged upload is refused on its header/query token before it is spooled | ``bench fuzz`` (live server, every route) |
+| issue 18, finding 5 (A03) | ``Ahmad;=cmd...`` never becomes a formula in a partner's CSV (every field quoted, triggers after a separator neutralised) or XLSX (strings only) | ``test_safe_export.py`` |
+| issue 18, finding 6 (A01) | no partner is bound to ``family``/``unidentified``; no upload, and no import at all as a new version, writes their records | |
+| issue 18, finding 7 (A05) | ``/api/docs`` under the pages' CSP, nothing from elsewhere; ``ATHAR_API_DOCS=false`` serves no docs and no schema | ``test_web_browser_apidocs.py`` |
+| issue 18, finding 8 (A02) | with a key ring lacking a key id, or with the wrong key under the right id, the app does not start and backup and export refuse | |
+| issue 18, finding 9 (A07) | behind a trusted proxy each client has its own log-in budget, and a spoofed header from anyone else changes nothing; failures delay an account, never lock it | |
+| issue 18, finding 22 (A07) | ``__Host-`` cookies over HTTPS; sessions end when idle, and at their absolute lifetime even in use | |
 """
 
 from __future__ import annotations
