@@ -1,7 +1,7 @@
 """Fuzz the importers and the name engine with hostile input, for a given wall-clock time.
 
-    .venv/bin/python -m bench fuzz -- --seconds 600      # the recorded run (one core)
-    .venv/bin/python -m bench fuzz -- --seconds 30       # a quick look
+    .venv/bin/python -m bench fuzz -- --minutes 10       # the recorded run
+    .venv/bin/python -m bench fuzz -- --minutes 1        # a quick look
 
 Engine: hypothesis, run in rounds of fresh random examples (no shrinking, no example
 database) until the time is up.  Every exception that escapes the code under test is a
@@ -23,6 +23,13 @@ crash: its input is saved under ``bench/work/fuzz-crashes/`` and counted.  Targe
     mappings with anchors and aliases ("billion laughs"), too many values, too deep; JSON
     nested, widened and lengthened past reason.  Each must end (refused, or for the 100,000
     rows stored) within a stated time and peak memory, and hold the write lock briefly.
+``web``
+    a live server (uvicorn, a fresh store) under hostile requests for a third of the time:
+    hostile lists uploaded (XLSX with inflated shared strings and rows, zip bombs, JSON depth
+    and width bombs, YAML with aliases), JSON bombs as the body of every JSON route, and an
+    oversized body (declared and streamed) on every state-changing route, which must answer
+    413; crashes (5xx, dropped connections), the slowest request and the server's peak
+    memory are checked against :data:`bench.fuzz_web.WEB_BOUNDS` (:mod:`bench.fuzz_web`).
 ``names``
     every public key function of ``athar.names`` (normalise, parse, canonical, phonetic key,
     skeletons) on arbitrary text, mixed Arabic/Latin and name-like text; results must be
@@ -551,6 +558,13 @@ def run(
 def main(argv: list[str]) -> None:
     ap = argparse.ArgumentParser(prog="bench fuzz")
     ap.add_argument("--seconds", type=float, default=600.0)
+    ap.add_argument(
+        "--minutes",
+        type=float,
+        help="run for this long (instead of --seconds); the fixed "
+        "hostile files run before, in their own processes, and take a few minutes more",
+    )
+    ap.add_argument("--no-web", action="store_true", help="skip the live server")
     ap.add_argument("--seed", type=int, default=20261122)
     ap.add_argument("--no-hostile", action="store_true", help="skip the fixed hostile files")
     ap.add_argument("--hostile-case", help=argparse.SUPPRESS)  # one case, in a child process
@@ -560,12 +574,27 @@ def main(argv: list[str]) -> None:
         print(json.dumps(hostile_one(args.hostile_case, args.workdir)))  # noqa: T201
         return
     WORK.mkdir(parents=True, exist_ok=True)
+    total = args.minutes * 60 if args.minutes is not None else args.seconds
+    web_seconds = 0.0 if args.no_web else total / 3
     t0 = time.perf_counter()
-    result = run(args.seconds, args.seed, hostile_cases=not args.no_hostile)
+    result = run(total - web_seconds, args.seed, hostile_cases=not args.no_hostile)
+    web: dict[str, Any] | None = None
+    if web_seconds:
+        from bench.fuzz_web import run_web
+
+        web_dir = Path(tempfile.mkdtemp(prefix="athar-fuzz-web-", dir=WORK))
+        try:
+            web = run_web(web_seconds, args.seed, web_dir)
+        finally:
+            shutil.rmtree(web_dir, ignore_errors=True)
+    result["web"] = web
     wall = time.perf_counter() - t0
-    cmd = f".venv/bin/python -m bench fuzz -- --seconds {args.seconds:g} --seed {args.seed}"
+    span = f"--minutes {args.minutes:g}" if args.minutes is not None else f"--seconds {total:g}"
+    cmd = f".venv/bin/python -m bench fuzz -- {span} --seed {args.seed}"
     if args.no_hostile:
         cmd += " --no-hostile"
+    if args.no_web:
+        cmd += " --no-web"
     import subprocess
 
     head = subprocess.run(
@@ -622,6 +651,31 @@ def main(argv: list[str]) -> None:
                 f"{h.get('rows_quarantined', '')} | "
                 f"{'yes' if h['within_bounds'] else 'NO: ' + '; '.join(h['problems'])} |"
             )
+    if web is not None:
+        b = web["bounds"]
+        slow = web["slowest"]
+        lines += [
+            "",
+            f"Live server ({web['seconds']:.0f} s, uvicorn, one process, a fresh SQLite store; "
+            f"{web['routes_with_a_body']} state-changing routes).  Bounds: no crash (5xx, dropped "
+            "connection, timeout), every oversized body refused (declared: 413 before it is read; "
+            "streamed: 413, or 4xx before it is read), the slowest request under "
+            f"{b['slowest_seconds']:g} s, the server's peak RSS under {b['peak_rss_mib']:g} MiB.",
+            "",
+            "| requests | crashes | oversized not refused | slowest request | server peak RSS MiB "
+            "| within bounds |",
+            "|---|---:|---:|---|---:|---|",
+            f"| {', '.join(f'{k} {v}' for k, v in web['requests'].items())} | "
+            f"{len(web['crashes'])} | {len(web['violations'])} | {slow.get('seconds')} s: "
+            f"{slow.get('case', '')} ({slow.get('route', '')}) | {web['server_peak_rss_mib']} | "
+            f"{'yes' if web['within_bounds'] else 'NO: ' + '; '.join(web['problems'])} |",
+            "",
+            "Answers: " + ", ".join(f"{k}: {v}" for k, v in web["statuses"].items()) + ".",
+        ]
+        for c in web["crashes"][:20]:
+            lines.append(f"- crash: {c['kind']} {c['case']} on `{c['route']}`: {c['status']}")
+        for v in web["violations"][:20]:
+            lines.append(f"- not refused: {v['case']} on `{v['route']}`: {v['status']}")
     for title, entries in (("Crashes", result["crashes"]), ("Violations", result["violations"])):
         if entries:
             lines += ["", f"{title} (first inputs saved under bench/work/fuzz-crashes/):", ""]
@@ -635,6 +689,8 @@ def main(argv: list[str]) -> None:
     if result["crashes"] or result["violations"]:
         sys.exit(1)
     if not all(h["within_bounds"] for h in result["hostile"]):
+        sys.exit(1)
+    if web is not None and not web["within_bounds"]:
         sys.exit(1)
 
 

@@ -70,14 +70,35 @@ SETTINGS: dict[str, Setting] = {
         WEB,
     ),
     "session_hours": _s("ATHAR_SESSION_HOURS", "8", "lifetime of a login session", "int"),
+    "session_idle_minutes": _s(
+        "ATHAR_SESSION_IDLE_MINUTES",
+        "30",
+        "a login session unused this long ends (ATHAR_SESSION_HOURS bounds it in any case)",
+        "int",
+    ),
     "lockout_failures": _s(
-        "ATHAR_LOCKOUT_FAILURES", "5", "failed logins on one account before it is locked", "int"
+        "ATHAR_LOCKOUT_FAILURES",
+        "5",
+        "failed logins on one account before each further attempt must wait (5 s, then doubling)",
+        "int",
     ),
     "lockout_minutes": _s(
         "ATHAR_LOCKOUT_MINUTES",
         "15",
-        "how long an account stays locked after the failures",
+        "how long a failed login counts towards an account's delay",
         "int",
+    ),
+    "login_max_delay_seconds": _s(
+        "ATHAR_LOGIN_MAX_DELAY_SECONDS",
+        "60",
+        "the longest wait between login attempts on one account after repeated failures",
+        "int",
+    ),
+    "trusted_proxies": _s(
+        "ATHAR_TRUSTED_PROXIES",
+        "",
+        "addresses or networks (comma-separated) of the reverse proxies whose "
+        "X-Forwarded-For/-Proto give the client's address and scheme; none: the socket's",
     ),
     "login_rate_per_ip": _s(
         "ATHAR_LOGIN_RATE_PER_IP",
@@ -133,6 +154,12 @@ SETTINGS: dict[str, Setting] = {
         "out, nothing of the file stored)",
         "int",
     ),
+    "max_body_bytes": _s(
+        "ATHAR_MAX_BODY_BYTES",
+        str(256 * 1024),
+        "largest request body of a form or JSON call (uploads: the photo and import limits)",
+        "int",
+    ),
     "small_cell": _s(
         "ATHAR_SMALL_CELL",
         "5",
@@ -148,6 +175,12 @@ SETTINGS: dict[str, Setting] = {
         "ATHAR_COOKIE_SECURE",
         "true",
         "mark cookies Secure (HTTPS only); false for plain HTTP",
+        "bool",
+    ),
+    "api_docs": _s(
+        "ATHAR_API_DOCS",
+        "true",
+        "serve the interactive API documentation at /api/docs (false: no docs, no schema)",
         "bool",
     ),
     "default_locale": _s("ATHAR_DEFAULT_LOCALE", "ar", "language when the browser says none"),

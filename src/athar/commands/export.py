@@ -84,7 +84,8 @@ def partner(
     all_sources: bool,
     actor: str | None,
 ) -> None:
-    """Write interchange CSV OUT for RECIPIENT: only what each family's consent allows."""
+    """Write interchange CSV (or XLSX, for OUT named *.xlsx) for RECIPIENT: only what each
+    family's consent allows."""
     from athar.services.actor import Actor
     from athar.services.sharing.export_partner import export_partner
 

@@ -8,6 +8,7 @@ from typing import Any
 from athar.domain.interchange import INTERCHANGE_COLUMNS
 from athar.domain.quoting import quote
 from athar.domain.record import Issue
+from athar.domain.sources import is_reserved, reserved_message
 from athar.errors import InvalidInput
 from athar.ingest.mapping import Mapping, Split, header_key, split_value
 from athar.ingest.readers import OVERFLOW_KEY, UnusableInput
@@ -47,10 +48,13 @@ class ColumnPlan:
         *,
         keep_extra: bool = False,
         source_option: str | None = None,
+        reserved_sources: bool = True,
     ) -> None:
         m = mapping or Mapping()
         self.mapping = m
         self.source_option = source_option
+        #: false: a row of a reserved source is a problem (:mod:`athar.domain.sources`)
+        self.reserved_sources = reserved_sources
         self.rename: dict[str, str] = {}
         self.splits: dict[str, Split] = {}
         self.extra: set[str] = set()
@@ -93,6 +97,8 @@ class ColumnPlan:
             raise UnusableInput(
                 f"{file_name}: no record_id column (columns: {_listed([quote(h) for h in header])})"
             )
+        if source_option and not reserved_sources and is_reserved(source_option):
+            raise UnusableInput(f"{file_name}: {reserved_message(source_option)}")
         if "source" not in produced and not source_option:
             raise UnusableInput(
                 f"{file_name}: no source column; give the source with --source NAME "
@@ -146,6 +152,10 @@ class ColumnPlan:
         for col, value in self.mapping.constants.items():
             cells[col] = value
         opt = self.source_option
+        have = cells.get("source")
+        if have is not None and not self.reserved_sources and is_reserved(have):
+            # the tracing requests' and the intake's records: never imported (issue 18, 6)
+            issues.append(Issue("source", reserved_message(have)))
         if opt:
             have = cells.get("source")
             if have is None:

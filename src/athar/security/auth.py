@@ -24,6 +24,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from athar import errors
+from athar.domain.sources import is_reserved, reserved_message
 from athar.errors import AtharError
 
 
@@ -195,6 +196,9 @@ def import_source_for(
 ) -> str | None:
     """The source an import is pinned to: a data partner's own list, whatever they ask for;
     anyone else's choice (``None``: the file's rows name their sources)."""
+    for source in (own_source, requested):
+        if source and is_reserved(source):  # written only by its own service (issue 18, 6)
+            raise PermissionDenied(reserved_message(source))
     if role == Role.DATA_PARTNER:
         if not own_source:
             raise PermissionDenied("this data partner has no list of their own")

@@ -13,16 +13,19 @@ from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from athar import __version__
 from athar.security import crypto
 from athar.security.auth import Role, csrf_token, new_token, token_digest
-from athar.services.access.users import session_user_columns
+from athar.services.access.users import keep_session_alive, session_user_columns
 from athar.services.figures.overview import FiguresCache
 from athar.store.engine import make_engine, reads_without_transaction
+from athar.store.keycheck import check_keys
 from athar.store.migrate import require_current
 from athar.web.apidocs import install_api_docs
-from athar.web.deps import ANON_COOKIE, SESSION_COOKIE, WebUser
+from athar.web.bodylimit import BodyLimit
+from athar.web.deps import ANON_COOKIE, SESSION_COOKIE, WebUser, cookie_name, delete_cookie
 from athar.web.errors import install_error_handlers
 from athar.web.i18n import LANG_COOKIE, LOCALES, load_languages, negotiate
 from athar.web.ratelimit import IntakeThrottle, SlidingWindow
@@ -83,9 +86,18 @@ def _load_user(app: FastAPI, token: str) -> WebUser | None:
     with app.state.engine.connect() as conn:
         conn.execution_options(**reads_without_transaction(conn))
         row = session_user_columns(conn, token)
-        if row is None:
-            return None
-        return WebUser(row.id, row.username, row.display_name, Role(row.role), row.source_code)
+    if row is None:
+        return None
+    settings: Settings = app.state.settings
+    # used: the idle deadline moves on (one write a minute at most; issue 18, finding 22)
+    keep_session_alive(
+        app.state.engine,
+        token=token,
+        row=row,
+        idle_minutes=settings.session_idle_minutes,
+        hours=settings.session_hours,
+    )
+    return WebUser(row.id, row.username, row.display_name, Role(row.role), row.source_code)
 
 
 class RequestContext:
@@ -103,12 +115,17 @@ class RequestContext:
         self.app = app
         self.fastapi = app_ref
         self.settings = settings
+        #: ``__Host-`` names over HTTPS (issue 18, finding 22)
+        self.names = tuple(
+            cookie_name(settings, c) for c in (SESSION_COOKIE, ANON_COOKIE, LANG_COOKIE)
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         settings = self.settings
+        session_cookie, anon_cookie, lang_cookie = self.names
         request = Request(scope)
         query_lang = request.query_params.get("lang")
         cookies = request.cookies
@@ -116,17 +133,17 @@ class RequestContext:
         state = scope.setdefault("state", {})
         state["lang"] = negotiate(
             query_lang,
-            cookies.get(LANG_COOKIE),
+            cookies.get(lang_cookie),
             request.headers.get("accept-language"),
             settings.default_locale,
         )
-        token = cookies.get(SESSION_COOKIE)
+        token = cookies.get(session_cookie)
         if path.startswith("/static/"):
             token = None  # no database round trip for a stylesheet
         user = await run_in_threadpool(_load_user, self.fastapi, token) if token else None
         state["user"] = user
         state["session_token"] = token if user else None
-        anon = cookies.get(ANON_COOKIE)
+        anon = cookies.get(anon_cookie)
         fresh_anon = None
         if not anon or len(anon) > 64:
             anon = fresh_anon = new_token()
@@ -142,18 +159,18 @@ class RequestContext:
                 secure = settings.cookie_secure
                 if query_lang and query_lang.lower() in LOCALES:
                     extra.set_cookie(
-                        LANG_COOKIE,
+                        lang_cookie,
                         query_lang.lower(),
                         max_age=365 * 86400,
                         samesite="lax",
                         secure=secure,
                     )
-                if fresh_anon and ANON_COOKIE not in cookies_set:
+                if fresh_anon and anon_cookie not in cookies_set:
                     extra.set_cookie(
-                        ANON_COOKIE, fresh_anon, httponly=True, samesite="lax", secure=secure
+                        anon_cookie, fresh_anon, httponly=True, samesite="lax", secure=secure
                     )
-                if token and user is None and SESSION_COOKIE not in cookies_set:
-                    extra.delete_cookie(SESSION_COOKIE)
+                if token and user is None and session_cookie not in cookies_set:
+                    delete_cookie(settings, extra, SESSION_COOKIE)
                 for key, value in extra.raw_headers:
                     if key == b"set-cookie":
                         headers.append("set-cookie", value.decode("latin-1"))
@@ -177,9 +194,11 @@ def create_app(
     settings = settings or Settings.from_env()
     if keyring is not None:
         crypto.configure(keyring)
-    crypto.current_keyring()  # fail at start-up, not at the first request, without a key
+    ring = crypto.current_keyring()  # fail at start-up, not at the first request, without a key
     engine = engine or make_engine(settings.database_url)
     require_current(engine)
+    # and with the wrong key: never seal new contacts under it (issue 18, finding 8)
+    check_keys(engine, ring, doing="start the web app")
 
     app = FastAPI(
         title="Athar",
@@ -189,7 +208,8 @@ def create_app(
             'answers {"error": {"code": ..., "message": ...}}. State-changing calls need the '
             "X-CSRF-Token header: GET /api/v1/session returns the token for your session."
         ),
-        openapi_url="/api/openapi.json",
+        # no schema either when the docs are turned off (ATHAR_API_DOCS=false)
+        openapi_url="/api/openapi.json" if settings.api_docs else None,
         docs_url=None,  # served by athar.web.apidocs: no CDN, the pages' CSP
         redoc_url=None,
     )
@@ -206,10 +226,17 @@ def create_app(
 
     install_error_handlers(app)
 
+    # the last added runs first: the client's address and scheme from a trusted proxy, then
+    # the request's context, then the body's size (before any route reads it)
+    app.add_middleware(BodyLimit, app_ref=app, settings=settings)
     app.add_middleware(RequestContext, app_ref=app, settings=settings)
+    proxies = settings.proxy_networks()
+    if proxies:  # X-Forwarded-For/-Proto from these only; nobody else's is believed
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
 
     for router in routers():
         app.include_router(router)
-    install_api_docs(app)
+    if settings.api_docs:
+        install_api_docs(app)
     app.mount("/static", StaticFiles(packages=[("athar.web", "static")]), name="static")
     return app

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -25,8 +25,24 @@ from athar.web.errors import CsrfFailed, Forbidden, NotAuthenticated
 
 SESSION_COOKIE = "athar_session"
 ANON_COOKIE = "athar_anon"
+#: the prefix of every cookie when served over HTTPS (``ATHAR_COOKIE_SECURE``): the browser
+#: then keeps it only if Secure, with Path=/ and no Domain, so no sibling host can plant or
+#: shadow it (issue 18, finding 22)
+HOST_PREFIX = "__Host-"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+
+
+def cookie_name(settings: Any, base: str) -> str:
+    """The name cookie ``base`` has under ``settings``: ``__Host-`` + base over HTTPS."""
+    return HOST_PREFIX + base if settings.cookie_secure else base
+
+
+def delete_cookie(settings: Any, response: Response, base: str) -> None:
+    """Remove cookie ``base`` (as it was set: Secure over HTTPS, which ``__Host-`` needs)."""
+    response.delete_cookie(
+        cookie_name(settings, base), secure=settings.cookie_secure, samesite="lax"
+    )
 
 
 @dataclass(frozen=True)
@@ -125,10 +141,24 @@ def csrf_binding(request: Request) -> str | None:
 async def csrf_protect(request: Request) -> AsyncIterator[None]:
     """Refuse a state-changing request whose CSRF token is missing or wrong.
 
-    A form body is parsed here (and cached on the request for the route); its uploaded files
-    are closed when the request is done.
+    A token in the ``X-CSRF-Token`` header or the ``csrf_token`` query parameter is checked
+    before a byte of the body is read: the upload forms put it in their action's query, so a
+    forged upload is refused before anything is spooled to disk (issue 18, finding 4).  Only
+    without one is a form body parsed (within the route's size limit,
+    :mod:`athar.web.bodylimit`) for its ``csrf_token`` field, and cached on the request for
+    the route; its uploaded files are closed when the request is done.
     """
-    candidates: list[str | None] = [request.headers.get(CSRF_HEADER)]
+    secret = request.app.state.settings.secret_key
+    early = [request.headers.get(CSRF_HEADER), request.query_params.get(CSRF_FIELD)]
+    if any(early):
+        if not csrf_valid(secret, csrf_binding(request), early):
+            raise CsrfFailed("missing or invalid CSRF token; reload the page and try again")
+        try:
+            yield
+        finally:
+            await request.close()  # the files of a form the route parsed, if it did
+        return
+    candidates: list[str | None] = []
     content_type = request.headers.get("content-type", "")
     form: FormData | None = None
     try:
@@ -136,7 +166,7 @@ async def csrf_protect(request: Request) -> AsyncIterator[None]:
             form = await request.form()
             value: Any = form.get(CSRF_FIELD)
             candidates.append(value if isinstance(value, str) else None)
-        if not csrf_valid(request.app.state.settings.secret_key, csrf_binding(request), candidates):
+        if not csrf_valid(secret, csrf_binding(request), candidates):
             raise CsrfFailed("missing or invalid CSRF token; reload the page and try again")
         yield
     finally:

@@ -14,8 +14,16 @@ from athar.services.access.users import (
     start_session,
 )
 from athar.store.casework import User
-from athar.web.deps import ANON_COOKIE, SESSION_COOKIE, actor_of, optional_user
+from athar.web.deps import (
+    ANON_COOKIE,
+    SESSION_COOKIE,
+    actor_of,
+    cookie_name,
+    delete_cookie,
+    optional_user,
+)
 from athar.web.errors import ApiError, InvalidCredentials, LockedOut, RateLimited
+from athar.web.ratelimit import client_address
 from athar.web.settings import Settings
 
 _REFUSALS: dict[str, type[ApiError]] = {
@@ -31,11 +39,8 @@ def policy(settings: Settings) -> LoginPolicy:
         lockout_minutes=settings.lockout_minutes,
         rate_per_client=settings.login_rate_per_ip,
         rate_window_minutes=settings.login_rate_window_minutes,
+        max_delay_seconds=settings.login_max_delay_seconds,
     )
-
-
-def client_of(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def log_in(request: Request, engine: Engine, username: str, password: str) -> tuple[User, str]:
@@ -46,7 +51,7 @@ def log_in(request: Request, engine: Engine, username: str, password: str) -> tu
             engine,
             username=username,
             password=password,
-            client=client_of(request),
+            client=client_address(request),
             policy=policy(settings),
         )
     except LoginRefused as refused:
@@ -55,7 +60,8 @@ def log_in(request: Request, engine: Engine, username: str, password: str) -> tu
         engine,
         user=user,
         hours=settings.session_hours,
-        previous_token=request.cookies.get(SESSION_COOKIE),
+        previous_token=request.cookies.get(cookie_name(settings, SESSION_COOKIE)),
+        idle_minutes=settings.session_idle_minutes,
     )
     return user, token
 
@@ -68,7 +74,7 @@ def session_csrf_token(request: Request, token: str) -> str:
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
     settings: Settings = request.app.state.settings
     response.set_cookie(
-        SESSION_COOKIE,
+        cookie_name(settings, SESSION_COOKIE),
         token,
         max_age=settings.session_hours * 3600,
         httponly=True,
@@ -76,11 +82,14 @@ def set_session_cookie(request: Request, response: Response, token: str) -> None
         secure=settings.cookie_secure,
     )
     # a fresh anonymous id too: nothing from before the login carries over
-    response.delete_cookie(ANON_COOKIE)
+    delete_cookie(settings, response, ANON_COOKIE)
 
 
 def log_out(request: Request, engine: Engine, response: Response) -> None:
+    settings: Settings = request.app.state.settings
     end_session(
-        engine, token=request.cookies.get(SESSION_COOKIE), actor=actor_of(optional_user(request))
+        engine,
+        token=request.cookies.get(cookie_name(settings, SESSION_COOKIE)),
+        actor=actor_of(optional_user(request)),
     )
-    response.delete_cookie(SESSION_COOKIE)
+    delete_cookie(settings, response, SESSION_COOKIE)

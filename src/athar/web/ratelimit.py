@@ -2,8 +2,9 @@
 such as candidate search, and per client address and for everyone together for the public
 tracing-request intake (:class:`IntakeThrottle`, issue 18 finding 3).  Per process: with
 several workers each counts on its own, so set the limits per worker.  Login attempts are
-limited in the database instead (see services.users).  Nothing here is stored: a family's
-address is held in memory for at most an hour, only as a key of the count."""
+limited in the database instead (see services.users).  Every limiter keyed on the client's
+address takes it from :func:`client_address`.  Nothing here is stored: a family's address is
+held in memory for at most an hour, only as a key of the count."""
 
 from __future__ import annotations
 
@@ -17,7 +18,17 @@ from fastapi import Request
 
 from athar.web.deps import CurrentUser, WebUser
 from athar.web.errors import RateLimited
-from athar.web.login import client_of
+
+
+def client_address(request: Request) -> str:
+    """The address of the client behind ``request``: the one every rate limiter keys on.
+
+    Behind a reverse proxy listed in ``ATHAR_TRUSTED_PROXIES`` this is the address the proxy
+    gives in ``X-Forwarded-For`` (the app factory installs uvicorn's proxy-headers
+    middleware for those proxies only, so the header of anyone else is ignored); otherwise
+    the socket's.  Without this, everyone behind the proxy shares one budget (issue 18,
+    finding 9)."""
+    return request.client.host if request.client else "unknown"
 
 
 class SlidingWindow:
@@ -102,11 +113,11 @@ def limited(name: str) -> Callable[..., Awaitable[WebUser]]:
 def check_intake(request: Request) -> None:
     """Count one tracing request from this client, or refuse it with 429 and ``Retry-After``.
 
-    The client address is the one the login limit uses (:func:`athar.web.login.client_of`),
+    The client address is the one the login limit uses (:func:`client_address`),
     so a change there (trusted proxies) applies here too.
     """
     throttle: IntakeThrottle = request.app.state.intake_throttle
-    wait = throttle.check(client_of(request))
+    wait = throttle.check(client_address(request))
     if wait:
         raise RateLimited(
             "too many tracing requests right now; wait and send it again",

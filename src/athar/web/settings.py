@@ -7,6 +7,7 @@ well-known secret key (the FastAPI full-stack template does the same).
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import secrets
 from dataclasses import dataclass, field, fields, replace
@@ -46,8 +47,11 @@ class Settings:
     database_url: str = "sqlite:///athar.db"
     secret_key: str = ""
     session_hours: int = 8
+    session_idle_minutes: int = 30
     lockout_failures: int = 5
     lockout_minutes: int = 15
+    login_max_delay_seconds: int = 60
+    trusted_proxies: str = ""
     login_rate_per_ip: int = 20
     login_rate_window_minutes: int = 5
     photo_max_bytes: int = 2 * 1024 * 1024
@@ -57,9 +61,11 @@ class Settings:
     intake_per_hour: int = 300
     import_max_bytes: int = 50 * 1024 * 1024
     import_time_limit: int = 300
+    max_body_bytes: int = 256 * 1024
     small_cell: int = 5
     search_rate_per_minute: int = 120
     cookie_secure: bool = True
+    api_docs: bool = True
     default_locale: str = "ar"
     organisation_name: str = ""
     organisation_contact: str = ""
@@ -92,9 +98,12 @@ class Settings:
             problems.append("ATHAR_PFIF_DOMAIN must be a domain name, such as ngo.example.org")
         for name in (
             "session_hours",
+            "session_idle_minutes",
             "lockout_failures",
             "lockout_minutes",
+            "login_max_delay_seconds",
             "login_rate_per_ip",
+            "max_body_bytes",
             "photo_max_pixels",
             "intake_per_client_per_hour",
             "intake_per_minute",
@@ -103,6 +112,10 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 problems.append(f"{SETTINGS[name].env} must be at least 1")
+        try:
+            self.proxy_networks()
+        except ValueError as exc:
+            problems.append(f"ATHAR_TRUSTED_PROXIES: {exc}")
         if problems:
             raise SettingsError("; ".join(problems))
         if self.environment == "development" and not self.secret_key:
@@ -129,6 +142,16 @@ class Settings:
                 raise SettingsError(f"{setting.env}: {exc}") from exc
         values.update(overrides)
         return cls(**values)
+
+    def proxy_networks(self) -> list[str]:
+        """The trusted proxies, each checked as an address or a network (CIDR)."""
+        out = []
+        for item in self.trusted_proxies.split(","):
+            item = item.strip()
+            if item:
+                ipaddress.ip_network(item, strict=False)  # ValueError names the bad item
+                out.append(item)
+        return out
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)

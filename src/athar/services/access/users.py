@@ -5,8 +5,10 @@ user name, existing or not, so neither the answer nor its timing tells whether a
 exists:
 
 * an account name with ``lockout_failures`` failed attempts since its last success, within the
-  last ``lockout_minutes``, is locked: even the right password is refused until the failures
-  age out of the window (or an administrator unlocks it);
+  last ``lockout_minutes``, must rest after each further failure before the next attempt is
+  checked (5 s, doubling, at most ``max_delay_seconds``); an attempt made too soon is refused
+  unchecked (even with the right password) and does not count as a failure, so the owner who
+  waits always gets in: a progressive delay, not a lock anyone can keep shut (issue 18);
 * a client address with ``login_rate_per_ip`` attempts within ``login_rate_window_minutes`` is
   refused before any password is checked.
 """
@@ -21,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from athar.domain.sources import is_reserved, reserved_message
 from athar.errors import NotAuthenticated
 from athar.security.auth import (
     NotFound,
@@ -51,12 +54,29 @@ class LoginRefused(NotAuthenticated):
         self.message = message
 
 
+#: the wait after the ``lockout_failures``-th failure (it doubles with each further one)
+FIRST_DELAY_SECONDS = 5
+
+
 @dataclass(frozen=True)
 class LoginPolicy:
+    #: failures (since the last success, within ``lockout_minutes``) before attempts wait
     lockout_failures: int = 5
     lockout_minutes: int = 15
     rate_per_client: int = 20
     rate_window_minutes: int = 5
+    #: the longest wait after a failure, however many there were
+    max_delay_seconds: int = 60
+
+    def delay(self, failures: int) -> float:
+        """Seconds an account must rest after its last failure before the next attempt is
+        checked: none below ``lockout_failures``, then :data:`FIRST_DELAY_SECONDS`, doubling
+        with each further failure, at most ``max_delay_seconds``.  A progressive delay, not a lock: nobody can
+        keep an account shut for long by failing on purpose (issue 18, finding 9)."""
+        if failures < self.lockout_failures:
+            return 0.0
+        steps = min(failures - self.lockout_failures, 30)
+        return float(min(FIRST_DELAY_SECONDS * 2**steps, self.max_delay_seconds))
 
 
 def now() -> datetime:
@@ -93,6 +113,8 @@ def create_user(
         raise ValueError("the display name is empty")
     if role is Role.DATA_PARTNER and not source_code:
         raise ValueError("a data partner needs --source: the list they may import")
+    if source_code and is_reserved(source_code):
+        raise ValueError(reserved_message(source_code))
     secret = password or generate_password()
     password_hash = hash_password(secret)  # slow on purpose: before the write lock is taken
     with write_session(engine) as db:
@@ -178,7 +200,11 @@ def reset_password(engine: Engine, *, actor: Actor, username: str) -> str:
     return secret
 
 
-def _recent_failures(db: Session, username: str, policy: LoginPolicy, at: datetime) -> int:
+def _recent_failures(
+    db: Session, username: str, policy: LoginPolicy, at: datetime
+) -> tuple[int, datetime | None]:
+    """Failed attempts on ``username`` since its last success within the window, and the
+    time of the last of them."""
     window_start = at - timedelta(minutes=policy.lockout_minutes)
     last_success = db.scalar(
         select(func.max(LoginAttempt.at)).where(
@@ -188,16 +214,16 @@ def _recent_failures(db: Session, username: str, policy: LoginPolicy, at: dateti
     since = window_start
     if last_success is not None and _aware(last_success) > since:
         since = _aware(last_success)
-    count = db.scalar(
-        select(func.count())
+    count, last = db.execute(
+        select(func.count(), func.max(LoginAttempt.at))
         .select_from(LoginAttempt)
         .where(
             LoginAttempt.username == username,
             LoginAttempt.succeeded.is_(False),
             LoginAttempt.at > since,
         )
-    )
-    return int(count or 0)
+    ).one()
+    return int(count or 0), _aware(last) if last is not None else None
 
 
 def authenticate(
@@ -221,11 +247,29 @@ def authenticate(
         )
         if int(recent or 0) >= policy.rate_per_client:
             raise LoginRefused("rate_limited", "too many login attempts from this address")
-        locked = _recent_failures(db, name, policy, at) >= policy.lockout_failures
+        failures, last_failure = _recent_failures(db, name, policy, at)
+        wait = policy.delay(failures)
+        resting = last_failure is not None and (at - last_failure).total_seconds() < wait
         found = db.scalar(select(User).where(User.username == name))
+    if resting:
+        # too soon after the last failure: refused unchecked, and not counted as a failure
+        # (so waiting always helps), but audited
+        with write_session(engine) as db:
+            append_event(
+                db.connection(),
+                actor=f"anonymous:{client}",
+                action=AuditAction.LOGIN_LOCKED,
+                entity_type="user",
+                entity_id=found.id if found else None,
+                detail={"username": name, "client": client, "wait_seconds": wait},
+            )
+        raise LoginRefused(
+            "locked_out",
+            f"too many failed logins on this account; wait {int(wait) or 1} seconds and try again",
+        )
     # Always verify (against a dummy hash when there is no such user): same cost every time.
     valid = verify_password(found.password_hash if found else None, password)
-    ok = valid and found is not None and found.is_active and not locked
+    ok = valid and found is not None and found.is_active
     rehashed = (
         hash_password(password) if ok and found and needs_rehash(found.password_hash) else None
     )
@@ -248,25 +292,31 @@ def authenticate(
             append_event(
                 db.connection(),
                 actor=f"anonymous:{client}",
-                action=AuditAction.LOGIN_LOCKED if locked else AuditAction.LOGIN_FAILURE,
+                action=AuditAction.LOGIN_FAILURE,
                 entity_type="user",
                 entity_id=found.id if found else None,
                 detail={"username": name, "client": client},
             )
     if user is not None:
         return user
-    if locked:
-        raise LoginRefused(
-            "locked_out", "this account is locked after repeated failures; try again later"
-        )
     raise LoginRefused("invalid_credentials", "wrong user name or password")
 
 
 def start_session(
-    engine: Engine, *, user: User, hours: int, previous_token: str | None = None
+    engine: Engine,
+    *,
+    user: User,
+    hours: int,
+    previous_token: str | None = None,
+    idle_minutes: int | None = None,
 ) -> str:
-    """Issue a fresh session token for ``user``; the previous one (if any) is revoked."""
+    """Issue a fresh session token for ``user``; the previous one (if any) is revoked.
+
+    The session lives ``hours`` at most; with ``idle_minutes`` it ends sooner when unused
+    that long (:func:`keep_session_alive` moves the idle deadline on use)."""
     at = now()
+    lifetime = timedelta(hours=hours)
+    idle = timedelta(minutes=idle_minutes) if idle_minutes else lifetime
     token = new_token()
     with write_session(engine) as db:
         if previous_token:
@@ -280,7 +330,7 @@ def start_session(
                 token_digest=token_digest(token),
                 user_id=user.id,
                 created_at=at,
-                expires_at=at + timedelta(hours=hours),
+                expires_at=at + min(idle, lifetime),
             )
         )
     return token
@@ -295,7 +345,7 @@ _LS = LoginSession.__table__.c
 def _session_query(*columns: Any) -> Any:
     """``columns`` and the liveness fields of the session whose token digest is ``:digest``."""
     return (
-        select(*columns, _U.is_active, _LS.revoked_at, _LS.expires_at)
+        select(*columns, _U.is_active, _LS.revoked_at, _LS.expires_at, _LS.created_at)
         .select_from(LoginSession.__table__)
         .join(User.__table__, _U.id == _LS.user_id)
         .where(_LS.token_digest == bindparam("digest"))
@@ -323,6 +373,32 @@ def session_user_columns(db: Session | Connection, token: str | None) -> Any | N
     ORM object: the web app runs this on every request (a twentieth of a candidate search's
     server time under load; py-spy)."""
     return _live_session(db, token, _SESSION_COLUMNS)
+
+
+def keep_session_alive(
+    engine: Engine, *, token: str, row: Any, idle_minutes: int, hours: int
+) -> datetime | None:
+    """Move a live session's idle deadline (``row`` from :func:`session_user_columns`) to
+    ``idle_minutes`` from now, never past ``hours`` after it began.  At most one write a
+    minute per session: nothing is written while the deadline would move by less.  Returns
+    the new deadline, or ``None`` when nothing was written.  Session bookkeeping, like
+    :func:`start_session`: not an audit event."""
+    at = now()
+    deadline = min(
+        at + timedelta(minutes=idle_minutes), _aware(row.created_at) + timedelta(hours=hours)
+    )
+    if deadline - _aware(row.expires_at) < timedelta(minutes=1):
+        return None
+    with write_session(engine) as db:
+        db.execute(
+            update(LoginSession)
+            .where(
+                LoginSession.token_digest == token_digest(token),
+                LoginSession.revoked_at.is_(None),
+            )
+            .values(expires_at=deadline)
+        )
+    return deadline
 
 
 def end_session(engine: Engine, *, token: str | None, actor: Actor) -> None:

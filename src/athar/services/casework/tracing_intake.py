@@ -15,10 +15,11 @@ from typing import Any
 from athar.domain.fields import TRACING_REQUEST, form_names, form_record_fields
 from athar.domain.messages import N_
 from athar.domain.record import parse_row
+from athar.domain.sources import FAMILY
 from athar.errors import InvalidInput
 from athar.services.casework.photos import PhotoRefused, clean_photo
 
-FAMILY_SOURCE = "family"
+FAMILY_SOURCE = FAMILY
 
 
 #: relationship codes and their labels (translated where shown)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from athar.domain.fields import UNIDENTIFIED
 from athar.domain.messages import N_
 from athar.domain.record import parse_row
+from athar.domain.sources import UNIDENTIFIED as UNIDENTIFIED_SOURCE
 from athar.errors import InvalidInput
 from athar.security.auth import NotFound, Permission, has_permission, require
 from athar.services import jobs
@@ -37,7 +38,7 @@ from athar.services.registry.form_records import (
 from athar.store.engine import write_session
 from athar.store.models import Record, Source
 
-SOURCE = "unidentified"
+SOURCE = UNIDENTIFIED_SOURCE
 
 
 KINDS: tuple[tuple[str, str], ...] = (

@@ -48,6 +48,7 @@ from sqlalchemy import Connection, Engine, bindparam
 from athar.domain.fields import record_columns
 from athar.domain.quoting import quote
 from athar.domain.record import ERROR, WARNING, Issue, clean_text, parse_row, storable
+from athar.domain.sources import is_reserved, reserved_message
 from athar.ingest.columns import ColumnPlan
 from athar.ingest.limits import Deadline, InputLimits, current_limits
 from athar.ingest.mapping import Mapping, MappingError, load_mapping
@@ -140,6 +141,10 @@ class ImportOptions:
     time_limit: float | None = None
     #: who hears how far the import has got (the command line's reporter; default silent)
     progress: Progress = field(default=SILENT, compare=False, repr=False)
+    #: may rows of a reserved source (``family``, ``unidentified``) be imported at all?  The
+    #: operator's ``athar import`` loads legacy family lists (new records only: a new version
+    #: of a stored one is always refused); web uploads never may (issue 18, finding 6)
+    reserved_sources: bool = True
 
 
 @dataclass
@@ -421,6 +426,19 @@ class _Batch:
         if len(self.records) >= self.opts.chunk_size:
             self.flush_records()
 
+    def _refuse(self, row: Prepared, issue: Issue) -> None:
+        """Quarantine a row found unfit only when compared with the store."""
+        r = self.result
+        r.rows_quarantined += 1
+        r.errors += 1
+        r.problem_counts[(ERROR, issue.column or "(row)")] += 1
+        p = Problem(self.file, row.number, issue.column, issue.reason, ERROR)
+        if len(r.problems) < self.opts.max_problems:
+            r.problems.append(p)
+        if self.opts.on_problem is not None:
+            self.opts.on_problem(p)
+        self.quarantine_row(row, [issue])
+
     def flush_quarantine(self) -> None:
         bulk_insert(self.conn, "quarantine_row", QUARANTINE_COLUMNS, self.quarantine)
         self.quarantine = []
@@ -461,6 +479,11 @@ class _Batch:
             old = current.get((sid, parsed["record_id"]))
             if old is not None and old.content_hash == chash:
                 self.result.rows_unchanged += 1
+                continue
+            if old is not None and is_reserved(parsed["source"]):
+                # a tracing request's or an intake's record changes only through its own
+                # service, never by an import, whoever runs it (issue 18, finding 6)
+                self._refuse(row, Issue("source", reserved_message(parsed["source"])))
                 continue
             rid = next(new_ids)
             version = 1
@@ -736,6 +759,7 @@ def _import_table(
             mapping,
             keep_extra=opts.keep_extra,
             source_option=opts.source,
+            reserved_sources=opts.reserved_sources,
         )
     except (UnusableInput, MappingError) as e:
         result.outcome, result.message = "unusable", str(e)

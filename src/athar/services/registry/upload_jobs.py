@@ -150,6 +150,8 @@ def _child(
             actor=_actor_of(args["actor"]),
             limits=limits,
             time_limit=parse_limit,
+            # a tracing request's or an intake's record is never uploaded (issue 18, finding 6)
+            reserved_sources=False,
         )
         result = import_file(engine, Path(args["path"]), opts)
         out.send(("ok", summary(result)))

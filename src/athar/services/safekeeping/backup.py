@@ -66,6 +66,7 @@ from athar.services.audit import AuditAction
 from athar.store import audit_guard
 from athar.store import statements as sql
 from athar.store.engine import begin_write
+from athar.store.keycheck import check_keys
 
 MAGIC = b"ATHARBK1"
 FORMAT = 1
@@ -369,6 +370,8 @@ def backup(
     out = Path(out)
     if out.exists() and not overwrite:
         raise BackupError(f"{out} already exists; refusing to overwrite it")
+    if ring is not None:  # a wrong key file is refused, not archived beside (issue 18, 8)
+        check_keys(engine, ring, doing="back up")
     models = models if models is not None else _default_models()
     key, kdf = _new_key_header(ring, passphrase, scrypt_n)
     prefix = os.urandom(7)

@@ -40,6 +40,7 @@ from athar.services.audit import AuditAction, append_event
 from athar.services.casework.tracing_intake import FAMILY_SOURCE
 from athar.store.casework import TracingRequest
 from athar.store.engine import begin_write
+from athar.store.keycheck import check_keys, configured_ring
 from athar.store.models import Record, Source
 
 #: the audit action of each kind of export
@@ -150,6 +151,9 @@ def audited_write(
         raise ExportError(f"{out} is a directory")
     if not out.parent.is_dir():
         raise ExportError(f"{out.parent} is not an existing directory")
+    ring = configured_ring()
+    if ring is not None:  # a wrong key file is refused before anything leaves (issue 18, 8)
+        check_keys(engine, ring, doing="export")
     tmp = out.with_name(f".{out.stem}.{os.getpid()}.part{out.suffix}")
     try:
         with engine.connect() as conn:

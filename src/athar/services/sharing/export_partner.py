@@ -1,4 +1,4 @@
-"""Consent-filtered interchange CSV for a named partner (``athar export partner``).
+"""Consent-filtered interchange CSV or XLSX for a named partner (``athar export partner``).
 
 The file follows the interchange schema (``source``, ``record_id`` and the person's details)
 and is written through :mod:`athar.ingest.safe_export`, so no cell can run as a formula.  Which
@@ -20,14 +20,14 @@ Which fields go out:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 
 from athar.domain.fields import exportable_fields
-from athar.ingest.safe_export import write_csv
+from athar.ingest.safe_export import write_csv, write_xlsx
 from athar.services.actor import Actor
 from athar.services.casework.tracing_intake import CONSENT_SCOPES, FAMILY_SOURCE, RECORD_FIELDS
 from athar.services.sharing.export_common import (
@@ -46,6 +46,9 @@ COLUMNS: dict[str, str] = {
     "source": "source_code",
     **{f.name: f.text_column for f in exportable_fields() if f.name != "source"},
 }
+#: the file kinds a partner export is written as, by the name's suffix: XLSX for a partner
+#: whose spreadsheet splits CSV at ``;`` (every cell a string, never a formula)
+WRITERS: dict[str, Callable[..., int]] = {".csv": write_csv, ".xlsx": write_xlsx}
 #: what a family record may carry: the missing person's details the intake form asked for
 FAMILY_FIELDS = frozenset({"source", "record_id", "status", *RECORD_FIELDS})
 
@@ -60,7 +63,8 @@ def export_partner(
     sources: Sequence[str] = (),
     all_sources: bool = False,
 ) -> ExportReport:
-    """Write the records ``recipient`` may receive under consent ``scope`` to CSV ``out``."""
+    """Write the records ``recipient`` may receive under consent ``scope`` to ``out``:
+    interchange CSV (every field quoted) or, for a name ending ``.xlsx``, XLSX."""
     if scope not in PARTNER_SCOPES:
         hint = " (use `athar export research`)" if scope == "research" else ""
         raise ExportError(
@@ -69,8 +73,12 @@ def export_partner(
     recipient = recipient.strip()
     if not recipient:
         raise ExportError("name the recipient (--recipient): every export says who received it")
-    if Path(out).suffix.lower() != ".csv":
-        raise ExportError(f"{out}: a partner export is interchange CSV; name the file *.csv")
+    suffix = Path(out).suffix.lower()
+    if suffix not in WRITERS:
+        raise ExportError(
+            f"{out}: a partner export is interchange CSV or XLSX; name the file *.csv or *.xlsx"
+        )
+    writer = WRITERS[suffix]
     header = list(COLUMNS)
     chosen: list[str] = []
 
@@ -82,7 +90,7 @@ def export_partner(
                 keep = FAMILY_FIELDS if code == FAMILY_SOURCE else COLUMNS.keys()
                 yield [getattr(rec, COLUMNS[c]) if c in keep else None for c in header]
 
-        return write_csv(tmp, header, rows())
+        return writer(tmp, header, rows())
 
     report = ExportReport(Path(out), "partner", scope)
     return audited_write(

@@ -131,7 +131,9 @@ async def login_submit(request: Request, engine: EngineDep) -> Response:
     except ApiError as exc:
         messages = {
             "invalid_credentials": N_("Wrong user name or password."),
-            "locked_out": N_("Too many failed attempts: this account is locked for a while."),
+            "locked_out": N_(
+                "Too many failed attempts on this account: wait a minute and try again."
+            ),
             "rate_limited": N_("Too many attempts. Wait a few minutes and try again."),
         }
         return render(
