@@ -82,7 +82,9 @@ fi
 echo "administrator 'admin' created"
 
 echo "== case work for the first login: staff, tracing requests, unidentified bodies"
-.venv/bin/python scripts/demo_casework.py "$DIR/world"
+casework=$(.venv/bin/python scripts/demo_casework.py "$DIR/world")
+echo "$casework"
+staff_logins=$(echo "$casework" | awk '$1 == "caseworker" || $1 == "reviewer" {printf "  user: %-11s password: %s\n", $1, $3}')
 # the new subjects get their candidates as the app would give them: on the model of run 1
 "$ATHAR" link --incremental --actor "$ATHAR_ACTOR" >"$DIR/link-incremental.json" 2>>"$DIR/link-log.txt"
 echo "candidates scored for the new requests and bodies (incremental link run)"
@@ -110,6 +112,7 @@ Results (took $(( $(date +%s) - started )) s):
 Open the web app on this store (development mode, plain HTTP on this machine only):
   ATHAR_DATABASE_URL=$ATHAR_DATABASE_URL ATHAR_KEY_FILE=$ATHAR_KEY_FILE $(pwd)/$ATHAR serve --dev
 then browse to http://127.0.0.1:8000/ and log in as
-  user: admin
-  password: $admin_password   (generated now, shown only here; Athar keeps only its hash)
+  user: admin        password: $admin_password
+$staff_logins
+(passwords generated now and shown only here; Athar keeps only their hashes)
 EOT
