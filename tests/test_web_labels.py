@@ -122,3 +122,17 @@ def test_the_figures_page_shows_words_not_codes(figures_web: Web, lang: str) -> 
         for word in ("الفرع 215", "ريف دمشق", "جثة مجهولة الهوية", "معتقل"):
             assert word in page.text, word
         assert "<th>ذكر</th>" in page.text
+
+
+def test_the_arabic_catalogue_has_a_word_for_every_status_and_sex() -> None:
+    """With the shipped catalogue: each status and sex has its own Arabic word (the status
+    'missing' once shared a msgid with the 422 page's 'value missing')."""
+    from athar.web.i18n import load_languages
+    from athar.web.labels import SEX_LABELS, STATUS_LABELS
+
+    ar = Labels("ar", load_languages()["ar"].translations.gettext, "Asia/Damascus")
+    assert ar.label("status", "missing") == "مفقود"
+    words = {ar.label("status", c) for c in STATUS_LABELS} | {
+        ar.label("sex", c) for c in SEX_LABELS
+    }
+    assert all(any("\u0600" <= ch <= "\u06ff" for ch in w) for w in words), words
