@@ -136,3 +136,35 @@ def test_the_arabic_catalogue_has_a_word_for_every_status_and_sex() -> None:
         ar.label("sex", c) for c in SEX_LABELS
     }
     assert all(any("\u0600" <= ch <= "\u06ff" for ch in w) for w in words), words
+
+
+def test_the_request_page_says_male_not_m(db_url: str, keyring) -> None:  # noqa: F811
+    from web_fixtures import csrf, intake_json
+
+    engine = make_engine(db_url)
+    s = Settings.from_env(
+        {},
+        environment="test",
+        database_url=db_url,
+        secret_key=SECRET,
+        cookie_secure=False,
+        intake_per_client_per_hour=1000,
+    )
+    web = Web(create_app(s, engine=engine, keyring=keyring), engine, s)
+    try:
+        public = web.client()
+        r = public.post(
+            "/api/v1/tracing-requests",
+            json=intake_json(),
+            headers={"X-CSRF-Token": csrf(public)},
+        )
+        assert r.status_code == 201, r.text
+        web.add_user("amira", Role.CASE_WORKER)
+        client = web.client()
+        api_login(client, "amira")
+        page = client.get(f"/requests/{r.json()['reference']}?lang=en")
+        facts = page.text.split('<dl class="facts">', 1)[1].split("</dl>", 1)[0]
+        assert "<dd>male</dd>" in facts and '<dd dir="auto">M</dd>' not in facts
+        assert '<bdi dir="ltr">2013-02-11</bdi>' in facts  # dates isolated left to right
+    finally:
+        engine.dispose()
