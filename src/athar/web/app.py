@@ -160,6 +160,10 @@ class RequestContext:
                 headers.setdefault("Referrer-Policy", "no-referrer")
                 headers.setdefault("Content-Security-Policy", CSP)
                 headers.setdefault("Vary", "Cookie, Accept-Language")
+                if not path.startswith("/static/"):
+                    # nothing the app answers may be kept by a browser or proxy: contacts,
+                    # notes, a new user's password, CSRF tokens (issue 18, finding 17)
+                    headers["Cache-Control"] = "no-store"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -140,6 +140,9 @@ def list_requests(
 ) -> tuple[list[RequestSummary], int]:
     """Requests newest first, and the total count; audited with the references shown."""
     require(actor.role, Permission.READ_REQUESTS)
+    if status and status not in {code for code, _ in STATUSES}:
+        # a filter value is checked against the vocabulary before it reaches the audit log
+        raise IntakeInvalid({"status": N_("Unknown status.")})
     query = select(TracingRequest, Record).join(Record, Record.id == TracingRequest.record_id)
     count_query = select(func.count()).select_from(TracingRequest)
     if status:

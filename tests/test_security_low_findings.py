@@ -1,0 +1,106 @@
+"""Hostile input, issue 18's low findings (10, 11, 14-20, 23), each kept closed by a test here.
+
+Part of the OWASP set with ``test_security_owasp.py`` and ``test_security_hostile_input.py``:
+real requests against the app, on SQLite and PostgreSQL wherever the store is touched.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi.routing import APIRoute
+
+from athar.security.auth import Role
+from athar.web.app import routers
+from web_fixtures import Web, api_login, intake_json, keyring, web  # noqa: F401
+
+__all__ = ["keyring", "web"]
+
+HUGE = "99999999999999999999"
+
+
+# -- finding 19: every integer parameter is bounded ------------------------------------------
+
+
+def test_huge_integers_on_every_route_answer_422_never_500(web: Web) -> None:
+    """Every route, every path id and every paging parameter set to 10**20: a 422 (or a
+    refusal), never a 500 from the driver."""
+    web.add_user("admin", Role.ADMIN)
+    client = web.client()
+    token = api_login(client, "admin")
+    failures: list[str] = []
+    for router in routers():
+        for route in router.routes:
+            if not isinstance(route, APIRoute):
+                continue
+            url = re.sub(r"\{[a-z_]+\}", HUGE, route.path)
+            for method in route.methods - {"HEAD"}:
+                params = {"offset": HUGE, "limit": HUGE, "page": HUGE}
+                response = client.request(
+                    method,
+                    url,
+                    params=params,
+                    headers={"X-CSRF-Token": token},
+                    follow_redirects=False,
+                )
+                if response.status_code >= 500:
+                    failures.append(f"{method} {route.path}: {response.status_code}")
+    assert not failures, "\n".join(failures)
+    api_login(client, "admin")  # the walk logged out
+    for url in ("/api/v1/persons/" + HUGE, "/api/v1/tracing-requests?offset=" + HUGE):
+        response = client.get(url)
+        assert response.status_code == 422, (url, response.text)
+        assert response.json()["error"]["fields"], url
+    assert client.get("/persons/" + HUGE).status_code == 422
+
+
+# -- finding 17: nothing authenticated is cached ----------------------------------------------
+
+
+def test_authenticated_answers_and_api_answers_are_never_cached(web: Web) -> None:
+    web.add_user("admin", Role.ADMIN)
+    client = web.client()
+    token = api_login(client, "admin")
+    reference = client.post(
+        "/api/v1/tracing-requests",
+        json=intake_json(),
+        headers={"X-CSRF-Token": token},
+    ).json()["reference"]
+    answers: dict[str, Any] = {
+        "contact": client.get(f"/api/v1/tracing-requests/{reference}/contact"),
+        "notes": client.get(f"/api/v1/tracing-requests/{reference}/notes"),
+        "new user": client.post(
+            "/api/v1/users",
+            json={"username": "rev", "display_name": "Rev", "role": "reviewer"},
+            headers={"X-CSRF-Token": token},
+        ),
+        "me": client.get("/api/v1/me"),
+        "list": client.get("/api/v1/tracing-requests"),
+        "missing": client.get("/api/v1/tracing-requests/T-2026-AAAAAAAA"),
+        "stats": client.get("/api/v1/stats"),
+        "page": client.get(f"/requests/{reference}"),
+        "session": web.client().get("/api/v1/session"),
+    }
+    for name, response in answers.items():
+        assert response.status_code < 500, name
+        assert response.headers.get("cache-control") == "no-store", (name, response.headers)
+
+
+# -- finding 20: invalid input answers are small ----------------------------------------------
+
+
+def test_a_body_with_many_unknown_keys_gets_a_small_answer(web: Web) -> None:
+    client = web.client()
+    token = client.get("/api/v1/session").json()["csrf_token"]
+    body: dict[str, Any] = {f"k{i}" + "x" * 40: "v" * 50 for i in range(30_000)}
+    body["requester_name"] = "Layla"
+    body["relationship"] = "sibling"
+    body["y" * 100_000] = 1
+    response = client.post("/api/v1/tracing-requests", json=body, headers={"X-CSRF-Token": token})
+    assert response.status_code == 422
+    assert len(response.content) < 8_000, len(response.content)
+    fields = response.json()["error"]["fields"]
+    assert len(fields) <= 21
+    assert fields[-1]["message"].endswith("more problems not shown")
+    assert all(len(f["field"]) <= 120 and len(f["message"]) <= 120 for f in fields)
