@@ -6,12 +6,23 @@ real requests against the app, on SQLite and PostgreSQL wherever the store is to
 
 from __future__ import annotations
 
+import os
 import re
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi.routing import APIRoute
+from sqlalchemy import Engine, text
 
+from athar.ingest.safe_export import write_csv, write_xlsx
 from athar.security.auth import Role
+from athar.services.actor import Actor
+from athar.services.safekeeping.backup import backup
+from athar.services.sharing.export_partner import export_partner
+from athar.store.engine import make_engine
 from athar.web.app import routers
 from web_fixtures import Web, api_login, intake_json, keyring, web  # noqa: F401
 
@@ -104,3 +115,61 @@ def test_a_body_with_many_unknown_keys_gets_a_small_answer(web: Web) -> None:
     assert len(fields) <= 21
     assert fields[-1]["message"].endswith("more problems not shown")
     assert all(len(f["field"]) <= 120 and len(f["message"]) <= 120 for f in fields)
+
+
+# -- finding 18: files are created owner-only -------------------------------------------------
+
+
+@contextmanager
+def _umask(mask: int) -> Iterator[None]:
+    old = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_a_new_sqlite_store_and_its_wal_are_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    with _umask(0o022):
+        engine = make_engine(f"sqlite:///{path}")
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("CREATE TABLE t (x TEXT)"))
+                conn.execute(text("INSERT INTO t VALUES ('Omar')"))
+            with engine.connect() as conn:  # -wal and -shm exist while a connection is open
+                conn.execute(text("SELECT * FROM t")).all()
+                files = [path, *(tmp_path / f"store.db{s}" for s in ("-wal", "-shm"))]
+                assert all(f.exists() for f in files), list(tmp_path.iterdir())
+                assert {f.name: _mode(f) for f in files} == {f.name: 0o600 for f in files}
+        finally:
+            engine.dispose()
+
+
+def test_exports_reports_and_backups_are_owner_only(db_engine: Engine, tmp_path: Path) -> None:
+    stale = tmp_path / "stale.xlsx"
+    stale.write_bytes(b"old")
+    stale.chmod(0o644)
+    with _umask(0o022):
+        export_partner(
+            db_engine,
+            tmp_path / "partner.csv",
+            scope="humanitarian",
+            recipient="ICRC",
+            actor=Actor("op"),
+            all_sources=True,
+        )
+        write_csv(tmp_path / "report.csv", ["file", "row"], [["a.csv", 2]])
+        write_xlsx(stale, ["name"], [["Omar"]])
+        backup(
+            db_engine,
+            tmp_path / "store.backup",
+            passphrase="a long passphrase here",
+            scrypt_n=2**14,
+        )
+    for name in ("partner.csv", "report.csv", "stale.xlsx", "store.backup"):
+        assert _mode(tmp_path / name) == 0o600, name

@@ -15,6 +15,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from athar.security.files import open_private
+
 FORMULA_TRIGGERS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
 
 
@@ -48,7 +50,7 @@ def write_csv(
     Returns the number of data rows written.
     """
     n = 0
-    with open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as f:
+    with open_private(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as f:
         w = csv.writer(f)
         w.writerow([safe_cell(h) for h in header])
         for row in rows:
@@ -85,5 +87,6 @@ def write_xlsx(
     for row in rows:
         ws.append(cells(row))
         n += 1
-    wb.save(path)
+    with open_private(path, "wb") as fh:
+        wb.save(fh)
     return n
