@@ -20,11 +20,12 @@ from sqlalchemy import Engine, text
 from athar.ingest.safe_export import write_csv, write_xlsx
 from athar.security.auth import Role
 from athar.services.actor import Actor
+from athar.services.audit import RefusalThrottle
 from athar.services.safekeeping.backup import backup
 from athar.services.sharing.export_partner import export_partner
 from athar.store.engine import make_engine
-from athar.web.app import routers
-from web_fixtures import Web, api_login, intake_json, keyring, web  # noqa: F401
+from athar.web.app import create_app, routers
+from web_fixtures import Web, api_login, intake_json, keyring, settings, web  # noqa: F401
 
 __all__ = ["keyring", "web"]
 
@@ -173,3 +174,130 @@ def test_exports_reports_and_backups_are_owner_only(db_engine: Engine, tmp_path:
         )
     for name in ("partner.csv", "report.csv", "stale.xlsx", "store.backup"):
         assert _mode(tmp_path / name) == 0o600, name
+
+
+# -- finding 15: free text that reaches the audit log is bounded, on pages and API -----------
+
+
+def _events(web: Web, action: str | None = None) -> int:
+    with web.engine.connect() as conn:
+        query = "SELECT COUNT(*) FROM audit_event"
+        if action is None:
+            return int(conn.execute(text(query)).scalar_one())
+        return int(conn.execute(text(query + " WHERE action = :a"), {"a": action}).scalar_one())
+
+
+def test_padding_the_audit_log_is_refused_on_pages_and_api(web: Web) -> None:
+    web.add_user("admin", Role.ADMIN)
+    client = web.client()
+    token = api_login(client, "admin")
+    reference = client.post(
+        "/api/v1/tracing-requests", json=intake_json(), headers={"X-CSRF-Token": token}
+    ).json()["reference"]
+    before = _events(web)
+    huge = "x" * 900_000
+    pair = {"a": "family:T-2026-AAAAAAAA", "b": "family:T-2026-BBBBBBBB"}
+    api = client.post(
+        "/api/v1/review/decisions",
+        json={**pair, "decision": "no_match", "reason": huge},
+        headers={"X-CSRF-Token": token},
+    )
+    page = client.post(
+        "/review/decisions",
+        data={**pair, "decision": "no_match", "reason": huge, "csrf_token": token},
+        follow_redirects=False,
+    )
+    candidate = client.post(
+        f"/requests/{reference}/candidates/decisions",
+        data={"b": "x" * 400, "decision": "no_match", "reason": "r", "csrf_token": token},
+        follow_redirects=False,
+    )
+    status_api = client.get("/api/v1/tracing-requests", params={"status": "s" * 60_000})
+    status_page = client.get("/requests", params={"status": "s" * 60_000})
+    unknown = client.get("/api/v1/tracing-requests", params={"status": "hijacked"})
+    user = client.post(
+        "/users",
+        data={
+            "username": "padder",
+            "display_name": "d" * 100_000,
+            "role": "reviewer",
+            "csrf_token": token,
+        },
+    )
+    answers = {
+        "api reason": api,
+        "page reason": page,
+        "candidate key": candidate,
+        "status api": status_api,
+        "status page": status_page,
+        "unknown status": unknown,
+        "display name": user,
+    }
+    assert {k: r.status_code for k, r in answers.items()} == dict.fromkeys(answers, 422)
+    for name in ("api reason", "status api", "unknown status"):
+        assert len(answers[name].content) < 4000, name
+    assert _events(web) == before  # nothing padded the log
+
+
+# -- finding 16: refusals are audited, rate-limited -------------------------------------------
+
+
+def test_refused_contact_reads_are_audited_once_a_minute(web: Web) -> None:
+    web.add_user("rev", Role.REVIEWER)
+    web.add_user("admin", Role.ADMIN)
+    admin = web.client()
+    reference = admin.post(
+        "/api/v1/tracing-requests",
+        json=intake_json(),
+        headers={"X-CSRF-Token": api_login(admin, "admin")},
+    ).json()["reference"]
+    client = web.client()
+    api_login(client, "rev")
+    answers = [client.get(f"/api/v1/tracing-requests/{reference}/contact") for _ in range(5)]
+    answers.append(client.get(f"/requests/{reference}/contact"))
+    assert [r.status_code for r in answers] == [404] * 6
+    assert _events(web, "tracing_request.contact_refused") == 1
+    with web.engine.connect() as conn:
+        actor, entity = conn.execute(
+            text(
+                "SELECT actor, entity_id FROM audit_event "
+                "WHERE action = 'tracing_request.contact_refused'"
+            )
+        ).one()
+    assert (actor, entity) == ("user:rev", reference)
+    # the permitted read is audited as before, and a refusal is not a view
+    assert admin.get(f"/api/v1/tracing-requests/{reference}/contact").status_code == 200
+    assert _events(web, "tracing_request.contact_view") == 1
+
+
+def test_rate_limited_logins_are_audited_once_a_minute(db_url: str, keyring: Any) -> None:
+    engine = make_engine(db_url)
+    try:
+        strict = Web(
+            create_app(settings(db_url, login_rate_per_ip=2), engine=engine, keyring=keyring),
+            engine,
+            settings(db_url, login_rate_per_ip=2),
+        )
+        strict.add_user("amira", Role.CASE_WORKER)
+        client = strict.client()
+        token = client.get("/api/v1/session").json()["csrf_token"]
+        wrong = {"username": "amira", "password": "not the password 1"}
+        codes = [
+            client.post("/api/v1/session", json=wrong, headers={"X-CSRF-Token": token}).status_code
+            for _ in range(8)
+        ]
+        assert codes == [401, 401] + [429] * 6
+        assert _events(strict, "login.failure") == 2
+        assert _events(strict, "login.rate_limited") == 1
+    finally:
+        engine.dispose()
+
+
+def test_the_refusal_throttle_counts_what_it_left_out() -> None:
+    throttle = RefusalThrottle(interval_s=60, max_keys=2)
+    assert throttle.admit("a", now=0) == 0
+    assert [throttle.admit("a", now=t) for t in (1, 2, 59)] == [None, None, None]
+    assert throttle.admit("a", now=61) == 3
+    throttle.admit("b", now=61)
+    throttle.admit("c", now=61)  # past max_keys: the oldest key is forgotten
+    assert throttle.admit("a", now=62) == 0

@@ -159,8 +159,8 @@ class PairOut(BaseModel):
 
 class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    a: str
-    b: str
+    a: str = Field(max_length=300)
+    b: str = Field(max_length=300)
     decision: Literal["match", "no_match"]
     reason: str = Field(min_length=1, max_length=2000)
 
@@ -183,7 +183,7 @@ class CandidateOut(BaseModel):
 
 class CandidateDecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    b: str = Field(description="the candidate, source:record_id")
+    b: str = Field(max_length=300, description="the candidate, source:record_id")
     decision: Literal["match", "no_match"]
     reason: str = Field(min_length=1, max_length=2000)
 

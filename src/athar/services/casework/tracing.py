@@ -24,7 +24,7 @@ from athar.domain.fields import TRACING_REQUEST, form_record_fields
 from athar.domain.messages import N_
 from athar.security.auth import NotFound, Permission, has_permission, require
 from athar.services.actor import Actor
-from athar.services.audit import AuditAction, append_event, audit_read
+from athar.services.audit import AuditAction, append_event, audit_read, audit_refusal
 from athar.services.casework.tracing_intake import (
     CONSENT_SCOPES,
     FAMILY_SOURCE,
@@ -253,8 +253,22 @@ class Contact:
 
 
 def get_contact_for(db: Session, actor: Actor, reference: str) -> Contact:
-    """The family's contact details (decrypted); every call is audited."""
-    request, _ = visible_request(db, actor, reference, Permission.READ_CONTACT)
+    """The family's contact details (decrypted); every call is audited, and so is a refused
+    one (rate-limited: :func:`athar.services.audit.audit_refusal`)."""
+    try:
+        request, _ = visible_request(db, actor, reference, Permission.READ_CONTACT)
+    except NotFound:
+        db.rollback()
+        bind = db.get_bind()
+        audit_refusal(
+            bind if isinstance(bind, Engine) else bind.engine,
+            actor=actor.label,
+            action=AuditAction.TRACING_REQUEST_CONTACT_REFUSED,
+            entity_type="tracing_request",
+            entity_id=reference,
+            detail={"role": actor.role.value if actor.role else None},
+        )
+        raise
     contact = Contact(
         request.requester_name,
         request.relationship,

@@ -108,6 +108,11 @@ def pair_for(
     return PairView(left, right, explanation)
 
 
+#: longest reason a decision may give, and longest record key (``source:record_id``)
+MAX_REASON = 2000
+MAX_KEY = 300
+
+
 def decide(
     engine: Engine,
     actor: Actor,
@@ -118,10 +123,17 @@ def decide(
     reason: str,
     permission: Permission = Permission.REVIEW,
 ) -> int:
-    """A reviewer's decision (same person or not), with why; written by the linking service."""
+    """A reviewer's decision (same person or not), with why; written by the linking service.
+
+    The reason and both keys reach the audit log, so they are length-limited here, for the
+    pages and the API alike (issue 18, finding 15)."""
     require(actor.role, permission)
     if not reason.strip():
         raise ValueError("say why")
+    if len(reason) > MAX_REASON:
+        raise ValueError(f"the reason is longer than {MAX_REASON} characters")
+    if len(a) > MAX_KEY or len(b) > MAX_KEY:
+        raise ValueError(f"a record key is longer than {MAX_KEY} characters")
     try:
         return linking.record_decision(
             engine, a, b, must_link=match, actor=actor, reason=reason.strip()

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from athar.services.linking import candidates
 from athar.services.linking.candidates import REQUEST, SUBJECTS, Subject
 from athar.web.deps import CsrfProtected, CurrentUser, SessionDep, WebUser
+from athar.web.errors import InvalidInput
 from athar.web.presenters import CANDIDATE_PAGES, candidate_rows, candidates_page, render_pair
 from athar.web.ratelimit import limited
 from athar.web.render import render
@@ -61,17 +62,20 @@ def _add_flow(subject: Subject) -> None:
             return RedirectResponse(
                 f"{here}/pair?" + urlencode({"b": values["b"], "missing": "1"}), status_code=303
             )
-        await run_in_threadpool(
-            lambda: candidates.decide(
-                request.app.state.engine,
-                user.actor,
-                subject,
-                reference,
-                values["b"],
-                match=values["decision"] == "match",
-                reason=values["reason"],
+        try:
+            await run_in_threadpool(
+                lambda: candidates.decide(
+                    request.app.state.engine,
+                    user.actor,
+                    subject,
+                    reference,
+                    values["b"],
+                    match=values["decision"] == "match",
+                    reason=values["reason"],
+                )
             )
-        )
+        except ValueError as exc:  # too long: the same limits as the API
+            raise InvalidInput(str(exc)) from None
         return RedirectResponse(here, status_code=303)
 
 

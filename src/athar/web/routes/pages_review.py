@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from athar.security.auth import Permission
 from athar.services.linking import review
 from athar.web.deps import CsrfProtected, SessionDep, WebUser, requires
+from athar.web.errors import InvalidInput
 from athar.web.presenters import render_pair
 from athar.web.render import render
 
@@ -47,14 +48,17 @@ async def decide_submit(request: Request, user: Reviewer) -> Response:
     if values["decision"] not in ("match", "no_match") or not values["reason"].strip():
         back = "/review/pair?" + urlencode({"a": values["a"], "b": values["b"], "missing": "1"})
         return RedirectResponse(back, status_code=303)
-    await run_in_threadpool(
-        lambda: review.decide(
-            request.app.state.engine,
-            user.actor,
-            values["a"],
-            values["b"],
-            match=values["decision"] == "match",
-            reason=values["reason"],
+    try:
+        await run_in_threadpool(
+            lambda: review.decide(
+                request.app.state.engine,
+                user.actor,
+                values["a"],
+                values["b"],
+                match=values["decision"] == "match",
+                reason=values["reason"],
+            )
         )
-    )
+    except ValueError as exc:  # too long: the same limits as the API
+        raise InvalidInput(str(exc)) from None
     return RedirectResponse("/review", status_code=303)
