@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine, text
@@ -25,6 +26,7 @@ from athar.services.safekeeping.backup import backup
 from athar.services.sharing.export_partner import export_partner
 from athar.store.engine import make_engine
 from athar.web.app import create_app, routers
+from test_web_permissions import score_pairs
 from web_fixtures import Web, api_login, intake_json, keyring, settings, web  # noqa: F401
 
 __all__ = ["keyring", "web"]
@@ -301,3 +303,63 @@ def test_the_refusal_throttle_counts_what_it_left_out() -> None:
     throttle.admit("b", now=61)
     throttle.admit("c", now=61)  # past max_keys: the oldest key is forgotten
     assert throttle.admit("a", now=62) == 0
+
+
+def _without(content: bytes, parts: list[bytes]) -> bytes:
+    for part in parts:
+        content = content.replace(part, b"<asked>")
+    return content
+
+
+# -- finding 14: the pair routes answer only for scored pairs and candidates -----------------
+
+
+def test_pair_routes_answer_an_unscored_pair_exactly_like_a_missing_one(web: Web) -> None:
+    web.add_user("admin", Role.ADMIN)
+    client = web.client()
+    token = api_login(client, "admin")
+    refs = [
+        client.post(
+            "/api/v1/tracing-requests", json=intake_json(), headers={"X-CSRF-Token": token}
+        ).json()["reference"]
+        for _ in range(3)
+    ]
+    real, other, scored = (f"family:{r}" for r in refs)
+    missing = "family:T-2026-ZZZZZZZZ"
+    score_pairs(web, [(real, scored)])
+
+    def pair_answers(b: str) -> list[tuple[int, bytes]]:
+        answers = [
+            client.get("/api/v1/review/pair", params={"a": real, "b": b}),
+            client.get("/review/pair", params={"a": real, "b": b}),
+            client.get(f"/api/v1/tracing-requests/{refs[0]}/candidates/pair", params={"b": b}),
+            client.get(f"/requests/{refs[0]}/candidates/pair", params={"b": b}),
+            client.post(
+                "/api/v1/review/decisions",
+                json={"a": real, "b": b, "decision": "no_match", "reason": "probe"},
+                headers={"X-CSRF-Token": token},
+            ),
+            client.post(
+                f"/api/v1/tracing-requests/{refs[0]}/candidates/decisions",
+                json={"b": b, "decision": "no_match", "reason": "probe"},
+                headers={"X-CSRF-Token": token},
+            ),
+        ]
+        # the pages' language switch repeats the query: the asked key is all that may differ
+        asked = [b.encode(), quote(b, safe="").encode()]
+        return [(r.status_code, _without(r.content, asked)) for r in answers]
+
+    hidden, absent = pair_answers(other), pair_answers(missing)
+    assert [s for s, _ in hidden] == [404] * 6
+    assert hidden == absent  # byte for byte
+    assert _human_decisions(web) == 0
+    # a scored pair is still shown and decided, on the review routes and as a candidate
+    shown = pair_answers(scored)
+    assert [s for s, _ in shown] == [200] * 4 + [201] * 2
+    assert _human_decisions(web) == 2
+
+
+def _human_decisions(web: Web) -> int:
+    with web.engine.connect() as conn:
+        query = "SELECT COUNT(*) FROM link_decision WHERE kind <> 'automatic'"
+        return int(conn.execute(text(query)).scalar_one())

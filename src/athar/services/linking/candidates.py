@@ -357,11 +357,19 @@ def pair_for(
 ) -> review.PairView:
     """The subject's record and one candidate side by side, with the waterfall; audited."""
     _guard(actor, subject.read)
-    subject.find(db, actor, reference)
     key = subject.key(reference)
-    if other == key:
+    if other == key or not _is_candidate(db, actor, subject, reference, other):
         raise NotFound(NOT_FOUND)
-    return review.pair_for(db, actor, key, other, permission=subject.read)
+    subject.find(db, actor, reference)
+    return review.pair_for(db, actor, key, other, permission=subject.read, scored_only=False)
+
+
+def _is_candidate(db: Session, actor: Actor, subject: Subject, reference: str, other: str) -> bool:
+    """Is ``other`` in the subject's candidate list?  Only those are shown beside it or
+    decided on: any other key answers ``not found`` like a missing record, so the candidate
+    routes read no record by key (issue 18, finding 14)."""
+    found = _ranked(db, subject.near(db, actor, reference), reports_only=subject.reports_only)
+    return found is not None and any(c.key == other for c in found)
 
 
 def decide(
@@ -376,6 +384,16 @@ def decide(
 ) -> int:
     """Confirm (same person) or reject a candidate: a human link decision with who and why."""
     key = _subject_key(engine, actor, subject, reference, subject.work)
+    with Session(engine) as db:
+        if not _is_candidate(db, actor, subject, reference, other):
+            raise NotFound(NOT_FOUND)
     return review.decide(
-        engine, actor, key, other, match=match, reason=reason, permission=subject.work
+        engine,
+        actor,
+        key,
+        other,
+        match=match,
+        reason=reason,
+        permission=subject.work,
+        scored_only=False,
     )

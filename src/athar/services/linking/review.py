@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
 from athar.domain.fields import pair_columns
@@ -18,6 +18,7 @@ from athar.security.auth import NotFound, Permission, require
 from athar.services.actor import Actor
 from athar.services.audit import AuditAction, audit_read
 from athar.services.linking import runs as linking
+from athar.store import statements as sql
 from athar.store.models import ImportBatch, Record, Source
 
 #: the fields shown side by side, in this order
@@ -86,12 +87,33 @@ def _side(db: Session, key: str) -> SideRecord:
     )
 
 
+def known_pair(conn: Connection, a: str, b: str) -> bool:
+    """Is the pair of keys (``source:record_id``) named by a link decision, automatic (scored
+    in a link run: the review queue is drawn from these) or human?"""
+    (sa, _, ra), (sb, _, rb) = a.partition(":"), b.partition(":")
+    params = {"sa": sa, "ra": ra, "sb": sb, "rb": rb}
+    return conn.execute(sql.PAIR_KNOWN, params).first() is not None
+
+
 def pair_for(
-    db: Session, actor: Actor, a: str, b: str, permission: Permission = Permission.REVIEW
+    db: Session,
+    actor: Actor,
+    a: str,
+    b: str,
+    permission: Permission = Permission.REVIEW,
+    *,
+    scored_only: bool = True,
 ) -> PairView:
-    """Both records side by side with the model's explanation; audited."""
+    """Both records side by side with the model's explanation; audited.
+
+    Only a pair a link run scored (or a person decided) is shown (``scored_only``; the
+    candidate pages check their own list instead): any other pair answers ``not found``,
+    exactly like a missing record, so the route reads no record by key and tells nobody
+    whether a reference exists (issue 18, finding 14)."""
     require(actor.role, permission)
-    if a == b:
+    if a == b or len(a) > MAX_KEY or len(b) > MAX_KEY:
+        raise NotFound("not found")
+    if scored_only and not known_pair(db.connection(), a, b):
         raise NotFound("not found")
     left, right = _side(db, a), _side(db, b)
     try:
@@ -122,6 +144,7 @@ def decide(
     match: bool,
     reason: str,
     permission: Permission = Permission.REVIEW,
+    scored_only: bool = True,
 ) -> int:
     """A reviewer's decision (same person or not), with why; written by the linking service.
 
@@ -134,6 +157,10 @@ def decide(
         raise ValueError(f"the reason is longer than {MAX_REASON} characters")
     if len(a) > MAX_KEY or len(b) > MAX_KEY:
         raise ValueError(f"a record key is longer than {MAX_KEY} characters")
+    if scored_only:
+        with engine.connect() as conn:
+            if not known_pair(conn, a, b):
+                raise NotFound("not found")
     try:
         return linking.record_decision(
             engine, a, b, must_link=match, actor=actor, reason=reason.strip()
