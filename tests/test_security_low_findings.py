@@ -22,6 +22,7 @@ from athar.ingest.safe_export import write_csv, write_xlsx
 from athar.security.auth import Role
 from athar.services.actor import Actor
 from athar.services.audit import RefusalThrottle
+from athar.services.registry.importer import ImportOptions, Problem, import_file
 from athar.services.safekeeping.backup import backup
 from athar.services.sharing.export_partner import export_partner
 from athar.store.engine import make_engine
@@ -363,3 +364,63 @@ def _human_decisions(web: Web) -> int:
     with web.engine.connect() as conn:
         query = "SELECT COUNT(*) FROM link_decision WHERE kind <> 'automatic'"
         return int(conn.execute(text(query)).scalar_one())
+
+
+# -- finding 11: bidi overrides, controls and invisible id characters -------------------------
+
+
+def test_bidi_overrides_controls_and_invisible_ids_are_quarantined(
+    db_engine: Engine, tmp_path: Path
+) -> None:
+    rows = [
+        ("R-1", "Ali\u202eidalaH x"),  # shows as another name
+        ("R-2", "Omar\u2067Haddad\u2069"),  # an isolate
+        ("R-3", "Samir\x85Khoury"),  # a C1 control (NEL)
+        ("A\u200b-1", "Omar Haddad"),  # looks exactly like A-1 in the queue
+        ("\ufeffR-5", "Omar Haddad"),
+        ("R-6", "\u0645\u062d\u0645\u062f\u200c\u0631\u0636\u0627"),  # ZWNJ: a real name
+        ("A-1", "Omar Haddad"),
+    ]
+    path = tmp_path / "list.csv"
+    path.write_text(
+        "source,record_id,full_name\n" + "".join(f"ngo_x,{r},{n}\n" for r, n in rows),
+        encoding="utf-8",
+    )
+    problems: list[Problem] = []
+    result = import_file(
+        db_engine, path, ImportOptions(actor=Actor("test"), on_problem=problems.append)
+    )
+    assert result.rows_quarantined == 5
+    by_row = {p.row: p for p in problems if p.severity == "error"}
+    assert set(by_row) == {2, 3, 4, 5, 6}
+    assert "bidirectional control character U+202E" in by_row[2].reason
+    assert by_row[2].column == "full_name"
+    assert "U+2067" in by_row[3].reason
+    assert "control character or lone surrogate U+0085" in by_row[4].reason
+    assert by_row[5].column == "record_id" and "invisible character U+200B" in by_row[5].reason
+    assert "U+FEFF" in by_row[6].reason
+    with db_engine.connect() as conn:
+        stored = set(conn.execute(text("SELECT record_id, full_name FROM record")).all())
+        keys = {r[0] for r in conn.execute(text("SELECT record_id FROM quarantine_row")).all()}
+    assert stored == {("R-6", rows[5][1]), ("A-1", "Omar Haddad")}
+    # a refused row's key is listed with its invisible characters written as escapes
+    assert {"A\\u200b-1", "\\ufeffR-5"} <= keys
+
+
+def test_forms_refuse_bidi_overrides_in_names(web: Web) -> None:
+    client = web.client()
+    token = client.get("/api/v1/session").json()["csrf_token"]
+    response = client.post(
+        "/api/v1/tracing-requests",
+        json=intake_json(requester_name="Layla\u202eahdaH", given_name="Omar\x9b"),
+        headers={"X-CSRF-Token": token},
+    )
+    assert response.status_code == 422, response.text
+    fields = {f["field"] for f in response.json()["error"]["fields"]}
+    assert {"requester_name", "given_name"} <= fields
+    ok = client.post(
+        "/api/v1/tracing-requests",
+        json=intake_json(given_name="\u0645\u062d\u0645\u062f\u200c\u0631\u0636\u0627"),
+        headers={"X-CSRF-Token": token},
+    )
+    assert ok.status_code == 201, ok.text
