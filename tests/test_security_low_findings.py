@@ -15,17 +15,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import pytest
 from fastapi.routing import APIRoute
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, text, update
+from sqlalchemy.orm import Session
 
 from athar.ingest.safe_export import write_csv, write_xlsx
 from athar.security.auth import Role
 from athar.services.actor import Actor
 from athar.services.audit import RefusalThrottle
+from athar.services.linking import review
 from athar.services.registry.importer import ImportOptions, Problem, import_file
 from athar.services.safekeeping.backup import backup
 from athar.services.sharing.export_partner import export_partner
 from athar.store.engine import make_engine
+from athar.store.models import LinkRun
 from athar.web.app import create_app, routers
 from test_web_permissions import score_pairs
 from web_fixtures import Web, api_login, intake_json, keyring, settings, web  # noqa: F401
@@ -424,3 +428,73 @@ def test_forms_refuse_bidi_overrides_in_names(web: Web) -> None:
         headers={"X-CSRF-Token": token},
     )
     assert ok.status_code == 201, ok.text
+
+
+# -- finding 10: costly reads are cached and rate-limited ------------------------------------
+
+
+def test_pair_explanations_are_cached_per_run_and_record_versions(
+    web: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[str, str]] = []
+
+    def explain(db: Any, a: str, b: str) -> dict[str, Any]:
+        calls.append((a, b))
+        n = float(len(calls))
+        return {"prior": n, "steps": [], "match_weight": n, "match_probability": 0.5}
+
+    monkeypatch.setattr(review.linking, "explain_store_pair", explain)
+    web.add_user("admin", Role.ADMIN)
+    client = web.client()
+    token = api_login(client, "admin")
+    a, b = (
+        "family:"
+        + client.post(
+            "/api/v1/tracing-requests", json=intake_json(), headers={"X-CSRF-Token": token}
+        ).json()["reference"]
+        for _ in range(2)
+    )
+    score_pairs(web, [(a, b)])
+    params = {"a": a, "b": b}
+    first = client.get("/api/v1/review/pair", params=params)
+    assert first.status_code == 200 and first.json()["explanation"] is None  # no model yet
+    assert calls == []
+    with Session(web.engine) as db:  # a run with a model
+        db.execute(update(LinkRun).values(model={"m": 1}))
+        db.commit()
+    answers = [client.get("/api/v1/review/pair", params=params) for _ in range(3)]
+    answers.append(client.get("/review/pair", params=params))
+    assert [r.status_code for r in answers] == [200] * 4
+    assert calls == [(a, b)]  # computed once for the run and these record versions
+    score_pairs(web, [(a, b)])  # a new run
+    with Session(web.engine) as db:
+        db.execute(update(LinkRun).values(model={"m": 2}))
+        db.commit()
+    again = client.get("/api/v1/review/pair", params=params).json()["explanation"]
+    assert calls == [(a, b)] * 2 and again["prior"] == 2.0
+
+
+def test_costly_reads_share_one_budget_per_user(db_url: str, keyring: Any) -> None:
+    engine = make_engine(db_url)
+    try:
+        s = settings(db_url, costly_rate_per_minute=3)
+        app = Web(create_app(s, engine=engine, keyring=keyring), engine, s)
+        app.add_user("admin", Role.ADMIN)
+        app.add_user("rita", Role.RESEARCHER)
+        client = app.client()
+        api_login(client, "admin")
+        codes = [
+            client.get("/api/v1/stats").status_code,
+            client.get("/stats").status_code,
+            client.get("/api/v1/review/pair", params={"a": "x:1", "b": "x:2"}).status_code,
+            client.get("/api/v1/stats").status_code,
+            client.get("/review/pair", params={"a": "x:1", "b": "x:2"}).status_code,
+        ]
+        assert codes == [200, 200, 404, 429, 429]
+        limited = client.get("/api/v1/stats").json()["error"]
+        assert limited["code"] == "rate_limited"
+        other = app.client()
+        api_login(other, "rita")  # another user has a budget of their own
+        assert other.get("/api/v1/stats").status_code == 200
+    finally:
+        engine.dispose()

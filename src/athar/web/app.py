@@ -19,6 +19,7 @@ from athar.security import crypto
 from athar.security.auth import Role, csrf_token, new_token, token_digest
 from athar.services.access.users import session_user_columns
 from athar.services.figures.overview import FiguresCache
+from athar.services.linking.review import EXPLANATIONS
 from athar.store.engine import make_engine, reads_without_transaction
 from athar.store.migrate import require_current
 from athar.web.apidocs import install_api_docs
@@ -198,7 +199,12 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker(engine, expire_on_commit=False)
-    app.state.limiters = {"candidates": SlidingWindow(settings.search_rate_per_minute)}
+    app.state.limiters = {
+        "candidates": SlidingWindow(settings.search_rate_per_minute),
+        # pair explanations and statistics: the costly reads (issue 18, finding 10)
+        "costly": SlidingWindow(settings.costly_rate_per_minute),
+    }
+    EXPLANATIONS.resize(settings.explain_cache_size)
     app.state.figures_cache = FiguresCache()  # the person figures, until the store changes
     app.state.languages = load_languages()
     app.state.jinja = build_environments(app.state.languages)

@@ -52,6 +52,8 @@ class Settings:
     import_max_bytes: int = 50 * 1024 * 1024
     small_cell: int = 5
     search_rate_per_minute: int = 120
+    costly_rate_per_minute: int = 30
+    explain_cache_size: int = 1024
     cookie_secure: bool = True
     default_locale: str = "ar"
     organisation_name: str = ""
@@ -72,7 +74,13 @@ class Settings:
                 problems.append("ATHAR_SECRET_KEY must be at least 32 characters")
         if self.default_locale not in ("ar", "en"):
             problems.append("ATHAR_DEFAULT_LOCALE must be ar or en")
-        for name in ("session_hours", "lockout_failures", "lockout_minutes", "login_rate_per_ip"):
+        for name in (
+            "session_hours",
+            "lockout_failures",
+            "lockout_minutes",
+            "login_rate_per_ip",
+            "costly_rate_per_minute",
+        ):
             if getattr(self, name) < 1:
                 problems.append(f"{SETTINGS[name].env} must be at least 1")
         if problems:

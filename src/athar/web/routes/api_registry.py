@@ -11,6 +11,7 @@ from athar.security.auth import Permission
 from athar.services.figures.overview import registry_overview
 from athar.web.deps import CsrfProtected, SessionDep, WebUser, requires
 from athar.web.presenters import stats_out
+from athar.web.ratelimit import COSTLY, limited
 from athar.web.schemas import ErrorOut, ImportOut, StatsOut
 from athar.web.uploads import run_import
 
@@ -47,7 +48,7 @@ async def import_list(request: Request, response: Response, user: Importer) -> I
     return result
 
 
-@router.get("/stats", response_model=StatsOut)
+@router.get("/stats", response_model=StatsOut, dependencies=[Depends(limited(COSTLY))])
 def stats(request: Request, db: SessionDep, user: Aggregates) -> StatsOut:
     """Aggregate figures: no names, no records, small cells suppressed."""
     state = request.app.state

@@ -12,6 +12,7 @@ from athar.services.figures.overview import registry_overview
 from athar.web.deps import CsrfProtected, SessionDep, WebUser, requires
 from athar.web.errors import ApiError
 from athar.web.presenters import estimate_plot, stats_out
+from athar.web.ratelimit import COSTLY, limited
 from athar.web.render import render
 from athar.web.uploads import run_import
 
@@ -37,7 +38,7 @@ async def imports_submit(request: Request, user: Importer) -> Response:
     return render(request, "imports.html", status_code=status, result=result, error=None)
 
 
-@router.get("/stats", response_class=HTMLResponse)
+@router.get("/stats", response_class=HTMLResponse, dependencies=[Depends(limited(COSTLY))])
 def stats_page(request: Request, db: SessionDep, user: Aggregates) -> Response:
     state = request.app.state
     stats = stats_out(registry_overview(db, state.settings.small_cell, state.figures_cache))

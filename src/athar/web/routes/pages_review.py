@@ -14,6 +14,7 @@ from athar.services.linking import review
 from athar.web.deps import CsrfProtected, SessionDep, WebUser, requires
 from athar.web.errors import InvalidInput
 from athar.web.presenters import render_pair
+from athar.web.ratelimit import COSTLY, limited
 from athar.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -27,7 +28,7 @@ async def queue_page(request: Request, user: Reviewer, db: SessionDep) -> Respon
     return render(request, "review.html", items=links)
 
 
-@router.get("/review/pair", response_class=HTMLResponse)
+@router.get("/review/pair", response_class=HTMLResponse, dependencies=[Depends(limited(COSTLY))])
 async def pair_page(
     request: Request,
     user: Reviewer,
