@@ -384,6 +384,12 @@ def decide(
 ) -> int:
     """Confirm (same person) or reject a candidate: a human link decision with who and why."""
     key = _subject_key(engine, actor, subject, reference, subject.work)
+    if len(other) > review.MAX_KEY or len(reason) > review.MAX_REASON:
+        # the same limits as review.decide, before the candidate list is read
+        raise ValueError(
+            f"the reason is limited to {review.MAX_REASON} characters "
+            f"and a record key to {review.MAX_KEY}"
+        )
     with Session(engine) as db:
         if not _is_candidate(db, actor, subject, reference, other):
             raise NotFound(NOT_FOUND)
