@@ -31,6 +31,7 @@ STORED = {
     "person.view",
     "vocab.facilities.sync",
     "estimate.run",
+    "figures.snapshot",
     "link.run",
     "link.must_link",
     "link.cannot_link",

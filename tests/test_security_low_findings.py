@@ -498,3 +498,48 @@ def test_costly_reads_share_one_budget_per_user(db_url: str, keyring: Any) -> No
         assert other.get("/api/v1/stats").status_code == 200
     finally:
         engine.dispose()
+
+
+# -- finding 23: researchers see figures as of the last refresh -------------------------------
+
+
+def test_researchers_see_a_snapshot_refreshed_after_a_link_run(db_url: str, keyring: Any) -> None:
+    engine = make_engine(db_url)
+    try:
+        s = settings(db_url, small_cell=1)
+        app = Web(create_app(s, engine=engine, keyring=keyring), engine, s)
+        app.add_user("admin", Role.ADMIN)
+        app.add_user("rita", Role.RESEARCHER)
+        admin, researcher = app.client(), app.client()
+        token = api_login(admin, "admin")
+        api_login(researcher, "rita")
+
+        def submit() -> None:
+            response = admin.post(
+                "/api/v1/tracing-requests", json=intake_json(), headers={"X-CSRF-Token": token}
+            )
+            assert response.status_code == 201
+
+        submit()
+        first = researcher.get("/api/v1/stats").json()
+        assert first["as_of"] is not None
+        assert first["tracing_requests_by_status"] == {"registered": 1}
+        submit()  # one more request: the researcher's figures do not move
+        polled = researcher.get("/api/v1/stats").json()
+        assert polled == first
+        page = researcher.get("/stats")
+        assert page.status_code == 200 and first["as_of"][:10] in page.text
+        live = admin.get("/api/v1/stats").json()  # staff see live figures
+        assert live["as_of"] is None and live["tracing_requests_by_status"] == {"registered": 2}
+        score_pairs(app, [])  # a link run finishes: the next view takes a new snapshot
+        after = researcher.get("/api/v1/stats").json()
+        assert after["tracing_requests_by_status"] == {"registered": 2}
+        assert after["as_of"] >= first["as_of"]
+        with engine.connect() as conn:
+            taken = conn.execute(text("SELECT COUNT(*) FROM figures_snapshot")).scalar_one()
+            events = conn.execute(
+                text("SELECT COUNT(*) FROM audit_event WHERE action = 'figures.snapshot'")
+            ).scalar_one()
+        assert (taken, events) == (2, 2)
+    finally:
+        engine.dispose()

@@ -123,6 +123,12 @@ SETTINGS: dict[str, Setting] = {
         "pair explanations kept in memory per worker, by link run and record versions",
         "int",
     ),
+    "figures_refresh_hours": _s(
+        "ATHAR_FIGURES_REFRESH_HOURS",
+        "24",
+        "researchers see figures taken after each link run or at most this many hours ago",
+        "int",
+    ),
     "cookie_secure": _s(
         "ATHAR_COOKIE_SECURE",
         "true",

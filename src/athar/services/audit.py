@@ -70,6 +70,7 @@ class AuditAction(StrEnum):
     PERSON_VIEW = "person.view"
     VOCAB_FACILITIES_SYNC = "vocab.facilities.sync"
     ESTIMATE_RUN = "estimate.run"
+    FIGURES_SNAPSHOT = "figures.snapshot"
     # linking
     LINK_RUN = "link.run"
     LINK_MUST_LINK = "link.must_link"

@@ -92,6 +92,7 @@ PAIR_KNOWN = text(
     + _RECORD_IDS.format(x="a")
     + ") LIMIT 1"
 )
+LATEST_RUNS = text("SELECT (SELECT MAX(id) FROM link_run), (SELECT MAX(id) FROM estimate_run)")
 LATEST_MODEL_RUN = text("SELECT id FROM link_run WHERE model IS NOT NULL ORDER BY id DESC LIMIT 1")
 LAST_MODEL_AND_SETTINGS = text(
     "SELECT model, settings FROM link_run WHERE model IS NOT NULL ORDER BY id DESC LIMIT 1"

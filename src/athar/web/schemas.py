@@ -315,3 +315,8 @@ class StatsOut(BaseModel):
     tracing_requests_by_status: Cells
     persons: PersonFiguresOut
     estimate: dict[str, Any] | None
+    as_of: datetime | None = Field(
+        default=None,
+        description="when the figures were taken: researchers see figures taken after each link "
+        "run or at most ATHAR_FIGURES_REFRESH_HOURS ago; null: live (staff)",
+    )

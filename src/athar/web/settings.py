@@ -54,6 +54,7 @@ class Settings:
     search_rate_per_minute: int = 120
     costly_rate_per_minute: int = 30
     explain_cache_size: int = 1024
+    figures_refresh_hours: int = 24
     cookie_secure: bool = True
     default_locale: str = "ar"
     organisation_name: str = ""
@@ -80,6 +81,7 @@ class Settings:
             "lockout_minutes",
             "login_rate_per_ip",
             "costly_rate_per_minute",
+            "figures_refresh_hours",
         ):
             if getattr(self, name) < 1:
                 problems.append(f"{SETTINGS[name].env} must be at least 1")

@@ -8,10 +8,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from athar.security.auth import AccessError, Permission
-from athar.services.figures.overview import registry_overview
 from athar.web.deps import CsrfProtected, SessionDep, WebUser, requires
 from athar.web.errors import ApiError
-from athar.web.presenters import estimate_plot, stats_out
+from athar.web.presenters import estimate_plot, stats_for
 from athar.web.ratelimit import COSTLY, limited
 from athar.web.render import render
 from athar.web.uploads import run_import
@@ -40,7 +39,7 @@ async def imports_submit(request: Request, user: Importer) -> Response:
 
 @router.get("/stats", response_class=HTMLResponse, dependencies=[Depends(limited(COSTLY))])
 def stats_page(request: Request, db: SessionDep, user: Aggregates) -> Response:
-    state = request.app.state
-    stats = stats_out(registry_overview(db, state.settings.small_cell, state.figures_cache))
+    stats = stats_for(request, db, user)
     plot = estimate_plot(db, stats.estimate["audit_seq"]) if stats.estimate else None
-    return render(request, "stats.html", stats=stats, plot=plot)
+    hours = request.app.state.settings.figures_refresh_hours
+    return render(request, "stats.html", stats=stats, plot=plot, refresh_hours=hours)
