@@ -538,19 +538,24 @@ def test_figures_and_the_recorded_estimate_on_the_web(web: Web, tmp_path: Path) 
     assert "كم عدد المفقودين" in page.text and "Lina" not in page.text
     again = researcher.get("/stats?lang=en")
     assert again.text.count("data:image/svg+xml;base64,") == 1
-    # viewing figures records nothing (as before); the estimate run was one audited event
+    # the estimate run was one audited event, and the researcher's figures were taken
+    # again after it (issue 18, finding 23: researchers see published snapshots)
     with web.engine.connect() as conn:
         after = conn.execute(text("SELECT COUNT(*) FROM audit_event")).scalar_one()
-    assert after == before + 1
-    # the figures are cached per state of the store: a new record shows at once
+    assert after == before + 2
+    # staff see live figures, cached per state of the store: a new record shows at once
+    web.add_user("adam", Role.ADMIN)
+    staff = web.client()
+    api_login(staff, "adam")
     res = import_file(
         web.engine,
         _write(tmp_path, "c", ["c,c1,Nour Haddad,F,1990,2013,Homs,,,missing"]),
         ImportOptions(actor=Actor("test")),
     )
     assert res.exit_code == 0
-    persons = researcher.get("/api/v1/stats").json()["persons"]
+    persons = staff.get("/api/v1/stats").json()["persons"]
     assert persons["persons"] == 7 and persons["by_source"]["c"] is None
+    assert researcher.get("/api/v1/stats").json()["persons"]["persons"] == 6
     assert any("after the latest link run" in n for n in persons["notes"])
 
 

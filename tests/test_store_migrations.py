@@ -27,6 +27,7 @@ MY_TABLES = {
     "audit_event",
     "audit_head",
     "estimate_run",
+    "figures_snapshot",
 }
 
 

@@ -8,6 +8,7 @@ first must be left of the last.  Without the isolation ``1985-03-12`` was drawn 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from athar.security.auth import Role
 from athar.services.access.users import create_user
 from athar.services.actor import CLI, Actor
 from athar.services.registry.importer import ImportOptions, import_file
-from test_web_browser import CHROMIUM, server  # noqa: F401
+from test_web_browser import ARTIFACTS, CHROMIUM, server  # noqa: F401
 from web_fixtures import PASSWORD
 
 #: x of the first and of the last character of the first text node holding ``text``
@@ -81,5 +82,50 @@ def test_ltr_fragments_keep_their_order_on_arabic_pages(
                 assert _left_to_right(page, fragment), fragment
             page.goto(f"{base}/stats?lang=ar")
             assert _left_to_right(page, "< 5")
+        finally:
+            browser.close()
+
+
+def test_a_researchers_figures_show_when_they_were_taken(
+    server: tuple[str, Any],  # noqa: F811
+) -> None:
+    """Issue 18, finding 23: the published figures' time, left to right on the Arabic page,
+    and no page wider than the screen; screenshots in both languages at 360 and 1280 px."""
+    from playwright.sync_api import sync_playwright
+
+    base, engine = server
+    create_user(
+        engine,
+        actor=CLI,
+        username="rita",
+        display_name="Rita",
+        role=Role.RESEARCHER,
+        source_code=None,
+        password=PASSWORD,
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+        )
+        try:
+            for width in (360, 1280):
+                page = browser.new_page(viewport={"width": width, "height": 800})
+                page.goto(f"{base}/login?lang=ar")
+                page.fill("input[name=username]", "rita")
+                page.fill("input[name=password]", PASSWORD)
+                page.click("button[type=submit]")
+                page.wait_for_load_state()
+                for lang in ("ar", "en"):
+                    page.goto(f"{base}/stats?lang={lang}")
+                    hint = page.locator("p.hint").first.inner_text()
+                    stamp = re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", hint)
+                    assert stamp is not None, hint
+                    assert _left_to_right(page, stamp.group()), (lang, hint)
+                    assert page.evaluate("document.documentElement.scrollWidth") <= width
+                    page.screenshot(
+                        path=str(ARTIFACTS / f"stats-as-of-{lang}-{width}.png"), full_page=True
+                    )
+                page.close()
         finally:
             browser.close()

@@ -20,12 +20,13 @@ from typing import Any
 
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from athar.security.auth import PERMISSIONS, Permission, Role
 from athar.services.actor import CLI
 from athar.services.casework.unidentified import register, validate
-from athar.store.models import Person
+from athar.store.models import LinkDecision, LinkRun, Person, Record, Source
 from athar.web.app import routers
 from web_fixtures import (  # noqa: F401
     PASSWORD,
@@ -420,6 +421,44 @@ def test_the_matrix_covers_every_route(web: Web) -> None:
             assert client.request(method, path).status_code not in (404, 405), (method, path)
 
 
+def score_pairs(web: Web, pairs: list[tuple[str, str]]) -> None:
+    """A link run (without a model) that scored each pair of keys ``source:record_id``."""
+    now = datetime.now(UTC)
+    with Session(web.engine) as db:
+        run = LinkRun(
+            engine="test",
+            settings={},
+            threshold=20.0,
+            actor="test",
+            started_at=now,
+            finished_at=now,
+        )
+        db.add(run)
+        db.flush()
+        for a, b in pairs:
+            ids = []
+            for key in (a, b):
+                code, _, rid = key.partition(":")
+                ids.append(
+                    db.scalars(
+                        select(Record.id)
+                        .join(Source, Source.id == Record.source_id)
+                        .where(Source.code == code, Record.record_id == rid)
+                    ).one()
+                )
+            db.add(
+                LinkDecision(
+                    kind="automatic",
+                    record_a_id=ids[0],
+                    record_b_id=ids[1],
+                    score=5.0,
+                    link_run_id=run.id,
+                    decided_at=now,
+                )
+            )
+        db.commit()
+
+
 def seed_world(web: Web) -> dict[str, str]:
     """A request (with a photo), a second one (the pair for review calls), an unidentified
     person and a person: the ids every route of the matrix is called with."""
@@ -435,6 +474,8 @@ def seed_world(web: Web) -> dict[str, str]:
     ).json()["reference"]
     PAIR.update(a=f"family:{reference}", b=f"family:{other}")
     unknown = register(web.engine, actor=CLI, values=validate({"kind": "body", "sex": "F"}))
+    # the pair routes answer only for pairs a link run scored (issue 18, finding 14)
+    score_pairs(web, [(PAIR["a"], PAIR["b"]), (f"unidentified:{unknown}", PAIR["a"])])
     with Session(web.engine) as db:
         person = Person(created_at=datetime.now(UTC))
         db.add(person)

@@ -171,6 +171,24 @@ SETTINGS: dict[str, Setting] = {
     "search_rate_per_minute": _s(
         "ATHAR_SEARCH_RATE_PER_MINUTE", "120", "candidate searches per user per minute", "int"
     ),
+    "costly_rate_per_minute": _s(
+        "ATHAR_COSTLY_RATE_PER_MINUTE",
+        "30",
+        "pair explanations and statistics pages per user per minute (per worker)",
+        "int",
+    ),
+    "explain_cache_size": _s(
+        "ATHAR_EXPLAIN_CACHE_SIZE",
+        "1024",
+        "pair explanations kept in memory per worker, by link run and record versions",
+        "int",
+    ),
+    "figures_refresh_hours": _s(
+        "ATHAR_FIGURES_REFRESH_HOURS",
+        "24",
+        "researchers see figures taken after each link run or at most this many hours ago",
+        "int",
+    ),
     "cookie_secure": _s(
         "ATHAR_COOKIE_SECURE",
         "true",

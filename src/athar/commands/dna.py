@@ -88,10 +88,13 @@ def fam_command(case_file: Path, out: Path) -> None:
     """Write the case as a Familias .fam file (pedigrees H1 and H2, genotypes, database and
     mutation model) so that a laboratory can reproduce the LR in Familias."""
     from athar.dna.familias import write_fam
+    from athar.security.files import open_private
 
     case = _read_case(case_file)
     try:
-        out.write_text(write_fam(case), encoding="utf-8")
+        text = write_fam(case)
+        with open_private(out, "w", encoding="utf-8") as fh:
+            fh.write(text)
     except OSError as e:
         _fail(str(out), [("file", f"cannot write: {e.strerror}")])
     except ValueError as e:

@@ -20,6 +20,7 @@ import pandas as pd
 from athar.commands._progress import reporter
 from athar.ingest.tables import read_tables
 from athar.linkage import LinkSpec, SpecError, load_spec, spec_from_yaml
+from athar.security.files import open_private
 
 ENGINE = click.Choice(["duckdb", "spark"])
 
@@ -161,21 +162,25 @@ def run(
     )
     progress.phase("writing clusters, model and review queue")
     out_path = Path(out)
-    result.clusters_frame().to_csv(out_path, index=False)
+    with open_private(out_path, "w", encoding="utf-8", newline="") as fh:
+        result.clusters_frame().to_csv(fh, index=False)
     stem = out_path.with_suffix("")
     model_path = Path(model_out) if model_out else Path(f"{stem}.model.json")
-    model_path.write_text(json.dumps(result.model, indent=1, ensure_ascii=False), encoding="utf-8")
+    with open_private(model_path, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(result.model, indent=1, ensure_ascii=False))
     review = result.review_pairs([(d.left, d.right) for d in decided])
     key = (features["source"] + ":" + features["record_id"]).to_numpy()
     review_path = Path(review_out) if review_out else Path(f"{stem}.review.csv")
-    pd.DataFrame(
+    review_frame = pd.DataFrame(
         {
             "a": key[review["unique_id_l"].to_numpy()],
             "b": key[review["unique_id_r"].to_numpy()],
             "match_probability": review["match_probability"].round(6),
             "match_weight": review["match_weight"].round(4),
         }
-    ).to_csv(review_path, index=False)
+    )
+    with open_private(review_path, "w", encoding="utf-8", newline="") as fh:
+        review_frame.to_csv(fh, index=False)
     s = result.stats
     click.echo(
         f"{s['records']} records -> {s['clusters']} clusters; "

@@ -53,7 +53,42 @@ ERROR = "error"
 MAX_KEY_LENGTH = 200
 WARNING = "warning"
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+#: refused in every cell (and escaped when a refused row is stored): C0 and C1 control
+#: characters, lone surrogates, and the bidirectional embeddings, overrides and isolates
+#: (U+202A-U+202E, U+2066-U+2069), which make ``Ali\u202eidalaH`` show as another name
+#: (issue 18, finding 11).  Tab, line feed and carriage return are text.
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+#: refused in keys (source, record_id) on top of those: characters that show as nothing, so
+#: that ``A-1`` and ``A\u200b-1`` would look the same in the queue.  Names keep them: ZWNJ
+#: (U+200C) and ZWJ (U+200D) are part of correctly typed Arabic-script (notably Persian and
+#: Kurdish) names, and the name comparison ignores all of them (``athar.names.normalize``).
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]"
+)
+
+
+def unsafe_character(text: str) -> str | None:
+    """What makes ``text`` unsafe to show (a control or bidirectional control character),
+    as words naming its code point; ``None`` when it is safe."""
+    bad = _CONTROL.search(text)
+    if bad is None:
+        return None
+    char = bad.group()
+    if char in _BIDI:
+        return f"bidirectional control character U+{ord(char):04X}"
+    return f"control character or lone surrogate U+{ord(char):04X}"
+
+
+def invisible_character(text: str) -> str | None:
+    """The first character of ``text`` that shows as nothing (for keys), as words."""
+    bad = _INVISIBLE.search(text)
+    return None if bad is None else f"invisible character U+{ord(bad.group()):04X}"
+
+
 _SPACES = re.compile(r"\s+")
 _UNUSUAL_SPACE = re.compile(r"\s\s|[^\S ]")
 
@@ -68,10 +103,12 @@ class Issue:
 
 
 def storable(text: str | None) -> str | None:
-    """``text``, with control characters and lone surrogates written as escapes."""
-    if text is None or not _CONTROL.search(text):
+    """``text`` (a refused row's key), with control characters, lone surrogates and
+    characters that show as nothing written as visible escapes (``A\\u200b-1``)."""
+    if text is None or not (_CONTROL.search(text) or _INVISIBLE.search(text)):
         return text
-    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    escape = lambda m: f"\\u{ord(m.group()):04x}"  # noqa: E731
+    return _INVISIBLE.sub(escape, _CONTROL.sub(escape, text))
 
 
 @lru_cache(maxsize=65536)
@@ -124,14 +161,9 @@ def parse_row(
     out: dict[str, Any] = {}
     if _CONTROL.search("".join(cells.values())):
         for col, raw in cells.items():
-            bad = _CONTROL.search(raw)
+            bad = unsafe_character(raw)
             if bad is not None:
-                issues.append(
-                    Issue(
-                        col,
-                        f"control character or lone surrogate U+{ord(bad.group()):04X} in the cell",
-                    )
-                )
+                issues.append(Issue(col, f"{bad} in the cell"))
     clean: dict[str, str] = {}
     for col, cell in cells.items():
         if cell:
@@ -151,6 +183,8 @@ def parse_row(
             issues.append(Issue(col, f"{col} is empty"))
         elif len(key) > MAX_KEY_LENGTH:
             issues.append(Issue(col, f"{col} is longer than {MAX_KEY_LENGTH} characters"))
+        elif (hidden := invisible_character(key)) is not None:
+            issues.append(Issue(col, f"{hidden} in the {col}: an id must be visible"))
         out[col] = key
     for col in TEXT_COLUMNS:
         out[col] = text(col)

@@ -19,6 +19,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from athar.security.files import open_private
+
 FORMULA_TRIGGERS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
 
 #: characters a spreadsheet may split a CSV line at, whatever Athar's delimiter and quotes
@@ -78,7 +80,7 @@ def write_csv(
     Returns the number of data rows written.
     """
     n = 0
-    with open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as f:
+    with open_private(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as f:
         # every field quoted: a separator inside a value never splits it in a reader
         # that honours quotes (and :func:`safe_cell` covers one that does not)
         w = csv.writer(f, quoting=csv.QUOTE_ALL)
@@ -117,5 +119,6 @@ def write_xlsx(
     for row in rows:
         ws.append(cells(row))
         n += 1
-    wb.save(path)
+    with open_private(path, "wb") as fh:
+        wb.save(fh)
     return n

@@ -63,6 +63,7 @@ class AuditAction(StrEnum):
     LOGIN_SUCCESS = "login.success"
     LOGIN_FAILURE = "login.failure"
     LOGIN_LOCKED = "login.locked"
+    LOGIN_RATE_LIMITED = "login.rate_limited"
     LOGOUT = "logout"
     # registry
     IMPORT_BATCH = "import.batch"
@@ -70,6 +71,7 @@ class AuditAction(StrEnum):
     VOCAB_FACILITIES_SYNC = "vocab.facilities.sync"
     SOURCE_PFIF_DEATH_AUTHORISE = "source.pfif_death_authorise"
     ESTIMATE_RUN = "estimate.run"
+    FIGURES_SNAPSHOT = "figures.snapshot"
     # linking
     LINK_RUN = "link.run"
     LINK_MUST_LINK = "link.must_link"
@@ -81,6 +83,7 @@ class AuditAction(StrEnum):
     TRACING_REQUEST_LIST = "tracing_request.list"
     TRACING_REQUEST_VIEW = "tracing_request.view"
     TRACING_REQUEST_CONTACT_VIEW = "tracing_request.contact_view"
+    TRACING_REQUEST_CONTACT_REFUSED = "tracing_request.contact_refused"
     TRACING_REQUEST_PHOTO_VIEW = "tracing_request.photo_view"
     TRACING_REQUEST_STATUS = "tracing_request.status"
     TRACING_REQUEST_CONSENT = "tracing_request.consent"
@@ -477,3 +480,71 @@ def verify_chain(conn: Connection) -> VerifyResult:
     if head_seq != last or head_hash != prev_hash:
         return fail(last, "edited", "the chain head does not match the last event")
     return VerifyResult(len(rows), head_seq, head_hash, None)
+
+
+#: a refusal (a contact read refused, a login past the address's budget) is recorded at most
+#: once per this many seconds per store, action and key; the next recorded one counts those
+#: left out (``"refusals_not_recorded"``), so a flood cannot pad the log (issue 18, finding 16)
+REFUSAL_AUDIT_INTERVAL_S = 60.0
+
+
+class RefusalThrottle:
+    """Which refusals to record: the first per key in each interval.  Per process and
+    bounded (the oldest keys are forgotten past ``max_keys``)."""
+
+    def __init__(self, interval_s: float = REFUSAL_AUDIT_INTERVAL_S, max_keys: int = 10_000):
+        self.interval = interval_s
+        self.max_keys = max_keys
+        self._last: dict[str, tuple[float, int]] = {}  # key -> (recorded at, left out since)
+        self._lock = threading.Lock()
+
+    def admit(self, key: str, now: float | None = None) -> int | None:
+        """The number of refusals left out since the last recorded one if this one is to be
+        recorded; ``None`` when it is to be left out."""
+        import time
+
+        at = time.monotonic() if now is None else now
+        with self._lock:
+            last = self._last.get(key)
+            if last is not None and at - last[0] < self.interval:
+                self._last[key] = (last[0], last[1] + 1)
+                return None
+            self._last.pop(key, None)
+            if len(self._last) >= self.max_keys:
+                del self._last[next(iter(self._last))]
+            self._last[key] = (at, 0)
+            return last[1] if last is not None else 0
+
+
+REFUSALS = RefusalThrottle()
+
+
+def audit_refusal(
+    engine: Engine,
+    *,
+    actor: str,
+    action: AuditAction,
+    entity_type: str,
+    entity_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+    throttle: RefusalThrottle | None = None,
+) -> bool:
+    """Record a refused request, rate-limited per store, action and actor; returns whether
+    it was recorded.  ``entity_id`` and the detail's text values are cut to 200 characters:
+    what a caller sent is never stored whole."""
+    throttle = throttle or REFUSALS
+    left_out = throttle.admit(f"{engine.url!r}|{action.value}|{actor}")
+    if left_out is None:
+        return False
+    clipped = {k: (v[:200] if isinstance(v, str) else v) for k, v in (detail or {}).items()} | {
+        "refusals_not_recorded": left_out
+    }
+    append_read(
+        engine,
+        actor=actor[:200],
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id[:200] if entity_id is not None else None,
+        detail=clipped,
+    )
+    return True

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -18,6 +19,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session
 
 from athar import config
+from athar.security.files import create_private
 
 ENV_VAR = config.env_name("database_url")
 DEFAULT_URL = config.setting("database_url").default
@@ -96,6 +98,10 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """
     url = normalise_url(url) if url else database_url()
     if is_sqlite(url):
+        database = make_url(url).database
+        if database not in (None, "", ":memory:") and not database.startswith("file:"):
+            if Path(database).parent.is_dir():
+                create_private(database)  # 0600; SQLite gives -wal and -shm the same mode
         engine = create_engine(url, connect_args={"timeout": 60}, **kwargs)
 
         @event.listens_for(engine, "connect")

@@ -252,6 +252,19 @@ class LinkDecision(Base):
     )
 
 
+class FiguresSnapshot(Base):
+    """The aggregate figures as published to researchers at ``taken_at`` (small cells already
+    suppressed at ``small_cell``), with the latest link run and estimate run then.  Inserted, never updated."""
+
+    __tablename__ = "figures_snapshot"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    taken_at: Mapped[datetime] = mapped_column(TS)
+    small_cell: Mapped[int] = mapped_column(Integer)
+    link_run_id: Mapped[int | None] = mapped_column(ForeignKey("link_run.id"))
+    estimate_run_id: Mapped[int | None] = mapped_column(ForeignKey("estimate_run.id"))
+    figures: Mapped[dict[str, object]] = mapped_column(JSON)
+
+
 class EstimateRun(Base):
     """One recorded estimate run on the store's persons: a result, not an audit event.
 

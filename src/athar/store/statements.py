@@ -80,6 +80,25 @@ REVIEW_QUEUE = text(
     "d.record_b_id AND h.record_b_id = d.record_a_id))) ORDER BY d.score DESC LIMIT "
     ":n"
 )
+#: is the pair (``:sa:ra``, ``:sb:rb``, any version of each record, either order) named by a
+#: link decision: scored by a link run or decided by a person?
+_RECORD_IDS = (
+    "(SELECT r.id FROM record r JOIN source s ON s.id = r.source_id "
+    "WHERE s.code = :s{x} AND r.record_id = :r{x})"
+)
+PAIR_KNOWN = text(
+    "SELECT 1 FROM link_decision d WHERE (d.record_a_id IN "
+    + _RECORD_IDS.format(x="a")
+    + " AND d.record_b_id IN "
+    + _RECORD_IDS.format(x="b")
+    + ") OR (d.record_a_id IN "
+    + _RECORD_IDS.format(x="b")
+    + " AND d.record_b_id IN "
+    + _RECORD_IDS.format(x="a")
+    + ") LIMIT 1"
+)
+LATEST_RUNS = text("SELECT (SELECT MAX(id) FROM link_run), (SELECT MAX(id) FROM estimate_run)")
+LATEST_MODEL_RUN = text("SELECT id FROM link_run WHERE model IS NOT NULL ORDER BY id DESC LIMIT 1")
 LAST_MODEL_AND_SETTINGS = text(
     "SELECT model, settings FROM link_run WHERE model IS NOT NULL ORDER BY id DESC LIMIT 1"
 )

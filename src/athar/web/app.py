@@ -20,6 +20,7 @@ from athar.security import crypto
 from athar.security.auth import Role, csrf_token, new_token, token_digest
 from athar.services.access.users import keep_session_alive, session_user_columns
 from athar.services.figures.overview import FiguresCache
+from athar.services.linking.review import EXPLANATIONS
 from athar.store.engine import make_engine, reads_without_transaction
 from athar.store.keycheck import check_keys
 from athar.store.migrate import require_current
@@ -179,6 +180,10 @@ class RequestContext:
                 headers.setdefault("Referrer-Policy", "no-referrer")
                 headers.setdefault("Content-Security-Policy", CSP)
                 headers.setdefault("Vary", "Cookie, Accept-Language")
+                if not path.startswith("/static/"):
+                    # nothing the app answers may be kept by a browser or proxy: contacts,
+                    # notes, a new user's password, CSRF tokens (issue 18, finding 17)
+                    headers["Cache-Control"] = "no-store"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -216,7 +221,12 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker(engine, expire_on_commit=False)
-    app.state.limiters = {"candidates": SlidingWindow(settings.search_rate_per_minute)}
+    app.state.limiters = {
+        "candidates": SlidingWindow(settings.search_rate_per_minute),
+        # pair explanations and statistics: the costly reads (issue 18, finding 10)
+        "costly": SlidingWindow(settings.costly_rate_per_minute),
+    }
+    EXPLANATIONS.resize(settings.explain_cache_size)
     app.state.intake_throttle = IntakeThrottle(
         settings.intake_per_client_per_hour, settings.intake_per_minute, settings.intake_per_hour
     )

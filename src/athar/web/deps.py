@@ -175,3 +175,10 @@ async def csrf_protect(request: Request) -> AsyncIterator[None]:
 
 
 CsrfProtected = Depends(csrf_protect)
+
+
+#: Bounds of every integer a route takes (issue 18, finding 19): a database id fits a signed
+#: 32-bit column on both stores, and no list is paged past a million rows.  Out of bounds is a
+#: 422 naming the parameter, never a 500 from the driver.
+MAX_ID = 2**31 - 1
+MAX_OFFSET = 1_000_000

@@ -114,6 +114,18 @@ class TooLarge(ApiError):
     code = "too_large"
 
 
+#: An invalid request reports at most this many problems, each field name and message cut to
+#: ``MAX_ECHO`` characters: a body with 300,000 unknown keys (or one 1 MB key) must not
+#: become a many-megabyte answer (issue 18, finding 20).
+MAX_REPORTED_FIELDS = 20
+MAX_ECHO = 120
+
+
+def clip(text: str, limit: int = MAX_ECHO) -> str:
+    """``text`` cut to ``limit`` characters, with an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def error_body(
     code: str, message: str, fields: list[dict[str, str]] | None = None
 ) -> dict[str, Any]:
@@ -173,14 +185,20 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        errors = exc.errors()
         fields = [
             {
-                "field": ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query")),
-                "message": str(err.get("msg", "")),
+                "field": clip(
+                    ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query"))
+                ),
+                "message": clip(str(err.get("msg", ""))),
             }
-            | ({} if is_api(request) else {"type": str(err.get("type", ""))})
-            for err in exc.errors()
+            | ({} if is_api(request) else {"type": clip(str(err.get("type", "")))})
+            for err in errors[:MAX_REPORTED_FIELDS]
         ]
+        if len(errors) > MAX_REPORTED_FIELDS and is_api(request):
+            more = len(errors) - MAX_REPORTED_FIELDS
+            fields.append({"field": "", "message": f"{more} more problems not shown"})
         return _respond(request, 422, "invalid_input", "the request is not valid", fields)
 
     @app.exception_handler(StarletteHTTPException)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -17,10 +18,11 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from athar.domain.messages import N_
+from athar.security.auth import Role
 from athar.services.casework import casenotes, tracing, tracing_intake
 from athar.services.casework.tracing import Contact
-from athar.services.figures import statistics
-from athar.services.figures.overview import Overview
+from athar.services.figures import snapshot, statistics
+from athar.services.figures.overview import Overview, registry_overview
 from athar.services.jobs import SUCCEEDED, JobView
 from athar.services.linking import review
 from athar.services.linking.candidates import REQUEST, UNIDENTIFIED, Candidate, Subject
@@ -200,8 +202,25 @@ def import_job_view(job: JobView) -> dict[str, Any]:
     }
 
 
-def stats_out(overview: Overview) -> StatsOut:
-    return StatsOut.model_validate(asdict(overview))
+def stats_out(overview: Overview, as_of: datetime | None = None) -> StatsOut:
+    return StatsOut.model_validate(asdict(overview) | {"as_of": as_of})
+
+
+def stats_for(request: Request, db: Session, user: WebUser) -> StatsOut:
+    """The figures ``user`` sees: a researcher the published snapshot (with its time), staff
+    the live figures (issue 18, finding 23)."""
+    state = request.app.state
+    settings = state.settings
+    if user.role is Role.RESEARCHER:
+        published = snapshot.published_figures(
+            state.engine,
+            actor=user.actor,
+            small_cell=settings.small_cell,
+            refresh_hours=settings.figures_refresh_hours,
+            cache=state.figures_cache,
+        )
+        return stats_out(published.overview, as_of=published.as_of)
+    return stats_out(registry_overview(db, settings.small_cell, state.figures_cache))
 
 
 #: rendered posterior plots of recorded estimate runs, by audit sequence number

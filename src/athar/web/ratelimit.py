@@ -97,13 +97,20 @@ class IntakeThrottle:
             return 0
 
 
+#: what each budget counts, for the refusal's message
+WHAT = {"candidates": "searches", "costly": "costly requests"}
+
+#: the budget of the costly reads: pair explanations and statistics (issue 18, finding 10)
+COSTLY = "costly"
+
+
 def limited(name: str) -> Callable[..., Awaitable[WebUser]]:
     """A dependency: the current user, refused with 429 past the app's ``search_rate``."""
 
     async def dependency(request: Request, user: CurrentUser) -> WebUser:
         limiter: SlidingWindow = request.app.state.limiters[name]
         if not limiter.allow(user.username):
-            raise RateLimited("too many searches; wait a minute and try again")
+            raise RateLimited(f"too many {WHAT.get(name, 'requests')}; wait a minute and try again")
         return user
 
     dependency.__name__ = f"rate_limited_{name}"

@@ -172,8 +172,8 @@ class PairOut(BaseModel):
 
 class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    a: str
-    b: str
+    a: str = Field(max_length=300)
+    b: str = Field(max_length=300)
     decision: Literal["match", "no_match"]
     reason: str = Field(min_length=1, max_length=2000)
 
@@ -196,7 +196,7 @@ class CandidateOut(BaseModel):
 
 class CandidateDecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    b: str = Field(description="the candidate, source:record_id")
+    b: str = Field(max_length=300, description="the candidate, source:record_id")
     decision: Literal["match", "no_match"]
     reason: str = Field(min_length=1, max_length=2000)
 
@@ -338,3 +338,8 @@ class StatsOut(BaseModel):
     tracing_requests_by_status: Cells
     persons: PersonFiguresOut
     estimate: dict[str, Any] | None
+    as_of: datetime | None = Field(
+        default=None,
+        description="when the figures were taken: researchers see figures taken after each link "
+        "run or at most ATHAR_FIGURES_REFRESH_HOURS ago; null: live (staff)",
+    )

@@ -64,6 +64,9 @@ class Settings:
     max_body_bytes: int = 256 * 1024
     small_cell: int = 5
     search_rate_per_minute: int = 120
+    costly_rate_per_minute: int = 30
+    explain_cache_size: int = 1024
+    figures_refresh_hours: int = 24
     cookie_secure: bool = True
     api_docs: bool = True
     default_locale: str = "ar"
@@ -109,6 +112,8 @@ class Settings:
             "intake_per_minute",
             "intake_per_hour",
             "import_time_limit",
+            "costly_rate_per_minute",
+            "figures_refresh_hours",
         ):
             if getattr(self, name) < 1:
                 problems.append(f"{SETTINGS[name].env} must be at least 1")

@@ -38,7 +38,7 @@ from athar.security.auth import (
     verify_password,
 )
 from athar.services.actor import Actor
-from athar.services.audit import AuditAction, append_event
+from athar.services.audit import AuditAction, append_event, audit_refusal
 from athar.store.casework import LoginAttempt, LoginSession, User
 from athar.store.engine import write_session
 
@@ -88,6 +88,13 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+#: free text that reaches the store and the audit log is length-limited (issue 18, finding 15)
+MAX_DISPLAY_NAME = 200
+MAX_SOURCE_CODE = 64
+#: a longer password is never valid (none is set that long), and is not hashed whole
+MAX_PASSWORD_INPUT = 1000
+
+
 def normalise_username(username: str) -> str:
     return username.strip().lower()[:64]
 
@@ -107,10 +114,15 @@ def create_user(
     name = normalise_username(username)
     if not USERNAME_RE.match(name):
         raise ValueError(
-            f"user name {username!r}: use 2-64 lower-case letters, digits, '.', '_' or '-'"
+            f"user name {username[:70]!r}: use 2-64 lower-case letters, digits, '.', '_' or '-'"
         )
     if not display_name.strip():
         raise ValueError("the display name is empty")
+    if len(display_name) > MAX_DISPLAY_NAME or len(source_code or "") > MAX_SOURCE_CODE:
+        raise ValueError(
+            f"the display name is limited to {MAX_DISPLAY_NAME} characters "
+            f"and the source code to {MAX_SOURCE_CODE}"
+        )
     if role is Role.DATA_PARTNER and not source_code:
         raise ValueError("a data partner needs --source: the list they may import")
     if source_code and is_reserved(source_code):
@@ -236,6 +248,8 @@ def authenticate(
     at = now()
     name = normalise_username(username)
     client = client[:64]
+    if len(password) > MAX_PASSWORD_INPUT:
+        password = ""  # verified like any wrong password, at the same cost
     with Session(engine) as db:
         recent = db.scalar(
             select(func.count())
@@ -246,11 +260,22 @@ def authenticate(
             )
         )
         if int(recent or 0) >= policy.rate_per_client:
-            raise LoginRefused("rate_limited", "too many login attempts from this address")
-        failures, last_failure = _recent_failures(db, name, policy, at)
-        wait = policy.delay(failures)
-        resting = last_failure is not None and (at - last_failure).total_seconds() < wait
-        found = db.scalar(select(User).where(User.username == name))
+            limited, resting, wait, found = True, False, 0.0, None
+        else:
+            limited = False
+            failures, last_failure = _recent_failures(db, name, policy, at)
+            wait = policy.delay(failures)
+            resting = last_failure is not None and (at - last_failure).total_seconds() < wait
+            found = db.scalar(select(User).where(User.username == name))
+    if limited:
+        audit_refusal(
+            engine,
+            actor=f"anonymous:{client}",
+            action=AuditAction.LOGIN_RATE_LIMITED,
+            entity_type="user",
+            detail={"username": name, "client": client},
+        )
+        raise LoginRefused("rate_limited", "too many login attempts from this address")
     if resting:
         # too soon after the last failure: refused unchecked, and not counted as a failure
         # (so waiting always helps), but audited

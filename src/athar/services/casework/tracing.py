@@ -31,7 +31,7 @@ from athar.domain.messages import N_
 from athar.security.auth import NotFound, Permission, has_permission, require
 from athar.services import jobs
 from athar.services.actor import Actor
-from athar.services.audit import AuditAction, append_event, audit_read
+from athar.services.audit import AuditAction, append_event, audit_read, audit_refusal
 from athar.services.casework.odk_provenance import Provenance, record_provenance
 from athar.services.casework.tracing_intake import (
     CONSENT_SCOPES,
@@ -193,6 +193,9 @@ def list_requests(
 ) -> tuple[list[RequestSummary], int]:
     """Requests newest first, and the total count; audited with the references shown."""
     require(actor.role, Permission.READ_REQUESTS)
+    if status and status not in {code for code, _ in STATUSES} | {SPAM}:
+        # a filter value is checked against the vocabulary before it reaches the audit log
+        raise IntakeInvalid({"status": N_("Unknown status.")})
     # only the shown columns: no contact, no account, no photo is read or decrypted (finding 3)
     query = select(
         TracingRequest.reference,
@@ -313,8 +316,22 @@ class Contact:
 
 
 def get_contact_for(db: Session, actor: Actor, reference: str) -> Contact:
-    """The family's contact details (decrypted); every call is audited."""
-    request, _ = visible_request(db, actor, reference, Permission.READ_CONTACT)
+    """The family's contact details (decrypted); every call is audited, and so is a refused
+    one (rate-limited: :func:`athar.services.audit.audit_refusal`)."""
+    try:
+        request, _ = visible_request(db, actor, reference, Permission.READ_CONTACT)
+    except NotFound:
+        db.rollback()
+        bind = db.get_bind()
+        audit_refusal(
+            bind if isinstance(bind, Engine) else bind.engine,
+            actor=actor.label,
+            action=AuditAction.TRACING_REQUEST_CONTACT_REFUSED,
+            entity_type="tracing_request",
+            entity_id=reference,
+            detail={"role": actor.role.value if actor.role else None},
+        )
+        raise
     contact = Contact(
         request.requester_name,
         request.relationship,

@@ -14,7 +14,7 @@ from typing import Any
 
 from athar.domain.fields import TRACING_REQUEST, form_names, form_record_fields
 from athar.domain.messages import N_
-from athar.domain.record import parse_row
+from athar.domain.record import parse_row, unsafe_character
 from athar.domain.sources import FAMILY
 from athar.errors import InvalidInput
 from athar.services.casework.photos import PhotoRefused, clean_photo
@@ -100,6 +100,8 @@ def validate_intake(
         limit = MAX_LONG if name == "circumstances" else MAX_SHORT
         if len(text) > limit:
             errors[name] = N_("This is too long.")
+        elif unsafe_character(text) is not None:  # bidi overrides, C0/C1 controls
+            errors[name] = N_("This field contains characters that are not allowed.")
         values[name] = text or None
 
     if not values["requester_name"]:

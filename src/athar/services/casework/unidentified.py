@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from athar.domain.fields import UNIDENTIFIED
 from athar.domain.messages import N_
-from athar.domain.record import parse_row
+from athar.domain.record import parse_row, unsafe_character
 from athar.domain.sources import UNIDENTIFIED as UNIDENTIFIED_SOURCE
 from athar.errors import InvalidInput
 from athar.security.auth import NotFound, Permission, has_permission, require
@@ -78,6 +78,8 @@ def validate(raw: dict[str, Any], today: date | None = None) -> dict[str, str | 
         text = str(value).strip() if value is not None else ""
         if len(text) > (2000 if name in ("marks", "notes") else 200):
             errors[name] = N_("This is too long.")
+        elif unsafe_character(text) is not None:  # bidi overrides, C0/C1 controls
+            errors[name] = N_("This field contains characters that are not allowed.")
         values[name] = text or None
     if values["kind"] not in STATUS:
         errors["kind"] = N_("Please choose from the list.")

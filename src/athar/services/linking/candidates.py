@@ -386,11 +386,19 @@ def pair_for(
 ) -> review.PairView:
     """The subject's record and one candidate side by side, with the waterfall; audited."""
     _guard(actor, subject.read)
-    subject.find(db, actor, reference)
     key = subject.key(reference)
-    if other == key:
+    if other == key or not _is_candidate(db, actor, subject, reference, other):
         raise NotFound(NOT_FOUND)
-    return review.pair_for(db, actor, key, other, permission=subject.read)
+    subject.find(db, actor, reference)
+    return review.pair_for(db, actor, key, other, permission=subject.read, scored_only=False)
+
+
+def _is_candidate(db: Session, actor: Actor, subject: Subject, reference: str, other: str) -> bool:
+    """Is ``other`` in the subject's candidate list?  Only those are shown beside it or
+    decided on: any other key answers ``not found`` like a missing record, so the candidate
+    routes read no record by key (issue 18, finding 14)."""
+    found = _ranked(db, subject.near(db, actor, reference), reports_only=subject.reports_only)
+    return found is not None and any(c.key == other for c in found)
 
 
 def decide(
@@ -409,8 +417,24 @@ def decide(
     ``in_progress`` (audited like any change of status): the case is being worked, and the
     list no longer shows it as untouched."""
     key = _subject_key(engine, actor, subject, reference, subject.work)
+    if len(other) > review.MAX_KEY or len(reason) > review.MAX_REASON:
+        # the same limits as review.decide, before the candidate list is read
+        raise ValueError(
+            f"the reason is limited to {review.MAX_REASON} characters "
+            f"and a record key to {review.MAX_KEY}"
+        )
+    with Session(engine) as db:
+        if not _is_candidate(db, actor, subject, reference, other):
+            raise NotFound(NOT_FOUND)
     decision = review.decide(
-        engine, actor, key, other, match=match, reason=reason, permission=subject.work
+        engine,
+        actor,
+        key,
+        other,
+        match=match,
+        reason=reason,
+        permission=subject.work,
+        scored_only=False,
     )
     if match and subject.kind == REQUEST.kind:
         with Session(engine) as db:

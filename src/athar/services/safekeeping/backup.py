@@ -388,6 +388,7 @@ def backup(
     aad = MAGIC + struct.pack(">I", len(header)) + header
     tmp = out.with_name(f".{out.name}.partial")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a stale partial file keeps its old mode through O_CREAT
     report = BackupReport(out, None)
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from athar.services.linking import persons
-from athar.web.deps import CurrentUser, SessionDep
+from athar.web.deps import MAX_ID, CurrentUser, SessionDep
 from athar.web.schemas import ErrorOut, PersonOut
 
 router = APIRouter(
@@ -18,6 +19,8 @@ router = APIRouter(
 
 
 @router.get("/{person_id}", response_model=PersonOut)
-def get_person(person_id: int, db: SessionDep, user: CurrentUser) -> PersonOut:
+def get_person(
+    person_id: Annotated[int, Path(ge=1, le=MAX_ID)], db: SessionDep, user: CurrentUser
+) -> PersonOut:
     """Every record about the person and the status claims in date order.  Audited."""
     return PersonOut.model_validate(asdict(persons.person_for(db, user.actor, person_id)))

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from athar.security.auth import Permission
-from athar.services.figures.overview import registry_overview
 from athar.web.deps import CsrfProtected, SessionDep, WebUser, requires
-from athar.web.presenters import stats_out
+from athar.web.presenters import stats_for
+from athar.web.ratelimit import COSTLY, limited
 from athar.web.schemas import ErrorOut, ImportOut, StatsOut
 from athar.web.uploads import run_import
 
@@ -47,8 +47,7 @@ async def import_list(request: Request, response: Response, user: Importer) -> I
     return result
 
 
-@router.get("/stats", response_model=StatsOut)
+@router.get("/stats", response_model=StatsOut, dependencies=[Depends(limited(COSTLY))])
 def stats(request: Request, db: SessionDep, user: Aggregates) -> StatsOut:
     """Aggregate figures: no names, no records, small cells suppressed."""
-    state = request.app.state
-    return stats_out(registry_overview(db, state.settings.small_cell, state.figures_cache))
+    return stats_for(request, db, user)

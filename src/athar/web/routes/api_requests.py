@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from athar.security.auth import Permission
 from athar.services.casework import casenotes, tracing, tracing_intake
 from athar.web.deps import (
+    MAX_OFFSET,
     CsrfProtected,
     CurrentUser,
     EngineDep,
@@ -98,13 +99,16 @@ def file_request(
 def list_requests(
     db: SessionDep,
     user: Reader,
-    status: str | None = None,
+    status: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> TracingRequestList:
-    items, total = tracing.list_requests(
-        db, actor=user.actor, status=status, limit=limit, offset=offset
-    )
+    try:
+        items, total = tracing.list_requests(
+            db, actor=user.actor, status=status, limit=limit, offset=offset
+        )
+    except tracing.IntakeInvalid as exc:
+        raise invalid(exc.errors) from None
     return TracingRequestList(
         items=[
             TracingRequestSummaryOut(

@@ -12,6 +12,7 @@ from athar.security.auth import Permission
 from athar.services.linking import review
 from athar.web.deps import CsrfProtected, SessionDep, WebUser, requires
 from athar.web.errors import InvalidInput
+from athar.web.ratelimit import COSTLY, limited
 from athar.web.schemas import DecisionIn, DecisionOut, ErrorOut, PairOut, QueueItemOut
 
 router = APIRouter(
@@ -34,7 +35,7 @@ async def queue(
     return [QueueItemOut(a=i.a, b=i.b, score=i.score) for i in items]
 
 
-@router.get("/pair", response_model=PairOut)
+@router.get("/pair", response_model=PairOut, dependencies=[Depends(limited(COSTLY))])
 async def pair(
     request: Request,
     user: Reviewer,

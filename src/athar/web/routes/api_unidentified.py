@@ -14,7 +14,15 @@ from athar.security.auth import Permission
 from athar.services.casework import unidentified
 from athar.services.linking import candidates
 from athar.services.linking.candidates import UNIDENTIFIED
-from athar.web.deps import CsrfProtected, CurrentUser, EngineDep, SessionDep, WebUser, requires
+from athar.web.deps import (
+    MAX_OFFSET,
+    CsrfProtected,
+    CurrentUser,
+    EngineDep,
+    SessionDep,
+    WebUser,
+    requires,
+)
 from athar.web.errors import InvalidInput
 from athar.web.presenters import candidates_out
 from athar.web.ratelimit import limited
@@ -63,7 +71,7 @@ def list_unidentified(
     user: Reader,
     kind: Annotated[str | None, Query(pattern="^(living|body)$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> UnidentifiedList:
     """Registrations newest first, with the total; audited like the list of requests."""
     items, total = unidentified.list_unidentified(

@@ -16,6 +16,7 @@ from athar.services.linking import candidates
 from athar.services.linking.candidates import REQUEST, SUBJECTS, Subject
 from athar.services.linking.scoring import scoring_job_for
 from athar.web.deps import CsrfProtected, CurrentUser, SessionDep, WebUser
+from athar.web.errors import InvalidInput
 from athar.web.presenters import CANDIDATE_PAGES, candidate_rows, candidates_page, render_pair
 from athar.web.ratelimit import limited
 from athar.web.render import render
@@ -65,17 +66,20 @@ def _add_flow(subject: Subject) -> None:
                 f"{here}/pair?" + urlencode({"b": values["b"], "missing": "1"}) + "#decide",
                 status_code=303,
             )
-        await run_in_threadpool(
-            lambda: candidates.decide(
-                request.app.state.engine,
-                user.actor,
-                subject,
-                reference,
-                values["b"],
-                match=values["decision"] == "match",
-                reason=values["reason"],
+        try:
+            await run_in_threadpool(
+                lambda: candidates.decide(
+                    request.app.state.engine,
+                    user.actor,
+                    subject,
+                    reference,
+                    values["b"],
+                    match=values["decision"] == "match",
+                    reason=values["reason"],
+                )
             )
-        )
+        except ValueError as exc:  # too long: the same limits as the API
+            raise InvalidInput(str(exc)) from None
         return RedirectResponse(f"{here}?decided={values['decision']}", status_code=303)
 
 

@@ -20,6 +20,11 @@ from athar.web.errors import ApiError
 from athar.web.presenters import estimate_plot, import_job_view, stats_out
 from athar.web.render import language_of, render
 from athar.web.uploads import queue_import, start_job
+from athar.web.deps import CsrfProtected, SessionDep, WebUser, requires
+from athar.web.presenters import estimate_plot, stats_for
+from athar.web.ratelimit import COSTLY, limited
+from athar.web.render import render
+from athar.web.uploads import run_import
 
 router = APIRouter(include_in_schema=False)
 Importer = Annotated[WebUser, Depends(requires(Permission.IMPORT_LISTS))]
@@ -53,13 +58,18 @@ def import_job_page(request: Request, job_id: int, db: SessionDep, user: Importe
     return render(request, "imports.html", job=import_job_view(job), error=None)
 
 
-@router.get("/stats", response_class=HTMLResponse)
+@router.get("/stats", response_class=HTMLResponse, dependencies=[Depends(limited(COSTLY))])
 def stats_page(request: Request, db: SessionDep, user: Aggregates) -> Response:
-    state = request.app.state
-    stats = stats_out(registry_overview(db, state.settings.small_cell, state.figures_cache))
+    stats = stats_for(request, db, user)
     plot = estimate_plot(db, stats.estimate["audit_seq"]) if stats.estimate else None
+    hours = request.app.state.settings.figures_refresh_hours
     return render(
-        request, "stats.html", stats=stats, plot=plot, status_labels=dict(tracing.STATUSES)
+        request,
+        "stats.html",
+        stats=stats,
+        plot=plot,
+        refresh_hours=hours,
+        status_labels=dict(tracing.STATUSES),
     )
 
 

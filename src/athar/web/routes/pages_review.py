@@ -12,7 +12,9 @@ from starlette.concurrency import run_in_threadpool
 from athar.security.auth import Permission
 from athar.services.linking import review
 from athar.web.deps import CsrfProtected, SessionDep, WebUser, requires
+from athar.web.errors import InvalidInput
 from athar.web.presenters import render_pair
+from athar.web.ratelimit import COSTLY, limited
 from athar.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -26,7 +28,7 @@ async def queue_page(request: Request, user: Reviewer, db: SessionDep) -> Respon
     return render(request, "review.html", items=links)
 
 
-@router.get("/review/pair", response_class=HTMLResponse)
+@router.get("/review/pair", response_class=HTMLResponse, dependencies=[Depends(limited(COSTLY))])
 async def pair_page(
     request: Request,
     user: Reviewer,
@@ -51,14 +53,17 @@ async def decide_submit(request: Request, user: Reviewer) -> Response:
             + "#decide"
         )
         return RedirectResponse(back, status_code=303)
-    await run_in_threadpool(
-        lambda: review.decide(
-            request.app.state.engine,
-            user.actor,
-            values["a"],
-            values["b"],
-            match=values["decision"] == "match",
-            reason=values["reason"],
+    try:
+        await run_in_threadpool(
+            lambda: review.decide(
+                request.app.state.engine,
+                user.actor,
+                values["a"],
+                values["b"],
+                match=values["decision"] == "match",
+                reason=values["reason"],
+            )
         )
-    )
+    except ValueError as exc:  # too long: the same limits as the API
+        raise InvalidInput(str(exc)) from None
     return RedirectResponse(f"/review?decided={values['decision']}", status_code=303)

@@ -30,7 +30,7 @@ def requests_page(
     request: Request,
     db: SessionDep,
     user: Reader,
-    status: str | None = None,
+    status: Annotated[str | None, Query(max_length=40)] = None,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
 ) -> Response:
     items, total = tracing.list_requests(

@@ -15,7 +15,7 @@ token is stored (the token is shown once), with the partner it was given to, the
 and the sources it may read; revoked keys stay, with who revoked them and when.
 
 Revision ID: 0109
-Revises: 0106
+Revises: 0108
 Create Date: 2026-12-02 13:40:00
 """
 
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0109"
-down_revision = "0106"
+down_revision = "0108"
 branch_labels = None
 depends_on = None
 
