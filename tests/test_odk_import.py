@@ -30,14 +30,27 @@ from athar.services.casework.odk_forms import form_definition
 from athar.services.casework.odk_import import import_submissions
 from athar.services.casework.tracing import submit_request
 from athar.services.casework.tracing_intake import validate_intake
-from athar.store.casework import AntemortemRecord, OdkSubmission, TracingRequest
+from athar.store.casework import AntemortemRecord, OdkSubmission, RequestPhoto, TracingRequest
 from athar.store.engine import make_engine
 from athar.store.models import AuditEvent, Record
 from odk_collect import encrypt, submission_xml
 
 FIXTURES = Path(__file__).parent / "fixtures" / "odk_central"
 CASE_WORKER = Actor("user:cw", Role.CASE_WORKER)
-PHOTO = b"\xff\xd8\xff\xe0" + b"synthetic-jpeg" + bytes(range(256))
+
+
+def _jpeg() -> bytes:
+    """A real (synthetic, 8 x 8) JPEG: photos are decoded and re-encoded on intake."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (120, 80, 40)).save(out, "JPEG")
+    return out.getvalue()
+
+
+PHOTO = _jpeg()
 PHONE = "+963 944 555 017"
 
 
@@ -155,7 +168,9 @@ def test_submissions_become_requests_and_registrations_once(
     with Session(engine) as db:
         req = db.scalar(sa.select(TracingRequest).where(TracingRequest.reference == ref_t))
         assert req is not None
-        assert req.contact_phone == PHONE and req.photo == PHOTO and req.language == "ar"
+        assert req.contact_phone == PHONE and req.language == "ar"
+        photo = db.get(RequestPhoto, req.photo_id)  # re-encoded without metadata
+        assert photo is not None and photo.data.startswith(b"\xff\xd8\xff")
         assert req.consent == ["partners", "research"]
         record = db.get(Record, req.record_id)
         assert record is not None and record.full_name == "سمير خالد الحمصي"

@@ -147,8 +147,12 @@ def test_case_work_in_the_browser(server: tuple[str, Any], world: Path) -> None:
             page.check("input[name=decision][value=match]")
             page.fill("#r-reason", "نفس اسم الأم وتاريخ الولادة")
             page.click("form.form button[type=submit]")
-            page.wait_for_url(f"{base}/requests/{reference}/candidates")
+            page.wait_for_url(
+                re.compile(re.escape(f"{base}/requests/{reference}/candidates?decided=match"))
+            )
             assert "الشخص نفسه" in page.locator("table tbody tr", has_text=best).inner_text()
+            # the decision is acknowledged where the case worker lands (issue 14, defect 12)
+            assert page.locator("p.flash[role=status]").count() == 1
             _shot(page, "candidate-confirmed", "ar")
 
             # 2. the person page shows both sources (the next link run obeys the decision)
@@ -205,7 +209,8 @@ def test_case_work_in_the_browser(server: tuple[str, Any], world: Path) -> None:
             page.check("input[name=decision][value=no_match]")
             page.fill("#r-reason", "different mothers' names")
             page.click("form.form button[type=submit]")
-            page.wait_for_url(f"{base}/review")
+            page.wait_for_url(re.compile(re.escape(f"{base}/review?decided=no_match")))
+            assert page.locator("p.flash[role=status]").count() == 1
             rows = page.locator("table tbody tr").all_inner_texts()
             assert not any(first_a in r and first_b in r for r in rows)
             _shot(page, "review-queue", "ar")

@@ -12,19 +12,14 @@ from athar.domain.messages import N_
 from athar.errors import InvalidInput, NotFound
 from athar.security.auth import AccessError, Permission
 from athar.services.casework import tracing
-from athar.services.figures.overview import registry_overview
 from athar.services.registry.pfif_sources import set_death_authorised, source_states
 from athar.services.registry.upload_jobs import import_job_for
 from athar.web.deps import CsrfProtected, EngineDep, SessionDep, WebUser, requires
 from athar.web.errors import ApiError
-from athar.web.presenters import estimate_plot, import_job_view, stats_out
+from athar.web.presenters import estimate_plot, import_job_view, stats_for
+from athar.web.ratelimit import COSTLY, limited
 from athar.web.render import language_of, render
 from athar.web.uploads import queue_import, start_job
-from athar.web.deps import CsrfProtected, SessionDep, WebUser, requires
-from athar.web.presenters import estimate_plot, stats_for
-from athar.web.ratelimit import COSTLY, limited
-from athar.web.render import render
-from athar.web.uploads import run_import
 
 router = APIRouter(include_in_schema=False)
 Importer = Annotated[WebUser, Depends(requires(Permission.IMPORT_LISTS))]

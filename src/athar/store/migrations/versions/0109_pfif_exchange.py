@@ -31,15 +31,17 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("source") as batch:
-        batch.add_column(
-            sa.Column(
-                "pfif_death_authorised",
-                sa.Boolean(),
-                nullable=False,
-                server_default=sa.false(),
-            )
-        )
+    # a plain ADD COLUMN on both databases: rebuilding the table (Alembic's batch mode on
+    # SQLite) would DROP TABLE source, which the records' foreign keys refuse in a store with data
+    op.add_column(
+        "source",
+        sa.Column(
+            "pfif_death_authorised",
+            sa.Boolean(),
+            nullable=False,
+            server_default=sa.false(),
+        ),
+    )
     op.create_table(
         "link_hint",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -86,5 +88,6 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_link_hint_linked_source_linked_record_id"), table_name="link_hint")
     op.drop_index(op.f("ix_link_hint_record_id"), table_name="link_hint")
     op.drop_table("link_hint")
-    with op.batch_alter_table("source") as batch:
-        batch.drop_column("pfif_death_authorised")
+    # SQLite (3.35+) drops a plain column in place; rebuilding the table (Alembic's batch
+    # mode) would DROP TABLE source, which the records' foreign keys refuse once there is data
+    op.drop_column("source", "pfif_death_authorised")
