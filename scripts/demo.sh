@@ -112,7 +112,7 @@ Results (took $(( $(date +%s) - started )) s):
 Open the web app on this store (development mode, plain HTTP on this machine only):
   ATHAR_DATABASE_URL=$ATHAR_DATABASE_URL ATHAR_KEY_FILE=$ATHAR_KEY_FILE $(pwd)/$ATHAR serve --dev
 then browse to http://127.0.0.1:8000/ and log in as
-  user: admin        password: $admin_password
+  user: admin       password: $admin_password
 $staff_logins
 (passwords generated now and shown only here; Athar keeps only their hashes)
 EOT
