@@ -385,6 +385,20 @@ MATRIX = [
     Call("GET", "/stats", roles(Permission.READ_AGGREGATES), 200),
     Call("GET", "/users", roles(Permission.MANAGE_USERS), 200),
     Call("POST", "/users", roles(Permission.MANAGE_USERS), 201, build=_form(_new_user)),
+    Call(
+        "POST",
+        "/users/{username}/active",
+        roles(Permission.MANAGE_USERS),
+        200,
+        build=_form(lambda: {"active": "1"}),
+    ),
+    Call(
+        "POST",
+        "/users/{username}/password",
+        roles(Permission.MANAGE_USERS),
+        200,
+        build=_form(dict),
+    ),
     Call("GET", "/sources", roles(Permission.MANAGE_USERS), 200),
     Call(
         "POST",
@@ -494,6 +508,7 @@ def _client(web: Web, role: Role | None) -> tuple[TestClient, str]:
 def test_every_role_against_every_endpoint(web: Web) -> None:
     for role in Role:
         web.add_user(role.value, role, source_code="ngo_x" if role is Role.DATA_PARTNER else None)
+    web.add_user("target", Role.REVIEWER)  # the account the user-management routes act on
     ids = seed_world(web)
     reference, unknown, person_id = ids["reference"], ids["unidentified"], ids["person_id"]
 
@@ -503,7 +518,7 @@ def test_every_role_against_every_endpoint(web: Web) -> None:
         for call in MATRIX:
             ref = unknown if "unidentified" in call.route else reference
             url = call.route.replace("{reference}", ref).replace("{person_id}", person_id)
-            url = url.replace("{job_id}", "999999")
+            url = url.replace("{job_id}", "999999").replace("{username}", "target")
             kwargs = call.build(client, token, reference) if call.build else {}
             response = client.request(call.method, url, follow_redirects=False, **kwargs)
             if role in call.allowed:
@@ -557,6 +572,7 @@ def test_every_state_changing_route_requires_csrf(web: Web) -> None:
         if call.method == "GET":
             continue
         url = call.route.replace("{reference}", "T-2026-AAAAAAAA").replace("{person_id}", "1")
+        url = url.replace("{username}", "admin")
         kwargs: dict[str, Any] = {}
         if call.build:
             kwargs = call.build(client, "bad-token", "T-2026-AAAAAAAA")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from athar.domain.messages import N_
@@ -122,6 +122,8 @@ def _users_page(
     created: tuple[str, str] | None = None,
     error: str | None = None,
     status_code: int = 200,
+    reset: tuple[str, str] | None = None,
+    done: str | None = None,
 ) -> Response:
     return render(
         request,
@@ -132,6 +134,9 @@ def _users_page(
         role_labels=ROLE_LABELS,
         created=created,
         error=error,
+        reset=reset,
+        done=done,
+        me=user.username,
     )
 
 
@@ -164,3 +169,46 @@ async def users_submit(
     except ValueError as exc:
         return _users_page(request, db, user, error=str(exc), status_code=422)
     return _users_page(request, db, user, created=(created.username, password), status_code=201)
+
+
+@router.post("/users/{username}/active", response_class=HTMLResponse, dependencies=[CsrfProtected])
+async def user_active_submit(
+    username: Annotated[str, Path(max_length=64)],
+    request: Request,
+    db: SessionDep,
+    engine: EngineDep,
+    user: Admin,
+) -> Response:
+    """Disable (ending its sessions) or enable an account; audited by the service."""
+    form = await request.form()
+    active = form.get("active")
+    lang = language_of(request)
+    if active not in ("0", "1"):
+        error = lang.gettext(N_("Choose whether to enable or disable the account."))
+        return _users_page(request, db, user, error=error, status_code=422)
+    if active == "0" and users.normalise_username(username) == user.username:
+        error = lang.gettext(N_("You cannot disable your own account."))
+        return _users_page(request, db, user, error=error, status_code=422)
+    changed = users.set_active(engine, actor=user.actor, username=username, active=active == "1")
+    message = (
+        N_("%(name)s can log in again.")
+        if changed.is_active
+        else N_("%(name)s is disabled: their sessions have ended and they cannot log in.")
+    )
+    db.expire_all()
+    return _users_page(request, db, user, done=lang.gettext(message) % {"name": changed.username})
+
+
+@router.post(
+    "/users/{username}/password", response_class=HTMLResponse, dependencies=[CsrfProtected]
+)
+async def user_password_submit(
+    username: Annotated[str, Path(max_length=64)],
+    request: Request,
+    db: SessionDep,
+    engine: EngineDep,
+    user: Admin,
+) -> Response:
+    """A new generated password for the account, shown once; its sessions end (audited)."""
+    secret = users.reset_password(engine, actor=user.actor, username=username)
+    return _users_page(request, db, user, reset=(users.normalise_username(username), secret))
