@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
@@ -47,6 +48,26 @@ def _with_sources(fn: Any) -> Any:
     return fn
 
 
+#: OUT, the consent scope, the recipient and the lists: what every export to a partner takes
+recipient_options = [
+    click.argument("out", type=click.Path(dir_okay=False, path_type=Path)),
+    click.option(
+        "--scope",
+        required=True,
+        type=click.Choice([c for c, _ in CONSENT_SCOPES if c != "research"]),
+        help="The consent scope the recipient falls under.",
+    ),
+    click.option(
+        "--recipient", required=True, help="Who receives the file (recorded in the audit)."
+    ),
+]
+
+
+def _for_recipient(fn: Any) -> Any:
+    # applied innermost first, as stacked decorators would be: the lists, then these
+    return functools.reduce(lambda f, opt: opt(f), reversed(recipient_options), _with_sources(fn))
+
+
 def _run(call: Callable[[Any, str], Any]) -> Any:
     from athar.commands._store import open_store
     from athar.services.actor import default_actor
@@ -67,15 +88,7 @@ def _summary(report: Any) -> None:
 
 
 @export.command("partner")
-@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--scope",
-    required=True,
-    type=click.Choice([c for c, _ in CONSENT_SCOPES if c != "research"]),
-    help="The consent scope the recipient falls under.",
-)
-@click.option("--recipient", required=True, help="Who receives the file (recorded in the audit).")
-@_with_sources
+@_for_recipient
 def partner(
     out: Path,
     scope: str,
@@ -106,15 +119,7 @@ def partner(
 
 
 @export.command("pfif")
-@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--scope",
-    required=True,
-    type=click.Choice([c for c, _ in CONSENT_SCOPES if c != "research"]),
-    help="The consent scope the recipient falls under.",
-)
-@click.option("--recipient", required=True, help="Who receives the file (recorded in the audit).")
-@_with_sources
+@_for_recipient
 def pfif(
     out: Path,
     scope: str,
